@@ -1,0 +1,14 @@
+#!/bin/sh
+# Set-up plus the project's own tests. Installs everything the tests need, including Debian's
+# chromium for the HTML report's browser test when running as root (CI does).
+set -eu
+. "$(dirname "$0")/_venv.sh" "[test]"
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing Debian chromium for the browser test..."
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
+fi
+cd "$ROOT"
+exec "$VENV/bin/python" -m pytest -n 2 "$@"

@@ -1,0 +1,75 @@
+"""Small commands: `clauses` and `sandbox`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+from types import FrameType
+
+from ._cli import EXIT_OK, UsageError
+from .catalogue import load_catalogue
+
+
+def clauses_command(args: argparse.Namespace) -> int:
+    """Print the clause catalogue (a table, or JSON with --json)."""
+    clauses = [c for c in load_catalogue().values() if args.api in ("all", c.api)]
+    if args.json:
+        print(json.dumps(
+            [
+                {
+                    "id": c.id, "api": c.api, "area": c.area, "level": c.level, "title": c.title,
+                    "statement": c.statement, "needs": list(c.needs),
+                    "source": {"document": c.source_document, "quote": c.source_quote},
+                }
+                for c in clauses
+            ],
+            indent=2,
+            ensure_ascii=False,
+        ))
+        return EXIT_OK
+    for c in clauses:
+        needs = ", ".join(c.needs) or "-"
+        print(f"{c.id:<14} {c.level:<6} {c.area:<18} {c.title}  [needs: {needs}]")
+    return EXIT_OK
+
+
+def sandbox_command(args: argparse.Namespace) -> int:
+    """Serve a sandbox until interrupted; print its URL and seeded credentials, then READY."""
+    from ._targets import SANDBOX_MODULES, create_sandbox_app
+    from .sandbox._server import ThreadedServer
+
+    import importlib
+
+    module = importlib.import_module(SANDBOX_MODULES[args.api])
+    if args.list_faults:
+        for name, fault in sorted(module.FAULTS.items()):
+            print(f"{name:<36} {','.join(sorted(fault.clauses)):<28} {fault.description}")
+        return EXIT_OK
+    unknown = [f for f in args.fault if f not in module.FAULTS]
+    if unknown:
+        raise UsageError(f"teleconform sandbox: unknown fault {unknown[0]} (see --list-faults)")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("teleconform sandbox: --port must be 0..65535")
+    app = create_sandbox_app(args.api, faults=tuple(args.fault))
+    try:
+        server = ThreadedServer(app, host=args.host, port=args.port or None).start()
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"teleconform sandbox: cannot listen on {args.host}:{args.port}: {exc}") from exc
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"TELECONFORM_TARGET={server.base_url}", flush=True)
+    for var, value in app.state.credentials.items():
+        print(f"{var}={value}", flush=True)
+    print("READY", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    return EXIT_OK

@@ -1,0 +1,139 @@
+"""The one HTTP client every check and property test goes through.
+
+It owns the base URL, timeouts, the run-wide rate limit (live targets), 429 Retry-After,
+retries of idempotent requests on connection errors, extra headers, and the exchange log
+that recording and evidence read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+MAX_RETRY_AFTER_S = 30.0
+
+
+class TransportError(Exception):
+    """A request got no HTTP response (connection refused, DNS, TLS, timeout)."""
+
+    def __init__(self, method: str, url: str, cause: BaseException) -> None:
+        kind = type(cause).__name__
+        super().__init__(f"{method} {url}: no response ({kind}: {cause})")
+        self.method = method
+        self.url = url
+        self.cause = cause
+
+
+class RateLimiter:
+    """A thread-safe minimum spacing between requests (requests per second, run-wide)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self._interval = 1.0 / per_second if per_second and per_second > 0 else 0.0
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        delay = start - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        """Push every later request back, e.g. after a 429 with Retry-After."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request and its response (or the error that replaced it)."""
+
+    request: httpx.Request
+    response: httpx.Response | None
+    error: str | None = None
+    elapsed_s: float = 0.0
+    label: str = ""
+
+
+@dataclass
+class HttpClient:
+    """Wraps an httpx.Client bound to one target."""
+
+    base_url: str
+    client: httpx.Client
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 10.0
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(None))
+    retries: int = 2
+    on_exchange: list[Callable[[Exchange], None]] = field(default_factory=list)
+    sent: int = 0
+    # The suite module (clause group) running now; recording files exchanges under it.
+    label: str = ""
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        method = method.upper()
+        headers = {**self.extra_headers, **(kwargs.pop("headers", None) or {})}
+        request = self.client.build_request(
+            method, self.url(path), headers=headers, timeout=timeout or self.timeout_s, **kwargs
+        )
+        # 429 means "not processed": safe to repeat for any method; connection errors only
+        # for idempotent ones, since a lost response may hide a completed write.
+        attempts = self.retries + 1
+        for attempt in range(attempts):
+            last = attempt + 1 == attempts
+            self.limiter.wait()
+            started = time.monotonic()
+            try:
+                response = self.client.send(request)
+                response.read()
+            except (httpx.TransportError, httpx.InvalidURL) as exc:
+                elapsed = time.monotonic() - started
+                retryable = method in IDEMPOTENT and isinstance(
+                    exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError
+                )
+                if retryable and not last:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                self._log(Exchange(request, None, f"{type(exc).__name__}: {exc}", elapsed, self.label))
+                raise TransportError(method, str(request.url), exc) from exc
+            self.sent += 1
+            elapsed = time.monotonic() - started
+            self._log(Exchange(request, response, None, elapsed, self.label))
+            if response.status_code == 429 and not last:
+                wait = _retry_after(response)
+                if wait is not None and wait <= MAX_RETRY_AFTER_S:
+                    self.limiter.pause(wait)
+                    continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _log(self, exchange: Exchange) -> None:
+        for hook in self.on_exchange:
+            hook(exchange)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

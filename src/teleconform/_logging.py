@@ -1,0 +1,44 @@
+"""The run log: full details (tracebacks) go to a file, never to the terminal."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import traceback
+from pathlib import Path
+
+_current: Path | None = None
+
+
+def setup_log(report_dir: Path) -> Path:
+    """Send teleconform's log records to ``report_dir/teleconform.log``."""
+    global _current
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "teleconform.log"
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("teleconform")
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+        old.close()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    _current = path
+    return path
+
+
+def log_path() -> Path:
+    return _current or Path(tempfile.gettempdir()) / "teleconform-crash.log"
+
+
+def write_crash(exc: BaseException) -> Path | None:
+    """Write a crash's traceback to the log file; returns where it went."""
+    text = "".join(traceback.format_exception(exc))
+    path = log_path()
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("internal error:\n" + text)
+    except OSError:
+        return None
+    return path

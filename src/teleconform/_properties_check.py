@@ -1,0 +1,202 @@
+"""Response validation and failure routing for the property tests.
+
+Private helper of :mod:`teleconform.properties`: runs schemathesis' built-in response checks
+on an httpx response, adds the JSON-only check, routes each failure to the clause that claims
+it, and folds repeats into one finding per (clause, operation, check).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup, MalformedJson, ServerError
+from schemathesis.openapi.checks import (
+    ContentDeserializationError,
+    MalformedMediaType,
+    MissingContentType,
+    UndefinedContentType,
+)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from ._properties_spec import GeneratedCase
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    missing_required_header,
+]
+CHECK_NAMES = tuple(check.__name__ for check in CHECKS)
+
+SERVER_ERROR = "Server error"
+NO_RESPONSE = "No response"
+NOT_JSON = "Response is not JSON"
+AUTH_NOT_ENFORCED = "Authentication not enforced"
+CREATED_NOT_FOUND = "Created resource not found"
+DELETED_STILL_AVAILABLE = "Deleted resource still available"
+
+# Failures about the response's media type or JSON body: a more specific JSON-only clause
+# claims them when it applies, so they are not reported twice.
+_CONTENT_FAILURES = (
+    UndefinedContentType,
+    MissingContentType,
+    MalformedMediaType,
+    ContentDeserializationError,
+    MalformedJson,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseMap:
+    """Which clause claims which property-test failure.
+
+    ``default`` takes everything no other entry claims (it is never dropped). ``server_error``
+    claims 5xx answers and requests that got no answer; ``auth`` claims requests accepted (2xx)
+    without credentials or with invalid ones on operations whose path matches ``auth_paths``
+    (a regular expression, ``None`` = every secured operation); ``non_json`` claims responses
+    without a JSON content type or body on paths matching ``non_json_paths``.
+    """
+
+    default: str
+    server_error: str | None = None
+    auth: str | None = None
+    auth_paths: str | None = None
+    non_json: str | None = None
+    non_json_paths: str | None = None
+
+    def clauses(self) -> tuple[str, ...]:
+        """Every clause this map can report, default first, without repeats."""
+        named = (self.default, self.server_error, self.auth, self.non_json)
+        return tuple(dict.fromkeys(c for c in named if c))
+
+    def auth_clause(self, path: str) -> str:
+        if self.auth and (self.auth_paths is None or re.search(self.auth_paths, path)):
+            return self.auth
+        return self.default
+
+    def json_clause(self, path: str) -> str | None:
+        if self.non_json and (self.non_json_paths is None or re.search(self.non_json_paths, path)):
+            return self.non_json
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One failed check on one response."""
+
+    clause: str
+    check: str
+    message: str
+
+
+def is_json_media(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json":
+        return True
+    return media.startswith("application/") and media.endswith("+json")
+
+
+def _first_lines(text: str, limit: int = 300) -> str:
+    text = " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def json_finding(response: httpx.Response, clause: str | None) -> Finding | None:
+    """The JSON-only check: a JSON content type and a body that parses (204/304 have no body)."""
+    if clause is None or response.status_code in (204, 304):
+        return None
+    content_type = response.headers.get("content-type")
+    if not is_json_media(content_type):
+        shown = content_type or "no Content-Type"
+        return Finding(clause, NOT_JSON, f"{response.status_code} answered with {shown}")
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return Finding(clause, NOT_JSON, f"{response.status_code} body is not valid JSON")
+    return None
+
+
+def validate(case: GeneratedCase, response: httpx.Response, clause_map: ClauseMap) -> list[Finding]:
+    """Run the built-in checks and the JSON check on one response; route each failure."""
+    path = case.operation.path
+    json_clause = clause_map.json_clause(path)
+    findings: list[Finding] = []
+    not_json = json_finding(response, json_clause)
+    if not_json is not None:
+        findings.append(not_json)
+    failures: list[Failure] = []
+    try:
+        case.validate_response(response, checks=list(CHECKS))
+    except FailureGroup as group:
+        failures = [f for f in group.exceptions if isinstance(f, Failure)]
+    server_error = any(isinstance(f, ServerError) for f in failures)
+    for failure in failures:
+        if isinstance(failure, ServerError):
+            clause = clause_map.server_error or clause_map.default
+        elif server_error:
+            # A 5xx is one failure (the server error); its undocumented status or body is not a
+            # second one.
+            continue
+        elif not_json is not None and isinstance(failure, _CONTENT_FAILURES):
+            continue
+        else:
+            clause = clause_map.default
+        findings.append(Finding(clause, failure.kind_title, _first_lines(failure.message)))
+    return findings
+
+
+@dataclass(slots=True)
+class _Group:
+    count: int = 0
+    message: str = ""
+    responses: list[httpx.Response] = field(default_factory=list)
+
+
+class Ledger:
+    """Findings folded per (clause, operation, check), in first-seen order."""
+
+    MAX_EVIDENCE = 3
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str, str], _Group] = {}
+
+    def add(self, operation: str, finding: Finding, response: httpx.Response | None) -> None:
+        key = (finding.clause, operation, finding.check)
+        group = self._groups.setdefault(key, _Group(message=finding.message))
+        group.count += 1
+        if response is not None and len(group.responses) < self.MAX_EVIDENCE:
+            group.responses.append(response)
+
+    def failed_clauses(self) -> set[str]:
+        return {clause for clause, _, _ in self._groups}
+
+    def items(self) -> list[tuple[str, str, str, int, str, list[httpx.Response]]]:
+        return [
+            (clause, operation, check, group.count, group.message, group.responses)
+            for (clause, operation, check), group in self._groups.items()
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            f"{clause} {operation}: {check}": group.count
+            for (clause, operation, check), group in self._groups.items()
+        }

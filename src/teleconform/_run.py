@@ -1,0 +1,395 @@
+"""`teleconform run`: targets, selection, verdicts, reports, exit status."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from ._cli import EXIT_FAIL, EXIT_OK, EXIT_TARGET, EXIT_USAGE, UsageError
+from ._http import RateLimiter, TransportError
+from ._logging import setup_log
+from ._needs import ConfigError, needs_from_env, safe_contacts
+from ._resources import SPEC_FILES, spec_path
+from ._targets import SandboxTarget, parse_targets
+from ._version import __version__
+from .catalogue import Clause, load_catalogue
+from .runner import ApiRun, PreflightFailed, run_api
+
+APIS = ("hcw", "leah")
+
+
+def _now_rfc3339() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def tool_info() -> dict[str, str]:
+    return {
+        "name": "teleconform",
+        "version": __version__,
+        "schemathesis": _version("schemathesis"),
+        "hypothesis": _version("hypothesis"),
+    }
+
+
+# -- baseline ------------------------------------------------------------------------------
+def load_baseline(path: str) -> list[dict[str, Any]]:
+    """Accepted deviations: entries with clause, target, reason, expires (YYYY-MM-DD)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"--baseline {path}: unreadable ({type(exc).__name__})") from exc
+    entries = data.get("waivers") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        raise ConfigError(f"--baseline {path}: expected a list of waivers")
+    checked = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not {"clause", "target", "reason", "expires"} <= set(entry):
+            raise ConfigError(f"--baseline {path}: entry {i} needs clause, target, reason, expires")
+        expires = entry["expires"]
+        if isinstance(expires, str):
+            try:
+                expires = dt.date.fromisoformat(expires)
+            except ValueError as exc:
+                raise ConfigError(f"--baseline {path}: entry {i} expires is not YYYY-MM-DD") from exc
+        if not isinstance(expires, dt.date):
+            raise ConfigError(f"--baseline {path}: entry {i} expires is not a date")
+        checked.append({**entry, "expires": expires})
+    return checked
+
+
+def apply_baseline(run: dict[str, Any], waivers: list[dict[str, Any]], today: dt.date) -> None:
+    """Mark listed failures waived (until their expiry date)."""
+    for clause in run["clauses"]:
+        if clause["verdict"] != "fail":
+            continue
+        for w in waivers:
+            if w["clause"] != clause["id"]:
+                continue
+            if w["target"] not in ("*", run["target"]["mode"], run["target"]["base_url"]):
+                continue
+            if today <= w["expires"]:
+                clause["waived"] = True
+                clause["reason"] = f"{clause['reason']} [waived until {w['expires']}: {w['reason']}]"
+            else:
+                clause["reason"] = f"{clause['reason']} [waiver expired on {w['expires']}]"
+            break
+
+
+# -- report model ----------------------------------------------------------------------------
+def run_to_json(run: ApiRun) -> dict[str, Any]:
+    return {
+        "api": run.api,
+        "target": {"mode": run.mode, "base_url": run.base_url},
+        "clauses": [c.to_json() for c in run.clauses],
+        "totals": run.totals(),
+        "requests_sent": run.requests_sent,
+        "elapsed_s": round(run.elapsed_s, 3),
+        "created": run.created,
+        "cleanup_failures": run.cleanup_failures,
+    }
+
+
+def totals_of(runs: list[dict[str, Any]]) -> dict[str, int]:
+    totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
+    for run in runs:
+        counts = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
+        for c in run["clauses"]:
+            counts[c["verdict"]] += 1
+            counts["waived"] += bool(c.get("waived"))
+        run["totals"] = counts
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+def exit_status(runs: list[dict[str, Any]], strict: bool, allow_empty: bool) -> int:
+    """The CONTRACT exit status of a finished run."""
+    reached = False
+    failed = False
+    for run in runs:
+        for c in run["clauses"]:
+            if c["verdict"] in ("pass", "fail"):
+                reached = True
+            if c["verdict"] in ("fail", "error") and not c.get("waived"):
+                if strict or c["level"] == "MUST":
+                    failed = True
+    if failed:
+        return EXIT_FAIL
+    if not reached and not allow_empty:
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+# -- dry run ---------------------------------------------------------------------------------
+def operations_by_clause(api: str) -> dict[str, list[str]]:
+    spec = yaml.safe_load(spec_path(SPEC_FILES[api]).read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            for cid in op.get("x-clauses") or ():
+                found.setdefault(cid, []).append(f"{method.upper()} {path}")
+    return found
+
+
+# -- the command -------------------------------------------------------------------------------
+class _Printer:
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.lock = threading.Lock()
+
+    def line(self, text: str, *, always: bool = False) -> None:
+        if self.quiet and not always:
+            return
+        with self.lock:
+            print(text, flush=True)
+
+    def progress(self, api: str, cid: str, verdict: str) -> None:
+        if self.verbose:
+            self.line(f"  {cid:<14} {verdict}")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    apis = list(APIS) if args.api == "all" else [args.api]
+    catalogue = load_catalogue()
+    unknown = [c for c in args.clause if c not in catalogue]
+    if unknown:
+        raise UsageError(f"teleconform run: unknown clause id {unknown[0]} (see `teleconform clauses`)")
+    selected: dict[str, set[str] | None] = {}
+    for api in apis:
+        ids = {c for c in args.clause if catalogue[c].api == api}
+        if args.clause and not ids:
+            continue
+        selected[api] = ids or None
+    if not selected:
+        raise UsageError(f"teleconform run {args.api}: the selected clauses belong to another API")
+    if args.workers < 1:
+        raise UsageError("teleconform run: --workers must be at least 1")
+    if args.rate_limit <= 0 or args.timeout <= 0 or (args.deadline is not None and args.deadline <= 0):
+        raise UsageError("teleconform run: --rate-limit, --timeout and --deadline must be positive")
+    try:
+        targets = parse_targets(args.target, list(selected))
+        env_creds = {api: needs_from_env(os.environ, api) for api in selected if api in targets}
+        safe_email, safe_phone = safe_contacts(os.environ)
+        waivers = load_baseline(args.baseline) if args.baseline else []
+        if args.webhook_events and not Path(args.webhook_events).is_file():
+            raise ConfigError(f"--webhook-events {args.webhook_events}: no such file")
+        if args.sandbox_fault:
+            from ._targets import SANDBOX_MODULES
+            import importlib
+
+            for api in selected:
+                if api in targets:
+                    continue
+                known = importlib.import_module(SANDBOX_MODULES[api]).FAULTS
+                bad = [f for f in args.sandbox_fault if f not in known and not _fault_elsewhere(f, api)]
+                if bad:
+                    raise ConfigError(f"--sandbox-fault {bad[0]}: no such sandbox fault")
+    except ConfigError as exc:
+        raise UsageError(f"teleconform run: {exc}") from exc
+
+    printer = _Printer(args.quiet, args.verbose)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    # --- record/replay (teleconform.cassettes owns the session) ---
+    session: Any = None
+    if args.replay or args.record:
+        from .cassettes import open_session
+
+        try:
+            session = open_session(args, apis=list(selected), seed=seed, tool=tool_info())
+        except ConfigError as exc:
+            raise UsageError(f"teleconform run: {exc}") from exc
+        seed = session.seed
+    # --- end record/replay ---
+    if args.dry_run:
+        return _dry_run(selected, targets, catalogue, seed, printer)
+
+    report_dir = Path(args.report_dir)
+    try:
+        log_file = setup_log(report_dir)
+    except OSError as exc:
+        raise UsageError(f"teleconform run: cannot write --report-dir {report_dir}: {exc.strerror}") from exc
+    printer.line(f"teleconform {__version__}: seed {seed}, budget {args.budget}")
+    started_at = _now_rfc3339()
+    run_id = f"tc-{uuid.uuid4().hex[:10]}"
+    limiter = RateLimiter(args.rate_limit)
+    deadline = time.monotonic() + args.deadline if args.deadline else None
+
+    runs: dict[str, dict[str, Any]] = {}
+    failures: list[tuple[int, str]] = []
+
+    def one(api: str) -> None:
+        sandbox: SandboxTarget | None = None
+        client: httpx.Client | None = None
+        clock: Any = None
+        on_exchange: list[Any] = []
+        try:
+            if session is not None and args.replay:
+                base_url, mode = session.base_url(api), "replay"
+                credentials = session.credentials(api)
+                client, clock = session.client(api), session.clock(api)
+            elif api in targets:
+                base_url, mode = targets[api], "live"
+                credentials = dict(env_creds.get(api, {}))
+                try:
+                    with httpx.Client(timeout=args.timeout) as probe:
+                        probe.get(base_url)
+                except httpx.HTTPError as exc:
+                    failures.append((EXIT_TARGET, f"teleconform: cannot reach {api} target {base_url} "
+                                     f"({type(exc).__name__}): check the URL, DNS, proxy and TLS settings"))
+                    return
+            else:
+                api_faults = tuple(f for f in args.sandbox_fault if _fault_in(api, f))
+                sandbox = SandboxTarget(api, faults=api_faults)
+                base_url, mode = sandbox.start(), "sandbox"
+                credentials = sandbox.credentials
+            if args.webhook_events:
+                credentials["leah.webhook_events"] = str(Path(args.webhook_events).resolve())
+            if args.webhook_receiver:
+                credentials["leah.webhook_receiver"] = args.webhook_receiver
+            if session is not None and args.record:
+                on_exchange.append(session.recorder(api))
+            printer.line(f"{api}: {mode} {base_url}")
+            result = run_api(
+                api,
+                base_url,
+                credentials,
+                clauses=selected[api],
+                seed=seed,
+                budget=args.budget,
+                mode=mode,
+                writes_allowed=True if mode in ("sandbox", "replay") else args.allow_writes,
+                disruptive_allowed=args.allow_disruptive,
+                timeout_s=args.timeout,
+                rate_limiter=limiter if mode == "live" else None,
+                run_id=run_id,
+                state={"safe_email": safe_email, "safe_phone": safe_phone},
+                deadline=deadline,
+                progress=printer.progress,
+                client=client,
+                clock=clock,
+                on_exchange=on_exchange,
+            )
+            runs[api] = run_to_json(result)
+        except PreflightFailed as exc:
+            failures.append((EXIT_TARGET, f"teleconform: {api} target refused or unusable: {exc}"))
+        except TransportError as exc:
+            failures.append((EXIT_TARGET, f"teleconform: {api} target: {exc}"))
+        finally:
+            if sandbox is not None:
+                sandbox.stop()
+
+    if args.workers > 1 and len(selected) > 1:
+        threads = [threading.Thread(target=one, args=(api,)) for api in selected]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        for api in selected:
+            one(api)
+
+    if session is not None:
+        session.finish()
+    if failures and not runs:
+        print(failures[0][1], file=sys.stderr)
+        return failures[0][0]
+    ordered = [runs[api] for api in selected if api in runs]
+    for run in ordered:
+        apply_baseline(run, waivers, dt.date.today())
+    report = {
+        "schema_version": 1,
+        "tool": tool_info(),
+        "seed": seed,
+        "started_at": started_at,
+        "finished_at": _now_rfc3339(),
+        "totals": totals_of(ordered),
+        "runs": ordered,
+    }
+    _write_reports(report, report_dir)
+    _print_summary(report, printer, report_dir, log_file)
+    for _code, message in failures:
+        print(message, file=sys.stderr)
+    if failures:
+        return failures[0][0]
+    return exit_status(ordered, args.strict, args.allow_empty)
+
+
+def _fault_in(api: str, name: str) -> bool:
+    import importlib
+
+    from ._targets import SANDBOX_MODULES
+
+    return name in importlib.import_module(SANDBOX_MODULES[api]).FAULTS
+
+
+def _fault_elsewhere(name: str, api: str) -> bool:
+    return any(_fault_in(other, name) for other in APIS if other != api)
+
+
+def _write_reports(report: dict[str, Any], report_dir: Path) -> None:
+    from .report import write_reports
+
+    write_reports(report, report_dir)
+
+
+def _print_summary(report: dict[str, Any], printer: _Printer, report_dir: Path, log_file: Path) -> None:
+    for run in report["runs"]:
+        for c in run["clauses"]:
+            if c["verdict"] in ("fail", "error"):
+                label = "fail (waived)" if c.get("waived") else c["verdict"]
+                printer.line(f"  {c['id']:<14} {c['level']:<6} {label}: {c['reason'][:200]}", always=True)
+    t = report["totals"]
+    printer.line(
+        f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
+        f" ({t['waived']} waived); reports in {report_dir}/",
+        always=True,
+    )
+
+
+def _dry_run(
+    selected: dict[str, set[str] | None],
+    targets: dict[str, str],
+    catalogue: dict[str, Clause],
+    seed: int,
+    printer: _Printer,
+) -> int:
+    printer.line(f"dry run (nothing is sent); seed {seed}", always=True)
+    for api, ids in selected.items():
+        ops = operations_by_clause(api)
+        where = targets.get(api, "the embedded sandbox")
+        printer.line(f"{api}: {where}", always=True)
+        for clause in catalogue.values():
+            if clause.api != api or (ids is not None and clause.id not in ids):
+                continue
+            requests = ops.get(clause.id) or ["(no spec operation; scenario requests only)"]
+            printer.line(f"  {clause.id} [{clause.level}] {clause.title}", always=True)
+            for op in requests:
+                printer.line(f"    {op}", always=True)
+    return EXIT_OK
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,420 @@
+"""Run the suites of one API against one target and fold outcomes into clause verdicts."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+from ._evidence import EvidenceBuilder
+from ._http import HttpClient, RateLimiter, TransportError
+from ._needs import ENV_NEED, NEED_ENV
+from ._resources import suites_dir
+from .catalogue import Clause, load_catalogue
+from .suite import (
+    Context,
+    CredentialsRefused,
+    NeedMissing,
+    Outcome,
+    PreconditionFailed,
+    TargetUnreachable,
+)
+
+__all__ = [
+    "ApiRun",
+    "CheckFunction",
+    "ClauseResult",
+    "PreflightFailed",
+    "load_checks",
+    "run_api",
+    "sandbox_credentials",
+]
+
+log = logging.getLogger("teleconform")
+SUITES_PACKAGE = "teleconform_suites"
+WRITE_NEEDS = {"hcw": "hcw.allow_writes", "leah": "leah.allow_writes"}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFunction:
+    """A suite function and the clause ids it declares."""
+
+    module: str
+    name: str
+    clauses: tuple[str, ...]
+    func: Callable[[Context], None]
+
+
+@dataclass(slots=True)
+class ClauseResult:
+    """The folded verdict of one clause in one API run."""
+
+    id: str
+    api: str
+    area: str
+    level: str
+    title: str
+    verdict: str
+    reason: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    measurements: dict[str, Any] = field(default_factory=dict)
+    waived: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "level": self.level,
+            "title": self.title,
+            "area": self.area,
+            "verdict": self.verdict,
+            "waived": self.waived,
+            "reason": self.reason,
+            "evidence": self.evidence,
+        }
+        if self.measurements:
+            data["measurements"] = self.measurements
+        return data
+
+
+@dataclass(slots=True)
+class ApiRun:
+    """Everything one API's run produced."""
+
+    api: str
+    mode: str
+    base_url: str
+    clauses: list[ClauseResult]
+    requests_sent: int = 0
+    created: list[dict[str, Any]] = field(default_factory=list)
+    cleanup_failures: list[dict[str, Any]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return {c.id: c.verdict for c in self.clauses}
+
+    def totals(self) -> dict[str, int]:
+        counts = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
+        for c in self.clauses:
+            counts[c.verdict] += 1
+            if c.waived:
+                counts["waived"] += 1
+        return counts
+
+
+class PreflightFailed(Exception):
+    """The target could not be reached or refused the credentials before any clause ran."""
+
+
+# -- loading suites ----------------------------------------------------------------------
+def _ensure_suites_package(root: Path) -> None:
+    existing = sys.modules.get(SUITES_PACKAGE)
+    if existing is not None and list(getattr(existing, "__path__", [])) == [str(root)]:
+        return
+    for name in [m for m in sys.modules if m == SUITES_PACKAGE or m.startswith(SUITES_PACKAGE + ".")]:
+        del sys.modules[name]
+    spec = importlib.machinery.ModuleSpec(SUITES_PACKAGE, None, is_package=True)
+    spec.submodule_search_locations = [str(root)]
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[SUITES_PACKAGE] = package
+
+
+def _suite_modules(api: str, root: Path | None = None) -> list[ModuleType]:
+    root = root or suites_dir()
+    _ensure_suites_package(root)
+    api_dir = root / api
+    modules = []
+    for path in sorted(api_dir.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        modules.append(importlib.import_module(f"{SUITES_PACKAGE}.{api}.{path.stem}"))
+    return modules
+
+
+def load_checks(api: str, root: Path | None = None) -> list[CheckFunction]:
+    """Every @clause function of an API's suites, in file then definition order."""
+    checks: list[CheckFunction] = []
+    for module in _suite_modules(api, root):
+        funcs = [
+            value
+            for value in vars(module).values()
+            if callable(value)
+            and getattr(value, "__teleconform_clauses__", None)
+            and getattr(value, "__module__", None) == module.__name__
+        ]
+        funcs.sort(key=lambda f: f.__code__.co_firstlineno)
+        for func in funcs:
+            checks.append(CheckFunction(module.__name__, func.__name__, func.__teleconform_clauses__, func))
+    return checks
+
+
+def _preflights(api: str) -> list[Callable[[Context], None]]:
+    found: list[Callable[[Context], None]] = []
+    prefix = f"{SUITES_PACKAGE}.{api}."
+    for name, module in sorted(sys.modules.items()):
+        if not name.startswith(prefix) or module is None:
+            continue
+        for value in vars(module).values():
+            if getattr(value, "__teleconform_preflight__", False) and value.__module__ == name:
+                if value not in found:
+                    found.append(value)
+    return found
+
+
+# -- running -------------------------------------------------------------------------------
+def sandbox_credentials(api: str, app: Any) -> dict[str, str]:
+    """Need-name credentials from a sandbox app's ``state.credentials`` (env var names)."""
+    creds: dict[str, str] = {}
+    for var, value in dict(app.state.credentials).items():
+        need = ENV_NEED.get(var)
+        if need and need.startswith(api + "."):
+            creds[need] = str(value)
+    return creds
+
+
+def _missing_needs(clause: Clause, credentials: Mapping[str, str]) -> list[str]:
+    return [need for need in clause.needs if not credentials.get(need)]
+
+
+def describe_need(need: str) -> str:
+    if need in NEED_ENV:
+        return f"{need} ({NEED_ENV[need]})"
+    if need.endswith(".allow_writes"):
+        return f"{need} (--allow-writes)"
+    if need == "leah.webhook_events":
+        return f"{need} (--webhook-events FILE from `teleconform webhooks listen`)"
+    if need == "leah.webhook_receiver":
+        return f"{need} (`teleconform webhooks check URL`)"
+    return need
+
+
+def fold(outcomes: list[Outcome]) -> tuple[str, str]:
+    """A clause's verdict and reason from its checks' outcomes."""
+    by = {v: [o for o in outcomes if o.verdict == v] for v in ("pass", "fail", "error", "skip")}
+    if by["fail"]:
+        return "fail", _join(by["fail"])
+    if by["error"]:
+        return "error", _join(by["error"])
+    if not by["pass"]:
+        return "skip", _join(by["skip"]) if by["skip"] else "not exercised by any check"
+    return "pass", _join(by["pass"])
+
+
+def _join(outcomes: list[Outcome], limit: int = 4) -> str:
+    seen: list[str] = []
+    for o in outcomes:
+        if o.message not in seen:
+            seen.append(o.message)
+    text = "; ".join(seen[:limit])
+    if len(seen) > limit:
+        text += f"; (+{len(seen) - limit} more)"
+    return text
+
+
+def run_api(
+    api: str,
+    base_url: str,
+    credentials: Mapping[str, str] | None = None,
+    *,
+    clauses: Iterable[str] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    seed: int = 0,
+    budget: str = "standard",
+    mode: str = "sandbox",
+    client: httpx.Client | None = None,
+    writes_allowed: bool | None = None,
+    disruptive_allowed: bool = False,
+    timeout_s: float = 10.0,
+    rate_limiter: RateLimiter | None = None,
+    clock: Callable[[], float] | None = None,
+    run_id: str | None = None,
+    state: dict[str, Any] | None = None,
+    catalogue: Mapping[str, Clause] | None = None,
+    evidence: EvidenceBuilder | None = None,
+    on_exchange: Iterable[Callable[[Any], None]] = (),
+    on_created: Callable[[dict[str, Any]], None] | None = None,
+    deadline: float | None = None,
+    progress: Callable[[str, str, str], None] | None = None,
+    suites_root: Path | None = None,
+) -> ApiRun:
+    """Run every selected clause of ``api`` against ``base_url`` and fold the verdicts."""
+    started = time.monotonic()
+    catalogue = catalogue or load_catalogue()
+    api_clauses = [c for c in catalogue.values() if c.api == api]
+    selected = {c.id for c in api_clauses} if clauses is None else set(clauses) & {c.id for c in api_clauses}
+    creds = dict(credentials or {})
+    if writes_allowed is None:
+        writes_allowed = mode in ("sandbox", "replay")
+    if writes_allowed:
+        creds[WRITE_NEEDS[api]] = "yes"
+    else:
+        creds.pop(WRITE_NEEDS[api], None)
+
+    own_client = client is None
+    http = HttpClient(
+        base_url=base_url,
+        client=client or httpx.Client(follow_redirects=False, verify=True),
+        extra_headers=dict(extra_headers or {}),
+        timeout_s=timeout_s,
+        limiter=rate_limiter or RateLimiter(None),
+    )
+    http.on_exchange.extend(on_exchange)
+    outcomes: dict[str, list[Outcome]] = {cid: [] for cid in selected}
+    measurements: dict[str, dict[str, Any]] = {cid: {} for cid in selected}
+    created: list[dict[str, Any]] = []
+    evidence = evidence or EvidenceBuilder()
+
+    def record(outcome: Outcome) -> None:
+        if outcome.clause in outcomes and not skipped_for_needs.get(outcome.clause):
+            outcomes[outcome.clause].append(outcome)
+
+    def measure(cid: str, key: str, value: Any) -> None:
+        if cid in measurements:
+            measurements[cid][key] = value
+
+    def add_created(kind: str, ident: str, cleanup: tuple[str, str] | None) -> None:
+        entry = {"kind": kind, "id": ident, "cleanup": list(cleanup) if cleanup else None}
+        created.append(entry)
+        if on_created:
+            on_created(entry)
+
+    shared_state: dict[str, Any] = state if state is not None else {}
+    ctx = Context(
+        api=api,
+        mode=mode,
+        http=http,
+        credentials=creds,
+        seed=seed,
+        budget=budget,
+        run_id=run_id or uuid.uuid4().hex[:12],
+        clock=clock or time.time,
+        writes_allowed=writes_allowed,
+        disruptive_allowed=disruptive_allowed,
+        state=shared_state,
+        evidence=evidence,
+        on_created=add_created,
+        on_outcome=record,
+        on_measure=measure,
+    )
+
+    skipped_for_needs: dict[str, list[str]] = {}
+    for cid in selected:
+        missing = _missing_needs(catalogue[cid], creds)
+        if missing:
+            skipped_for_needs[cid] = missing
+
+    try:
+        checks = load_checks(api, suites_root) if selected else []
+        runnable = [
+            check for check in checks
+            if any(c in selected and c not in skipped_for_needs for c in check.clauses)
+        ]
+        if runnable:
+            http.label = "preflight"
+            for pre in _preflights(api):
+                try:
+                    pre(ctx)
+                except (CredentialsRefused, TargetUnreachable, TransportError) as exc:
+                    raise PreflightFailed(str(exc)) from exc
+        for check in runnable:
+            if deadline is not None and time.monotonic() > deadline:
+                for cid in check.clauses:
+                    if cid in outcomes and not outcomes[cid]:
+                        record(Outcome(cid, "error", "run deadline reached before this check ran"))
+                continue
+            http.label = check.module.rsplit(".", 1)[-1]
+            _run_check(ctx, check, outcomes, record)
+            if progress:
+                for cid in check.clauses:
+                    if cid in outcomes:
+                        progress(api, cid, fold(outcomes[cid])[0])
+    finally:
+        if own_client:
+            http.close()
+
+    results: list[ClauseResult] = []
+    for clause in api_clauses:
+        if clause.id not in selected:
+            continue
+        if clause.id in skipped_for_needs:
+            needs = ", ".join(describe_need(n) for n in skipped_for_needs[clause.id])
+            verdict, reason = "skip", f"needs {needs}"
+            clause_outcomes: list[Outcome] = []
+        else:
+            clause_outcomes = outcomes[clause.id]
+            verdict, reason = fold(clause_outcomes)
+        evidence_list: list[dict[str, Any]] = []
+        relevant = [o for o in clause_outcomes if o.verdict == verdict] or clause_outcomes
+        for o in relevant:
+            for item in o.evidence:
+                if len(evidence_list) < 6:
+                    evidence_list.append(item)
+        results.append(
+            ClauseResult(
+                id=clause.id,
+                api=api,
+                area=clause.area,
+                level=clause.level,
+                title=clause.title,
+                verdict=verdict,
+                reason=reason,
+                evidence=evidence_list,
+                measurements=measurements.get(clause.id, {}),
+                outcomes=clause_outcomes,
+            )
+        )
+    return ApiRun(
+        api=api,
+        mode=mode,
+        base_url=base_url,
+        clauses=results,
+        requests_sent=http.sent,
+        created=created,
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+def _run_check(
+    ctx: Context,
+    check: CheckFunction,
+    outcomes: dict[str, list[Outcome]],
+    record: Callable[[Outcome], None],
+) -> None:
+    before = {cid: len(outcomes.get(cid, [])) for cid in check.clauses}
+
+    def unresolved() -> list[str]:
+        return [cid for cid in check.clauses if cid in outcomes and len(outcomes[cid]) == before[cid]]
+
+    try:
+        check.func(ctx)
+    except NeedMissing as exc:
+        for cid in unresolved():
+            record(Outcome(cid, "skip", f"needs {describe_need(str(exc))}"))
+    except PreconditionFailed as exc:
+        message = str(exc.args[0]) if exc.args else "precondition failed"
+        evidence = exc.args[1] if len(exc.args) > 1 else []
+        for cid in unresolved():
+            record(Outcome(cid, "error", f"precondition failed: {message}", list(evidence)))
+    except TransportError as exc:
+        for cid in unresolved():
+            record(Outcome(cid, "error", str(exc)))
+    except CredentialsRefused as exc:
+        for cid in unresolved():
+            record(Outcome(cid, "error", f"credentials refused: {exc}"))
+    except Exception as exc:  # a check tripped over an unexpected answer or a bug of ours
+        log.error("check %s.%s crashed:\n%s", check.module, check.name, traceback.format_exc())
+        for cid in unresolved():
+            record(Outcome(cid, "error", f"check {check.name} could not finish: {type(exc).__name__}: {exc}"))

@@ -1,0 +1,325 @@
+"""`teleconform webhooks check URL`: LEAH-WH-02 against the integrator's receiver.
+
+The document demands of the integrator: "Make sure your server can receive POST requests,
+reads JSON format and always answers a 200 HTTP Code!". Each case below is a delivery Leah
+may plausibly make; the receiver passes a case when it answers 200 within the time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+
+from .._version import __version__
+from ._report import (
+    EXIT_TARGET,
+    EXIT_USAGE,
+    UsageError,
+    build_report,
+    clause_entry,
+    exit_status,
+    now_rfc3339,
+    print_line,
+    safe_url,
+    write_report,
+)
+from .events import EVENT_NAME
+
+CLAUSE = "LEAH-WH-02"
+PROG = "teleconform webhooks check"
+DEFAULT_TIMEOUT_S = 10.0
+UNKNOWN_EVENT = "appointment.teleconform.probe"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One case: a name, what it exercises, and the exact bytes delivered."""
+
+    case: str
+    description: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class CaseResult:
+    """What the receiver did with one case."""
+
+    case: str
+    description: str
+    verdict: str  # pass | fail
+    reason: str
+    url: str
+    body: bytes
+    status: int | None = None
+    elapsed_s: float | None = None
+    response: httpx.Response | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        """A report evidence entry (the deliveries are synthetic: nothing personal in them)."""
+        return {
+            "case": self.case,
+            "verdict": self.verdict,
+            "request": {
+                "method": "POST",
+                "url": safe_url(self.url),
+                "headers": {"content-type": "application/json"},
+                "body": self.body.decode("utf-8"),
+            },
+            "response": {
+                "status": self.status,
+                "elapsed_s": None if self.elapsed_s is None else round(self.elapsed_s, 3),
+            },
+            "note": self.reason,
+        }
+
+
+class ReceiverUnreachable(Exception):
+    """The first delivery could not even connect: nothing about the receiver was learnt."""
+
+
+Send = Callable[[bytes, float], httpx.Response]
+"""Deliver a body (as a JSON POST) with a time limit and return the answer; raise on no answer."""
+
+
+def _event(external_id: str, file_number: str | None, *, name: str = EVENT_NAME) -> dict[str, Any]:
+    return {
+        "event": name,
+        "payload": {"externalId": external_id, "administrativeFileNumber": file_number},
+    }
+
+
+def _dump(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+
+
+def build_deliveries(token: str) -> list[Delivery]:
+    """The LEAH-WH-02 cases, in delivery order. ``token`` keeps externalIds unique per run.
+
+    Each case has its own externalId, so a receiver that deduplicates by externalId sees
+    exactly one repeat: the ``repeat`` case, a byte-identical copy of ``object-payload``.
+    """
+    first = _dump(_event(f"teleconform-{token}-1", f"TC{token}1"))
+    as_string = _event(f"teleconform-{token}-2", f"TC{token}2")
+    as_string["payload"] = json.dumps(as_string["payload"], separators=(",", ":"))
+    extra = _event(f"teleconform-{token}-5", f"TC{token}5")
+    extra["id"] = f"evt_teleconform_{token}"
+    extra["createdAt"] = "2021-04-25T13:15:00+00:00"
+    extra["payload"]["status"] = "online"
+    extra["payload"]["teleconformProbe"] = {"fields": ["added", "by", "the", "check"]}
+    return [
+        Delivery("object-payload", "well-formed event, payload as a JSON object", first),
+        Delivery("repeat", "the object-payload delivery repeated byte for byte", first),
+        Delivery("string-payload",
+                 "well-formed event, payload as a JSON-encoded string (as the document prints it)",
+                 _dump(as_string)),
+        Delivery("null-file-number",
+                 "well-formed event, administrativeFileNumber null (guest not pre-admitted)",
+                 _dump(_event(f"teleconform-{token}-3", None))),
+        Delivery("unknown-event", f"an event name the document does not list ({UNKNOWN_EVENT})",
+                 _dump(_event(f"teleconform-{token}-4", f"TC{token}4", name=UNKNOWN_EVENT))),
+        Delivery("extra-fields", "well-formed event with undocumented extra fields", _dump(extra)),
+    ]
+
+
+def failure_kind(exc: BaseException) -> str:
+    """'connect' (no connection), 'timeout' (no answer in time) or 'other', looking at causes."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        if isinstance(seen, httpx.ConnectError | httpx.ConnectTimeout):
+            return "connect"
+        if isinstance(seen, httpx.TimeoutException):
+            return "timeout"
+        seen = seen.__cause__ or seen.__context__
+    return "other"
+
+
+def run_cases(
+    url: str,
+    send: Send,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    deliveries: Sequence[Delivery] | None = None,
+    token: str = "0",
+) -> list[CaseResult]:
+    """Deliver every case in order; raises ReceiverUnreachable if the first cannot connect."""
+    results: list[CaseResult] = []
+    for index, delivery in enumerate(deliveries or build_deliveries(token)):
+        result = CaseResult(delivery.case, delivery.description, "fail", "", url, delivery.body)
+        started = time.monotonic()
+        try:
+            response = send(delivery.body, timeout_s)
+        except Exception as exc:  # any transport failure is a finding about this case
+            result.elapsed_s = time.monotonic() - started
+            kind = failure_kind(exc)
+            if kind == "connect" and index == 0:
+                raise ReceiverUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            if kind == "timeout":
+                result.reason = f"no answer within {timeout_s:g} s"
+            elif kind == "connect":
+                result.reason = "connection refused or dropped (the receiver stopped answering)"
+            else:
+                result.reason = f"no HTTP answer ({type(exc).__name__})"
+            results.append(result)
+            continue
+        result.elapsed_s = time.monotonic() - started
+        result.status = response.status_code
+        result.response = response
+        if response.status_code != 200:
+            result.reason = f"answered {response.status_code}; the document demands 200"
+        elif result.elapsed_s > timeout_s:
+            result.reason = (
+                f"answered 200 only after {result.elapsed_s:.2f} s (limit {timeout_s:g} s)"
+            )
+        else:
+            result.verdict = "pass"
+            result.reason = f"answered 200 in {result.elapsed_s:.2f} s"
+        results.append(result)
+    return results
+
+
+def httpx_sender(
+    client: httpx.Client, url: str, headers: Mapping[str, str] | None = None
+) -> Send:
+    """A Send that POSTs with ``client`` (no redirects followed: Leah expects a 200)."""
+    base_headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"teleconform/{__version__} (webhooks check)",
+        **dict(headers or {}),
+    }
+
+    def send(body: bytes, timeout_s: float) -> httpx.Response:
+        response = client.post(url, content=body, headers=base_headers, timeout=timeout_s)
+        return response
+
+    return send
+
+
+def clause_from_results(results: Sequence[CaseResult]) -> dict[str, Any]:
+    """The LEAH-WH-02 report entry folding every case."""
+    failed = [r for r in results if r.verdict != "pass"]
+    if failed:
+        reason = "; ".join(f"{r.case}: {r.reason}" for r in failed)
+        verdict = "fail"
+    else:
+        reason = f"all {len(results)} cases answered 200 in time"
+        verdict = "pass"
+    cases = [
+        {"case": r.case, "description": r.description, "verdict": r.verdict, "reason": r.reason,
+         "status": r.status,
+         "elapsed_s": None if r.elapsed_s is None else round(r.elapsed_s, 3)}
+        for r in results
+    ]
+    return clause_entry(
+        CLAUSE, verdict, reason, [r.evidence() for r in results],
+        {"cases_passed": len(results) - len(failed), "cases_total": len(results)},
+        cases=cases,
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> _Parser:
+    p = _Parser(
+        prog=PROG,
+        description="Deliver the LEAH-WH-02 cases to a webhook receiver; each must get a 200.",
+    )
+    p.add_argument("url", metavar="URL", help="the receiver's URL, as registered with Leah")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                   help="time limit per delivery (default 10, the clause's limit)")
+    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument("--header", action="append", default=[], metavar="K:V",
+                   help="extra header on every delivery (repeatable); never printed")
+    p.add_argument("--seed", type=int, help="fixes the externalIds sent (default: random)")
+    p.add_argument("--cacert", metavar="FILE", help="CA bundle to verify an HTTPS receiver")
+    p.add_argument("--insecure", action="store_true", help="do not verify the receiver's TLS")
+    return p
+
+
+def _parse_headers(raw: Sequence[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in raw:
+        name, sep, value = item.partition(":")
+        name = name.strip()
+        if not sep or not name or any(c in name for c in " \t()<>@,;\"/[]?={}"):
+            raise UsageError(f"{PROG}: --header expects NAME:VALUE, got {name!r}")
+        headers[name] = value.strip()
+    return headers
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise UsageError(f"{PROG}: invalid URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(f"{PROG}: URL must be http:// or https:// with a host")
+
+
+def check_main(argv: list[str]) -> int:
+    """Entry point of `teleconform webhooks check URL`; returns the exit status."""
+    try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as exc:  # --help
+            return int(exc.code or 0)
+        _check_url(args.url)
+        if not args.timeout > 0:
+            raise UsageError(f"{PROG}: --timeout must be positive")
+        headers = _parse_headers(args.header)
+        verify: bool | str = True
+        if args.insecure:
+            verify = False
+        elif args.cacert:
+            if not Path(args.cacert).is_file():
+                raise UsageError(f"{PROG}: --cacert {args.cacert}: no such file")
+            verify = args.cacert
+        report_dir = Path(args.report_dir)
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"{PROG}: cannot write --report-dir {report_dir}: {exc.strerror}"
+            ) from None
+    except UsageError as exc:
+        print_line(str(exc).splitlines()[0], err=True)
+        return EXIT_USAGE
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    token = f"{random.Random(seed).getrandbits(32):08x}"
+    started_at = now_rfc3339()
+    shown = safe_url(args.url)
+    with httpx.Client(verify=verify, follow_redirects=False) as client:
+        try:
+            results = run_cases(
+                args.url, httpx_sender(client, args.url, headers), timeout_s=args.timeout,
+                token=token,
+            )
+        except ReceiverUnreachable as exc:
+            print_line(
+                f"{PROG}: cannot reach the receiver at {shown} ({exc}); "
+                "check the URL, that the receiver is running, and proxy/TLS settings",
+                err=True,
+            )
+            return EXIT_TARGET
+    entry = clause_from_results(results)
+    report = build_report(
+        seed=seed, started_at=started_at, target={"mode": "live", "base_url": shown},
+        clauses=[entry], command="webhooks check",
+    )
+    write_report(report, report_dir)
+    for r in results:
+        print_line(f"  {r.verdict:<4}  {r.case:<17} {r.reason}")
+    print_line(f"{CLAUSE} {entry['verdict']}: {entry['reason']}; reports in {report_dir}/")
+    return exit_status(report)

@@ -1,0 +1,1 @@
+"""HCW@Home conformance checks."""

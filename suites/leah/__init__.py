@@ -1,0 +1,1 @@
+"""Leah conformance checks."""
