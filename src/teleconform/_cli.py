@@ -74,10 +74,13 @@ def build_parser() -> _Parser:
     ca_sub = ca.add_subparsers(dest="cassettes_command", parser_class=_Parser)
     audit = ca_sub.add_parser("audit", add_help=False)
     audit.add_argument("rest", nargs=argparse.REMAINDER)
+    cl = sub.add_parser("cleanup", help="remove what an interrupted live run created")
+    cl.add_argument("ledger", metavar="LEDGER")
+    cl.add_argument("--timeout", type=float, default=10.0)
     wh = sub.add_parser("webhooks", help="Leah webhook receiver check and listener")
     wh_sub = wh.add_subparsers(dest="webhooks_command", parser_class=_Parser)
     for name in ("check", "listen"):
-        w = wh_sub.add_parser(name, add_help=False)
+        w = wh_sub.add_parser(name, add_help=False, prefix_chars="+")  # pass "--x" through
         w.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -112,6 +115,10 @@ def main(argv: Sequence[str]) -> int:
             from ._commands import sandbox_command
 
             return sandbox_command(args)
+        if args.command == "cleanup":
+            from ._commands import cleanup_command
+
+            return cleanup_command(args)
         if args.command == "check-traffic":
             return _delegate("teleconform.traffic:main", args.rest)
         if args.command == "cassettes":

@@ -8,7 +8,7 @@ import signal
 import threading
 from types import FrameType
 
-from ._cli import EXIT_OK, UsageError
+from ._cli import EXIT_FAIL, EXIT_OK, EXIT_TARGET, UsageError
 from .catalogue import load_catalogue
 
 
@@ -73,3 +73,32 @@ def sandbox_command(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return EXIT_OK
+
+
+def cleanup_command(args: argparse.Namespace) -> int:
+    """`teleconform cleanup LEDGER`: undo what a killed run created."""
+    import os
+    from pathlib import Path
+
+    from ._http import TransportError
+    from ._needs import ConfigError, needs_from_env
+    from .ledger import read_ledger
+    from .runner import PreflightFailed, cleanup_from_ledger
+
+    path = Path(args.ledger)
+    try:
+        header, _ = read_ledger(path)
+        credentials = needs_from_env(os.environ, str(header.get("api")))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"teleconform cleanup: cannot read ledger {path}: {exc}") from exc
+    except ConfigError as exc:
+        raise UsageError(f"teleconform cleanup: {exc}") from exc
+    try:
+        tried, failures = cleanup_from_ledger(path, credentials, timeout_s=args.timeout)
+    except (TransportError, PreflightFailed) as exc:
+        print(f"teleconform cleanup: cannot reach the target: {exc}", file=__import__("sys").stderr)
+        return EXIT_TARGET
+    for entry in failures:
+        print(f"not cleaned: {entry['kind']} {entry['id']}: {entry['detail']}")
+    print(f"{tried - len(failures)} of {tried} created resources cleaned")
+    return EXIT_FAIL if failures else EXIT_OK

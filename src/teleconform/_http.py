@@ -75,6 +75,7 @@ class HttpClient:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(None))
     retries: int = 2
     on_exchange: list[Callable[[Exchange], None]] = field(default_factory=list)
+    before_send: list[Callable[[httpx.Request], None]] = field(default_factory=list)
     sent: int = 0
     # The suite module (clause group) running now; recording files exchanges under it.
     label: str = ""
@@ -90,6 +91,9 @@ class HttpClient:
         request = self.client.build_request(
             method, self.url(path), headers=headers, timeout=timeout or self.timeout_s, **kwargs
         )
+        request.extensions["teleconform.label"] = self.label  # replay matches per clause group
+        for hook in self.before_send:
+            hook(request)
         # 429 means "not processed": safe to repeat for any method; connection errors only
         # for idempotent ones, since a lost response may hide a completed write.
         attempts = self.retries + 1

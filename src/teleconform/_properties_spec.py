@@ -37,6 +37,7 @@ class Link:
     name: str
     target: str
     parameters: tuple[tuple[str, Any], ...]
+    request_body: Any = None
 
 
 @dataclass(slots=True)
@@ -48,6 +49,8 @@ class LoadedSpec:
     operations: list[Operation]
     links: dict[str, list[Link]]
     secured: dict[str, bool]
+    credential_headers: frozenset[str]  # lower-case names the security schemes put in headers
+    credential_params: frozenset[str]  # query and cookie names of the security schemes
 
     def operation(self, label: str) -> Operation | None:
         for operation in self.operations:
@@ -90,7 +93,23 @@ def _load(path: Path) -> LoadedSpec:
         security = definition.get("security", global_security)
         secured[operation.label] = bool(security) and all(bool(item) for item in security)
         links[operation.label] = list(_links_of(operation.label, definition, by_id))
-    return LoadedSpec(path, schema, operations, links, secured)
+    headers, params = _credential_names(raw)
+    return LoadedSpec(path, schema, operations, links, secured, headers, params)
+
+
+def _credential_names(raw: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    schemes = ((raw.get("components") or {}).get("securitySchemes") or {}).values()
+    headers: set[str] = set()
+    params: set[str] = set()
+    for scheme in schemes:
+        kind = scheme.get("type")
+        if kind == "apiKey" and scheme.get("in") == "header":
+            headers.add(str(scheme.get("name", "")).lower())
+        elif kind == "apiKey":
+            params.add(str(scheme.get("name", "")))
+        elif kind in ("http", "oauth2", "openIdConnect"):
+            headers.add("authorization")
+    return frozenset(headers), frozenset(params)
 
 
 def _operation_ids(raw: dict[str, Any]) -> dict[str, str]:
@@ -122,7 +141,8 @@ def _links_of(source: str, definition: dict[str, Any], by_id: dict[str, str]) ->
             if target is None:
                 raise ValueError(f"{source}: link {name} names no known operation")
             parameters = tuple(sorted((link.get("parameters") or {}).items()))
-            found.append(Link(source, str(status), name, target, parameters))
+            body = link.get("requestBody")
+            found.append(Link(source, str(status), name, target, parameters, body))
     return found
 
 
@@ -142,9 +162,36 @@ def evaluate(
     request_query: dict[str, Any],
     request_body: Any,
 ) -> Any:
-    """Evaluate one runtime expression; non-expressions are constants."""
+    """Evaluate one runtime expression (or a JSON structure holding some); others are constants."""
+    if isinstance(expression, dict):
+        return {
+            key: evaluate(
+                value,
+                response_body=response_body,
+                response_headers=response_headers,
+                request_path=request_path,
+                request_query=request_query,
+                request_body=request_body,
+            )
+            for key, value in expression.items()
+        }
     if not isinstance(expression, str) or not expression.startswith("$"):
         return expression
+    if "#regex:" in expression:
+        # schemathesis' extension: the first group of a regex applied to the value
+        inner, _, pattern = expression.partition("#regex:")
+        value = evaluate(
+            inner,
+            response_body=response_body,
+            response_headers=response_headers,
+            request_path=request_path,
+            request_query=request_query,
+            request_body=request_body,
+        )
+        match = re.search(pattern, str(value))
+        if match is None:
+            raise Unresolved(expression)
+        return match.group(1) if match.groups() else match.group(0)
     if expression.startswith("$response.body"):
         return _pointer(response_body, expression[len("$response.body"):])
     if expression.startswith("$request.body"):

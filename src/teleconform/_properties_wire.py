@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,13 +52,22 @@ class Wire:
         return Wire(self.method, self.url, headers, self.params, self.body)
 
 
-def to_wire(case: GeneratedCase, base_url: str) -> Wire:
-    """Serialise a case for ``ctx.request``; raises ValueError when it cannot go on the wire."""
+def to_wire(
+    case: GeneratedCase,
+    base_url: str,
+    *,
+    credential_headers: Collection[str] = (),
+    credential_params: Collection[str] = (),
+) -> Wire:
+    """Serialise a case for ``ctx.request``; raises ValueError when it cannot go on the wire.
+
+    The security schemes' headers and parameters are left out: credentials are added (valid)
+    or withheld (auth probes) by the caller.
+    """
     kwargs = case.as_transport_kwargs(base_url=base_url)
+    dropped = _DROPPED_HEADERS | {name.lower() for name in credential_headers}
     headers = {
-        str(k): str(v)
-        for k, v in kwargs["headers"].items()
-        if str(k).lower() not in _DROPPED_HEADERS
+        str(k): str(v) for k, v in kwargs["headers"].items() if str(k).lower() not in dropped
     }
     cookies = kwargs.get("cookies") or {}
     if cookies:
@@ -89,6 +98,8 @@ def to_wire(case: GeneratedCase, base_url: str) -> Wire:
         else:
             body["content"] = data if isinstance(data, bytes) else str(data).encode()
     params = kwargs.get("params") or None
+    if isinstance(params, Mapping) and credential_params:
+        params = {k: v for k, v in params.items() if k not in credential_params} or None
     return Wire(str(kwargs["method"]).upper(), str(kwargs["url"]), headers, params, body)
 
 

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 # Kinds reported by the audit and accepted in ``x-sensitive`` marks.
@@ -51,7 +51,8 @@ CREDENTIAL_HEADERS = frozenset({
 URL_HEADERS = frozenset({"location", "content-location", "referer", "origin"})
 
 PLACEHOLDER_DOMAIN = "redacted.example"
-JWT_PLACEHOLDER_SIGNATURE = "UkVEQUNURUQtc2lnbmF0dXJlLW5vdC12YWxpZA"  # b64url("REDACTED-signature-not-valid")
+# base64url("REDACTED-signature-not-valid"): a fixed, recognisable signature segment
+JWT_PLACEHOLDER_SIGNATURE = "UkVEQUNURUQtc2lnbmF0dXJlLW5vdC12YWxpZA"
 
 
 def b64url(data: bytes) -> str:
@@ -139,7 +140,8 @@ EMAIL_RE = re.compile(
     r"(?![A-Za-z0-9\-])"
 )
 PHONE_RE = re.compile(r"(?<![A-Za-z0-9+])\+[1-9](?:[ \-.()]?\d){7,14}(?![0-9])")
-HEX_RE = re.compile(r"(?<![A-Za-z0-9_\-])[0-9A-Fa-f]{32,}(?![A-Za-z0-9_\-])")
+# Digests announced as such (our file placeholders, "sha256=...") are not tokens.
+HEX_RE = re.compile(r"(?<![A-Za-z0-9_\-])(?<!sha256=)(?<!sha1=)[0-9A-Fa-f]{32,}(?![A-Za-z0-9_\-])")
 BEARER_RE = re.compile(r"\b(?:Bearer|Token)\s+(?P<tok>[A-Za-z0-9._~+/\-]{8,}=*)")
 BASE64_RE = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{16,}={0,2}(?![A-Za-z0-9+/_\-=])")
 
@@ -294,7 +296,7 @@ def base64_views(blob: str) -> Iterator[str]:
             yield text
 
 
-def field_kind(name: str, table: dict[str, str]) -> str | None:
+def field_kind(name: str, table: Mapping[str, str]) -> str | None:
     """Kind of a JSON key / form field / query parameter known to be sensitive, else None."""
     key = name.lower()
     if key in table:

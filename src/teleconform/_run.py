@@ -222,11 +222,16 @@ def run_command(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             raise UsageError(f"teleconform run: {exc}") from exc
         seed = session.seed
+        if args.replay:
+            args.budget = session.budget  # the recorded cases need the recorded budget
+        if args.dry_run:
+            session.finish()
     # --- end record/replay ---
     if args.dry_run:
         return _dry_run(selected, targets, catalogue, seed, printer)
 
     report_dir = Path(args.report_dir)
+    _terminate_like_interrupt()
     try:
         log_file = setup_log(report_dir)
     except OSError as exc:
@@ -269,8 +274,11 @@ def run_command(args: argparse.Namespace) -> int:
                 credentials["leah.webhook_events"] = str(Path(args.webhook_events).resolve())
             if args.webhook_receiver:
                 credentials["leah.webhook_receiver"] = args.webhook_receiver
-            if session is not None and args.record:
-                on_exchange.append(session.recorder(api))
+            run_state: dict[str, Any] = {"safe_email": safe_email, "safe_phone": safe_phone}
+            if session is not None:  # record/replay
+                if args.record:
+                    on_exchange.append(session.recorder(api, base_url, credentials))
+                run_state.update(session.state(api))
             printer.line(f"{api}: {mode} {base_url}")
             result = run_api(
                 api,
@@ -285,12 +293,13 @@ def run_command(args: argparse.Namespace) -> int:
                 timeout_s=args.timeout,
                 rate_limiter=limiter if mode == "live" else None,
                 run_id=run_id,
-                state={"safe_email": safe_email, "safe_phone": safe_phone},
+                state=run_state,
                 deadline=deadline,
                 progress=printer.progress,
                 client=client,
                 clock=clock,
                 on_exchange=on_exchange,
+                ledger_path=report_dir / f"ledger-{api}.jsonl" if mode == "live" else None,
             )
             runs[api] = run_to_json(result)
         except PreflightFailed as exc:
@@ -335,6 +344,17 @@ def run_command(args: argparse.Namespace) -> int:
     if failures:
         return failures[0][0]
     return exit_status(ordered, args.strict, args.allow_empty)
+
+
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so cleanup code in `finally` runs."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
 
 
 def _fault_in(api: str, name: str) -> bool:

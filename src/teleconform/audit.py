@@ -3,8 +3,11 @@
 One line per finding on stdout: ``FILE:LOCATION<TAB>KIND<TAB>excerpt with the value masked``,
 where LOCATION is the interaction index and a JSON pointer, header name, query parameter or
 multipart part (``3:request.headers.Authorization``, ``5:response.body/user/token``,
-``7:request.uri?token``, ``2:request.body#part1.filename``). Exit 0 clean, 1 findings,
-2 unreadable input. Placeholders written by :mod:`teleconform.redact` are never reported.
+``7:request.uri?token``, ``2:request.body#part1.filename``, ``4:/teleconform/error`` for an
+interaction's own metadata); ``meta:/...`` points into the cassette's top-level metadata.
+Exit 0 clean, 1 findings, 2 unreadable input. Placeholders written by
+:mod:`teleconform.redact` are never reported. In a directory, YAML/JSON files that parse but
+are not cassettes (no ``interactions``) are skipped.
 """
 
 from __future__ import annotations
@@ -97,6 +100,8 @@ class _Auditor:
 
     # -- strings --------------------------------------------------------------------------
     def text(self, location: str, text: str) -> None:
+        if is_placeholder(text):
+            return
         stripped = text.strip()
         if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
             try:
@@ -111,10 +116,14 @@ class _Auditor:
         for hit in hits:
             self.add(location, hit.kind, _excerpt(text, hit, hits), hit.value(text))
 
-    def keyed(self, location: str, key: str, kind: str, value: str) -> None:
+    def keyed(self, location: str, prefix: str, kind: str, value: str) -> None:
+        """A value in a field known to be sensitive: reported unless empty or a placeholder."""
+        if kind in ("token", "credential") and re.match(r"(?:https?://|/)", value):
+            self.url(location, value)
+            return
         if value and not is_placeholder(value) and not is_placeholder(decoded_view(value).text):
             real_kind = "jwt" if is_jwt(value) else kind
-            self.add(location, real_kind, f'{key}: {_mask(real_kind, value)}', value)
+            self.add(location, real_kind, f"{prefix}{_mask(real_kind, value)}", value)
 
     def json(self, location: str, node: Any, pointer: str, kind: str | None = None) -> None:
         if isinstance(node, dict):
@@ -127,7 +136,7 @@ class _Auditor:
         elif isinstance(node, str):
             key = pointer.rsplit("/", 1)[-1] or "value"
             if kind is not None:
-                self.keyed(location + pointer, f'"{key}"', kind, node)
+                self.keyed(location + pointer, f'"{key}": ', kind, node)
             else:
                 self.text(location + pointer, node)
 
@@ -175,15 +184,15 @@ class _Auditor:
                     if eq:
                         self.keyed(where, f"{name}: {cname}=", "credential", cvalue.strip())
                     elif cname:
-                        self.keyed(where, f"{name}:", "credential", cname)
+                        self.keyed(where, f"{name}: ", "credential", cname)
                 if lname == "set-cookie" and ";" in value:
                     self.text(where, value.split(";", 1)[1])
                 return
             scheme, space, cred = value.strip().partition(" ")
             if space and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", scheme):
-                self.keyed(where, f"{name}: {scheme}", "credential", cred.strip())
+                self.keyed(where, f"{name}: {scheme} ", "credential", cred.strip())
             else:
-                self.keyed(where, f"{name}:", "credential", value.strip())
+                self.keyed(where, f"{name}: ", "credential", value.strip())
             return
         if lname in URL_HEADERS:
             self.url(where, value)
@@ -263,15 +272,23 @@ def _content_type(headers: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def audit_cassette(doc: Mapping[str, Any], fields: Mapping[str, str] | None = None) -> list[Finding]:
+def audit_cassette(doc: Mapping[str, Any],
+                   fields: Mapping[str, str] | None = None) -> list[Finding]:
     """Findings in one cassette document (vcrpy format)."""
     auditor = _Auditor(fields if fields is not None else default_fields())
     interactions = doc.get("interactions")
     if not isinstance(interactions, list):
         return []
+    # Our own metadata (credentials placeholders, notes, per-interaction errors) is audited too.
+    for key, value in doc.items():
+        if key not in ("interactions", "version"):
+            auditor.json("meta:", value, f"/{_escape_pointer(str(key))}")
     for i, inter in enumerate(interactions):
         if not isinstance(inter, Mapping):
             continue
+        for key, value in inter.items():
+            if key not in ("request", "response"):
+                auditor.json(f"{i}:", value, f"/{_escape_pointer(str(key))}")
         for side in ("request", "response"):
             part = inter.get(side)
             if not isinstance(part, Mapping):
@@ -301,7 +318,13 @@ def audit_path(root: Path) -> list[tuple[Path, list[Finding]]]:
         raise TrafficError(f"{root}: no such file or directory")
     results = []
     for path in _cassette_files(root):
-        results.append((path, audit_cassette(load_cassette(path))))
+        try:
+            doc = load_cassette(path)
+        except TrafficError as exc:
+            if root.is_dir() and "not a cassette" in str(exc):
+                continue
+            raise
+        results.append((path, audit_cassette(doc)))
     return results
 
 

@@ -120,7 +120,8 @@ def _har_request_body(request: Mapping[str, Any]) -> bytes | None:
     if not isinstance(post, Mapping):
         return None
     if isinstance(post.get("text"), str):
-        return post["text"].encode("utf-8")
+        text: str = post["text"]
+        return text.encode("utf-8")
     params = post.get("params")
     if isinstance(params, list):
         from urllib.parse import urlencode

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from schemathesis.core import NOT_SET
 
 from ._http import TransportError
 from ._properties_check import (
@@ -201,6 +202,7 @@ def _spec_path(spec: str | Path) -> Path:
 
 _METHOD_ORDER = {"GET": 0, "HEAD": 0, "PUT": 1, "PATCH": 1, "POST": 2, "DELETE": 3}
 _MAX_TRANSPORT_ERRORS = 3
+_PLACEHOLDER = "teleconform-placeholder"
 
 
 class _Run:
@@ -262,7 +264,7 @@ class _Run:
         label = operation.label
         self.report.cases[label] = {POSITIVE: 0, NEGATIVE: 0}
         seed = self.ctx.seed
-        positives = generate(
+        positives = self._generate(
             operation, POSITIVE, self.budget.positive, derived_seed(seed, label, POSITIVE)
         )
         chains = 0
@@ -279,7 +281,7 @@ class _Run:
         if self.spec.secured.get(label) and positives:
             for case in positives[: self.budget.auth_probes]:
                 self._auth_probes(operation, case)
-        negatives = generate(
+        negatives = self._generate(
             operation, NEGATIVE, self.budget.negative, derived_seed(seed, label, NEGATIVE)
         )
         for case in negatives:
@@ -292,9 +294,39 @@ class _Run:
         if not self.spec.secured.get(operation.label):
             return
         label = operation.label
-        cases = generate(operation, POSITIVE, 1, derived_seed(self.ctx.seed, label, "anonymous"))
+        seed = derived_seed(self.ctx.seed, label, "anonymous")
+        cases = self._generate(operation, POSITIVE, 1, seed)
         for case in cases:
             self._auth_probes(operation, case, invalid=False)
+
+    def _generate(
+        self,
+        operation: Operation,
+        mode: str,
+        count: int,
+        seed: int,
+        *,
+        path_parameters: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+        body: Any = NOT_SET,
+    ) -> list[GeneratedCase]:
+        # Credentials are fixed placeholders (left out on the wire), so that no case is
+        # "negative" only because of a mangled credential: the auth probes cover those.
+        headers = {name: _PLACEHOLDER for name in self.spec.credential_headers}
+        if "authorization" in headers:
+            headers["authorization"] = f"Bearer {_PLACEHOLDER}"
+        fixed_query = {name: _PLACEHOLDER for name in self.spec.credential_params}
+        fixed_query.update(query or {})
+        return generate(
+            operation,
+            mode,
+            count,
+            seed,
+            path_parameters=path_parameters,
+            query=fixed_query or None,
+            headers=headers or None,
+            body=body,
+        )
 
     # -- one request --------------------------------------------------------------------
     def _wire(self, operation: Operation, case: GeneratedCase, mode: str) -> Wire | None:
@@ -305,7 +337,12 @@ class _Run:
             if self.disruptive(case):
                 return None
         try:
-            return to_wire(case, self.ctx.base_url)
+            return to_wire(
+                case,
+                self.ctx.base_url,
+                credential_headers=self.spec.credential_headers,
+                credential_params=self.spec.credential_params,
+            )
         except (ValueError, TypeError, UnicodeError):
             return None
 
@@ -440,16 +477,17 @@ class _Run:
             values = _link_values(link, target, context)
             if values is None:
                 continue
-            path_parameters, query = values
+            path_parameters, query, body = values
             seed = self.ctx.seed
             for mode in (NEGATIVE, POSITIVE):
-                cases = generate(
+                cases = self._generate(
                     target,
                     mode,
                     self.budget.link_cases,
                     derived_seed(seed, "link", operation.label, link.name, mode, str(depth)),
-                    path_parameters=path_parameters,
-                    query=query or None,
+                    path_parameters=path_parameters or None,
+                    query=query,
+                    body=body,
                 )
                 for index, linked in enumerate(cases):
                     result = self._send_case(target, linked, mode, linked=True)
@@ -538,7 +576,7 @@ def _method_rank(label: str) -> int:
 
 def _link_values(
     link: Link, target: Operation, context: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
+) -> tuple[dict[str, Any], dict[str, Any], Any] | None:
     path_names = {p.name for p in target.path_parameters}
     query_names = {p.name for p in target.query}
     path_parameters: dict[str, Any] = {}
@@ -555,7 +593,13 @@ def _link_values(
             path_parameters[bare] = value
     if not path_names <= set(path_parameters):
         return None
-    return path_parameters, query
+    body: Any = NOT_SET
+    if link.request_body is not None:
+        try:
+            body = evaluate(link.request_body, **context)
+        except Unresolved:
+            return None
+    return path_parameters, query, body
 
 
 def _safe_contacts() -> tuple[str, str]:

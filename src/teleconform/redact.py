@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
 import yaml
@@ -140,6 +140,8 @@ class Redactor:
         """The placeholder standing for ``value`` of ``kind`` (stable within this Redactor)."""
         if value == "" or is_placeholder(value):
             return value
+        if kind in ("token", "credential") and re.match(r"(?:https?://|/)", value):
+            return self.redact_url(value)  # e.g. an invite URL: keep a URL, redact its token
         if is_jwt(value):
             header = jwt_header(value) or {}
             alg = header.get("alg") if isinstance(header.get("alg"), str) else "HS256"
@@ -176,9 +178,11 @@ class Redactor:
         dmy = re.fullmatch(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})", value)
         if dmy:
             sep = dmy.group(2)
-            return self._assign(
-                "date", value,
-                lambda n: f"{(n - 1) % 12 + 1:02d}{sep}{(n - 1) // 12 % 12 + 1:02d}{sep}1900")
+
+            def dmy_make(n: int) -> str:
+                return f"{(n - 1) % 12 + 1:02d}{sep}{(n - 1) // 12 % 12 + 1:02d}{sep}1900"
+
+            return self._assign("date", value, dmy_make)
         return self._assign("text", value, lambda n: f"redacted-{n}")
 
     def _learn(self, kind: str, value: str) -> None:
@@ -204,8 +208,8 @@ class Redactor:
                     return _dumps_like(self._redact_json(parsed), stripped)
         for secret, ph in self._learned.items():
             if secret in text:
-                text = re.sub(r"(?<![A-Za-z0-9])" + re.escape(secret) + r"(?![A-Za-z0-9])",
-                              lambda _m, ph=ph: ph, text)
+                pattern = r"(?<![A-Za-z0-9])" + re.escape(secret) + r"(?![A-Za-z0-9])"
+                text = re.sub(pattern, ph.replace("\\", "\\\\"), text)
         hits = scan_text(text)
         for hit in reversed(hits):
             raw = hit.value(text)
@@ -264,8 +268,10 @@ class Redactor:
             else:
                 new_segments.append(self.redact_text(seg))
         query = self._redact_query(parts.query)
-        fragment = self._redact_query(parts.fragment) if "=" in parts.fragment else self.redact_text(
-            parts.fragment)
+        if "=" in parts.fragment:
+            fragment = self._redact_query(parts.fragment)
+        else:
+            fragment = self.redact_text(parts.fragment)
         return urlunsplit((parts.scheme, netloc, "/".join(new_segments), query, fragment))
 
     def _redact_query(self, query: str) -> str:
@@ -364,16 +370,16 @@ class Redactor:
             boundary = re.search(r'boundary="?([^";]+)"?', content_type or "", re.I)
             if boundary:
                 result = self._redact_multipart(raw, boundary.group(1).encode("latin-1"))
-                return _as(result, as_bytes)
+                return cast(_T, _as(result, as_bytes))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return _as(self._file_placeholder(raw).encode("utf-8"), as_bytes)
+            return cast(_T, _as(self._file_placeholder(raw).encode("utf-8"), as_bytes))
         if media == "application/x-www-form-urlencoded":
-            return _as(self._redact_form(text).encode("utf-8"), as_bytes)
+            return cast(_T, _as(self._redact_form(text).encode("utf-8"), as_bytes))
         if _is_binary_media(media) and media:
-            return _as(self._file_placeholder(raw).encode("utf-8"), as_bytes)
-        return _as(self.redact_text(text).encode("utf-8"), as_bytes)
+            return cast(_T, _as(self._file_placeholder(raw).encode("utf-8"), as_bytes))
+        return cast(_T, _as(self.redact_text(text).encode("utf-8"), as_bytes))
 
     def _redact_form(self, text: str) -> str:
         return self._redact_query(text)
@@ -400,7 +406,8 @@ class Redactor:
                     break
             head_text = head.decode("utf-8", "replace")
             disposition = re.search(r"content-disposition:[^\r\n]*", head_text, re.I)
-            field = re.search(r'\bname="?([^";\r\n]+)"?', disposition.group() if disposition else "")
+            disp = disposition.group() if disposition else ""
+            field = re.search(r'\bname="?([^";\r\n]+)"?', disp)
             is_file = bool(disposition and re.search(r"filename\*?=", disposition.group(), re.I))
             new_head_lines = []
             for line in head_text.split("\n"):
@@ -462,7 +469,7 @@ class Redactor:
         return result
 
 
-def _as(data: bytes, as_bytes: bool) -> Any:
+def _as(data: bytes, as_bytes: bool) -> str | bytes:
     return data if as_bytes else data.decode("utf-8")
 
 

@@ -22,6 +22,7 @@ from ._evidence import EvidenceBuilder
 from ._http import HttpClient, RateLimiter, TransportError
 from ._needs import ENV_NEED, NEED_ENV
 from ._resources import suites_dir
+from .ledger import WRITE_METHODS, Ledger
 from .catalogue import Clause, load_catalogue
 from .suite import (
     Context,
@@ -249,6 +250,8 @@ def run_api(
     deadline: float | None = None,
     progress: Callable[[str, str, str], None] | None = None,
     suites_root: Path | None = None,
+    ledger_path: Path | None = None,
+    cleanup: bool = True,
 ) -> ApiRun:
     """Run every selected clause of ``api`` against ``base_url`` and fold the verdicts."""
     started = time.monotonic()
@@ -274,8 +277,16 @@ def run_api(
     http.on_exchange.extend(on_exchange)
     outcomes: dict[str, list[Outcome]] = {cid: [] for cid in selected}
     measurements: dict[str, dict[str, Any]] = {cid: {} for cid in selected}
-    created: list[dict[str, Any]] = []
+    resolved_run_id = run_id or uuid.uuid4().hex[:12]
+    ledger = Ledger(ledger_path, api, base_url, resolved_run_id)
+    created = ledger.entries
     evidence = evidence or EvidenceBuilder()
+    if ledger_path is not None:
+        http.before_send.append(
+            lambda req: ledger.pending(req.method, req.url.path, http.label)
+            if req.method in WRITE_METHODS
+            else None
+        )
 
     def record(outcome: Outcome) -> None:
         if outcome.clause in outcomes and not skipped_for_needs.get(outcome.clause):
@@ -286,8 +297,7 @@ def run_api(
             measurements[cid][key] = value
 
     def add_created(kind: str, ident: str, cleanup: tuple[str, str] | None) -> None:
-        entry = {"kind": kind, "id": ident, "cleanup": list(cleanup) if cleanup else None}
-        created.append(entry)
+        entry = ledger.created(kind, ident, cleanup)
         if on_created:
             on_created(entry)
 
@@ -299,7 +309,7 @@ def run_api(
         credentials=creds,
         seed=seed,
         budget=budget,
-        run_id=run_id or uuid.uuid4().hex[:12],
+        run_id=resolved_run_id,
         clock=clock or time.time,
         writes_allowed=writes_allowed,
         disruptive_allowed=disruptive_allowed,
@@ -342,6 +352,7 @@ def run_api(
                     if cid in outcomes:
                         progress(api, cid, fold(outcomes[cid])[0])
     finally:
+        cleanup_failures = clean_up(ctx, ledger) if cleanup and mode != "replay" else []
         if own_client:
             http.close()
 
@@ -383,8 +394,43 @@ def run_api(
         clauses=results,
         requests_sent=http.sent,
         created=created,
+        cleanup_failures=cleanup_failures,
         elapsed_s=time.monotonic() - started,
     )
+
+
+def _cleaners(api: str) -> list[Callable[[Context, dict[str, Any]], bool]]:
+    found = []
+    prefix = f"{SUITES_PACKAGE}.{api}."
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith(prefix) and module is not None:
+            for value in vars(module).values():
+                if getattr(value, "__teleconform_cleaner__", False) and value.__module__ == name:
+                    found.append(value)
+    return found
+
+
+def clean_up(ctx: Context, ledger: Ledger) -> list[dict[str, Any]]:
+    """Undo what the run created, newest first; returns the entries that could not be undone."""
+    if not ledger.entries:
+        return []
+    cleaners = _cleaners(ctx.api)
+    ctx.http.label = "cleanup"
+    failures = []
+    for entry in reversed(list(ledger.entries)):
+        cleaned, detail = False, "no cleaner for this API"
+        for cleaner in cleaners:
+            try:
+                cleaned = bool(cleaner(ctx, entry))
+                detail = "cleaned" if cleaned else "the target refused the cleanup request"
+            except Exception as exc:  # cleanup must go on whatever one entry does
+                cleaned, detail = False, f"{type(exc).__name__}: {exc}"
+            if cleaned:
+                break
+        ledger.outcome(entry, cleaned, detail)
+        if not cleaned:
+            failures.append({**entry, "detail": detail})
+    return failures
 
 
 def _run_check(
@@ -418,3 +464,30 @@ def _run_check(
         log.error("check %s.%s crashed:\n%s", check.module, check.name, traceback.format_exc())
         for cid in unresolved():
             record(Outcome(cid, "error", f"check {check.name} could not finish: {type(exc).__name__}: {exc}"))
+
+
+def cleanup_from_ledger(
+    path: Path, credentials: Mapping[str, str], *, client: httpx.Client | None = None, timeout_s: float = 10.0
+) -> tuple[int, list[dict[str, Any]]]:
+    """Finish a killed run's cleanup from its ledger; returns (entries tried, failures)."""
+    from .ledger import read_ledger
+
+    header, remaining = read_ledger(path)
+    api, base_url = str(header["api"]), str(header["base_url"])
+    if api not in WRITE_NEEDS:
+        raise ValueError(f"{path}: unknown API {api!r}")
+    load_checks(api)  # imports the API's suite modules, which define its cleaner
+    http = HttpClient(base_url=base_url, client=client or httpx.Client(), timeout_s=timeout_s)
+    ledger = Ledger(None, api, base_url, str(header.get("run_id", "")))
+    ledger.path = path  # append outcomes to the same file
+    ledger.entries.extend(remaining)
+    ctx = Context(
+        api=api, mode="live", http=http, credentials=dict(credentials), seed=0, budget="quick",
+        run_id=str(header.get("run_id", "")), clock=time.time, writes_allowed=True,
+        disruptive_allowed=False, state={}, evidence=EvidenceBuilder(),
+        on_created=lambda *a: None, on_outcome=lambda o: None, on_measure=lambda *a: None,
+    )
+    try:
+        return len(remaining), clean_up(ctx, ledger)
+    finally:
+        http.close()

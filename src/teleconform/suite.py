@@ -19,6 +19,7 @@ __all__ = [
     "PreconditionFailed",
     "TargetUnreachable",
     "clause",
+    "cleaner",
     "preflight",
 ]
 
@@ -43,6 +44,16 @@ def clause(*ids: str) -> Callable[[F], F]:
 def preflight(func: F) -> F:
     """Mark a function the runner calls before any check (reachability, sign-in)."""
     func.__teleconform_preflight__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def cleaner(func: F) -> F:
+    """Mark ``func(ctx, entry) -> bool`` that removes one created resource (ledger entry).
+
+    The runner calls it at the end of a run (also after failures, SIGINT/SIGTERM and the run
+    deadline), and ``teleconform cleanup LEDGER`` calls it for what a killed run left behind.
+    """
+    func.__teleconform_cleaner__ = True  # type: ignore[attr-defined]
     return func
 
 

@@ -108,37 +108,17 @@ def runs_of(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [r for r in runs if isinstance(r, Mapping)]
 
 
-def count_totals(clauses: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Totals in the report.json key order; a waived fail counts as `waived`, not `fail`.
-
-    The buckets are disjoint so that they add up to the number of clauses; the runner's own
-    `totals` (used whenever present) take precedence over this count.
-    """
-    counts = status_counts(clauses)
-    return {k: counts[k] for k in ("pass", "fail", "skip", "error", "waived")}
-
-
-def totals_of(entry: Mapping[str, Any], clauses: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """The totals the runner recorded, or counted from the clauses when absent."""
-    given = entry.get("totals")
-    if isinstance(given, Mapping) and given:
-        return {k: _as_int(given.get(k, 0)) for k in ("pass", "fail", "skip", "error", "waived")}
-    return count_totals(clauses)
-
-
 def status_counts(clauses: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """How many clauses have each display status (waived fails are not in `fail`)."""
+    """How many clauses have each display status.
+
+    Unlike report.json's `totals` (where a waived fail counts under both `fail` and `waived`),
+    the buckets are disjoint: the human-facing reports count a waived fail only as `waived`,
+    so that their totals match the rows and the verdict filters.
+    """
     counts = dict.fromkeys(STATUSES, 0)
     for clause in clauses:
         counts[status_of(clause)] += 1
     return counts
-
-
-def _as_int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return 0
 
 
 def headline(clauses: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
@@ -198,9 +178,15 @@ def measurements_of(clause: Mapping[str, Any]) -> dict[str, Any]:
     return dict(m) if isinstance(m, Mapping) else {}
 
 
-def measurements_line(measurements: Mapping[str, Any]) -> str:
-    """`key = value` pairs on one line."""
-    return " · ".join(f"{k} = {format_number(v)}" for k, v in measurements.items())
+def measurements_line(measurements: Mapping[str, Any], limit: int | None = None) -> str:
+    """`key = value` pairs on one line; each value cut to `limit` characters if given."""
+    parts = []
+    for key, value in measurements.items():
+        text = format_number(value)
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 1] + "…"
+        parts.append(f"{key} = {text}")
+    return " · ".join(parts)
 
 
 def _number(value: object) -> float | None:
@@ -260,7 +246,7 @@ def header_pairs(headers: object) -> list[tuple[str, str]]:
 
 def body_text(body: object) -> str | None:
     """A body as display text: JSON (parsed or in a string) pretty-printed, else as is."""
-    if body is None:
+    if body is None or body == "":
         return None
     if isinstance(body, str):
         stripped = body.strip()

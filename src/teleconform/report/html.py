@@ -17,6 +17,7 @@ when a redacted server body contains markup (which is escaped anyway).
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -27,7 +28,6 @@ from ._common import (
     LABELS,
     SSO_WINDOW_CLAUSE,
     STATUSES,
-    SYMBOLS,
     area_of,
     body_text,
     clauses_of,
@@ -44,7 +44,6 @@ from ._common import (
     sso_window_sentence,
     status_counts,
     status_of,
-    totals_of,
 )
 
 CSP = (
@@ -53,6 +52,10 @@ CSP = (
 )
 MAX_BODY_CHARS = 20_000
 MAX_EXCHANGES = 20
+
+# Plain text symbols (DejaVu/Liberation have them) instead of the emoji the Markdown uses:
+# headless and minimal systems often lack an emoji font and would draw empty boxes.
+SYMBOLS = {"pass": "✓", "fail": "✗", "error": "⚠", "skip": "⊘", "waived": "⚑"}
 
 FILTER_LABELS = {"fail": "fail", "error": "error", "waived": "waived", "skip": "skip",
                  "pass": "pass"}
@@ -91,12 +94,11 @@ def render(report: Mapping[str, Any]) -> str:
     """The complete HTML page for the report."""
     runs = runs_of(report)
     all_clauses = [c for run in runs for c in clauses_of(run)]
-    totals = totals_of(report, all_clauses)
     counts = status_counts(all_clauses)
     ids: set[str] = set()
     body = [
         _header(all_clauses),
-        _summary(report, runs, totals),
+        _summary(report, runs, counts),
         _filters(counts),
         *(_run(run, ids) for run in runs),
     ]
@@ -192,7 +194,7 @@ def _run(run: Mapping[str, Any], ids: set[str]) -> str:
     api = clean_text(run.get("api") or "unknown")
     target = mapping(run.get("target"))
     clauses = clauses_of(run)
-    totals = totals_of(run, clauses)
+    totals = status_counts(clauses)
     line = " · ".join(f"{SYMBOLS[k]} {totals.get(k, 0)} {e(k)}"
                       for k in ("fail", "error", "waived", "skip", "pass"))
     areas: dict[str, list[Mapping[str, Any]]] = {}
@@ -263,15 +265,11 @@ def _clause_rows(api: str, clause: Mapping[str, Any], ids: set[str]) -> str:
 
 
 def _evidence(clause: Mapping[str, Any]) -> str:
+    # The reason is not repeated here: the opened clause row shows it unabridged.
     parts: list[str] = []
-    if clause.get("reason"):
-        label = "Waived failure" if status_of(clause) == "waived" else "Reason"
-        parts.append(f'<p class="why"><strong>{label}:</strong> {e(clause["reason"])}</p>')
     measured = measurements_of(clause)
     if measured:
-        items = "".join(
-            f"<dt>{e(k)}</dt><dd>{e(format_number(v))}</dd>" for k, v in measured.items()
-        )
+        items = "".join(f"<dt>{e(k)}</dt>{_measurement_value(v)}" for k, v in measured.items())
         parts.append(f'<dl class="measurements">{items}</dl>')
     exchanges = evidence_of(clause)
     for n, exchange in enumerate(exchanges[:MAX_EXCHANGES], 1):
@@ -282,6 +280,13 @@ def _evidence(clause: Mapping[str, Any]) -> str:
     if not exchanges:
         parts.append('<p class="none">No exchange recorded for this clause.</p>')
     return "".join(parts)
+
+
+def _measurement_value(value: object) -> str:
+    if isinstance(value, Mapping | list):
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        return f'<dd class="structured"><pre>{e(text)}</pre></dd>'
+    return f'<dd class="scalar">{e(format_number(value))}</dd>'
 
 
 def _message(lead: str, headers: object, body: object) -> str:
@@ -318,13 +323,13 @@ def _exchange(n: int, exchange: Mapping[str, Any]) -> str:
     )
 
 
-def _ticks(limit: float) -> Iterable[float]:
-    """Tick positions (seconds) at a round step giving at most ~10 ticks."""
-    for step in (30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400):
-        if limit / step <= 10:
+def _ticks(limit: float, most: int) -> Iterable[float]:
+    """Tick positions (seconds) at the smallest round step giving at most `most` ticks."""
+    for step in (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400):
+        if limit / step <= most:
             break
     else:
-        step = int(math.ceil(limit / 10 / 86400)) * 86400
+        step = int(math.ceil(limit / most / 86400)) * 86400
     tick = 0.0
     while tick <= limit + 1e-9:
         yield tick
@@ -341,60 +346,84 @@ def _duration_label(seconds: float) -> str:
     return f"{format_number(seconds)} s"
 
 
-def _sso_figure(api: str, clause: Mapping[str, Any]) -> str:
-    window = sso_window(clause)
-    if window is None:
-        return ""
-    accepted, documented, resolution = window
-    status = status_of(clause)
-    sentence = sso_window_sentence(clause) or ""
+def _text_width(text: str) -> float:
+    """Rough width in SVG units of 12px sans-serif text (labels go outside a too-short bar)."""
+    return 7.0 * len(text)
+
+
+def _timeline_svg(accepted: float, documented: float, resolution: float, sentence: str,
+                  width: float, variant: str) -> str:
+    """The SSO window timeline: the documented and the measured window as bars on one axis."""
     # A scale a bit past the larger of both windows, so both ends are visible.
     limit = max(documented, accepted + resolution, 1.0) * 1.15
-    left, right, width = 120.0, 20.0, 640.0
+    left, right = (88.0, 16.0) if width < 500 else (110.0, 20.0)
     span = width - left - right
 
     def x(seconds: float) -> float:
         return left + max(0.0, min(seconds, limit)) / limit * span
 
+    def bar_label(cls: str, text: str, end: float, after: float, y: int) -> str:
+        """Inside the bar, right-aligned before `end`, or after `after` if it does not fit."""
+        if end - left >= _text_width(text) + 12:
+            return (f'<text class="bar-label {cls}" x="{end - 6:.1f}" y="{y}" '
+                    f'text-anchor="end">{e(text)}</text>')
+        return (f'<text class="bar-label {cls} outside" x="{after + 6:.1f}" y="{y}">'
+                f"{e(text)}</text>")
+
     ticks = "".join(
         f'<line class="tick" x1="{x(t):.1f}" y1="104" x2="{x(t):.1f}" y2="110"/>'
         f'<text class="tick-label" x="{x(t):.1f}" y="124" text-anchor="middle">'
         f"{e(_duration_label(t))}</text>"
-        for t in _ticks(limit)
+        for t in _ticks(limit, max(4, int(span // 64)))
     )
     whisker = ""
+    lo = hi = x(accepted)
     if resolution:
         lo, hi = x(accepted - resolution), x(accepted + resolution)
-        whisker = (
-            f'<path class="resolution" d="M{lo:.1f},62 V82 M{lo:.1f},72 H{hi:.1f} '
-            f'M{hi:.1f},62 V82"/>'
-        )
-    doc_label = f"documented {_duration_label(documented)}"
-    acc_label = f"{format_number(accepted)} s"
-    acc_anchor = "end" if x(accepted) - left > 80 else "start"
-    acc_x = x(accepted) - 6 if acc_anchor == "end" else x(accepted) + 8
+        whisker = (f'<path class="resolution" d="M{lo:.1f},62 V84 M{lo:.1f},73 H{hi:.1f} '
+                   f'M{hi:.1f},62 V84"/>')
+    precision = f" ±{format_number(resolution)} s" if resolution else ""
+    doc_text = f"{_duration_label(documented)}" + (
+        f" ({format_number(documented)} s)" if documented % 60 == 0 else "")
     return (
-        f'<figure class="sso-window s-{status}" id="sso-window-{_slug(api)}" '
-        f'data-accepted="{e(format_number(accepted))}" '
-        f'data-documented="{e(format_number(documented))}">'
-        f'<figcaption><a href="#clause-{_slug(api)}-{_slug(clause.get("id"))}">'
-        f"{e(clause.get('id'))}</a> {e(sentence)}</figcaption>"
-        f'<svg viewBox="0 0 {width:.0f} 140" role="img" aria-label="{e(sentence)}" '
-        'preserveAspectRatio="xMinYMin meet">'
+        f'<svg class="timeline {variant}" viewBox="0 0 {width:.0f} 134" role="img" '
+        f'aria-label="{e(sentence)}" preserveAspectRatio="xMinYMin meet">'
         f"<title>{e(sentence)}</title>"
-        '<text class="row-label" x="4" y="36">documented</text>'
-        f'<rect class="bar documented" x="{left:.1f}" y="24" width="{x(documented) - left:.1f}"'
-        ' height="18" rx="3"/>'
-        f'<text class="bar-label" x="{x(documented) - 6:.1f}" y="37" text-anchor="end">'
-        f"{e(doc_label)}</text>"
-        '<text class="row-label" x="4" y="76">accepted</text>'
+        '<text class="row-label" x="4" y="37">documented</text>'
+        f'<rect class="bar documented" x="{left:.1f}" y="24" '
+        f'width="{x(documented) - left:.1f}" height="18" rx="3"/>'
+        + bar_label("doc", doc_text, x(documented), x(documented), 37)
+        + '<text class="row-label" x="4" y="77">measured</text>'
         f'<rect class="bar accepted" x="{left:.1f}" y="64" width="{x(accepted) - left:.1f}" '
         'height="18" rx="3"/>'
-        f'<text class="bar-label acc" x="{acc_x:.1f}" y="77" text-anchor="{acc_anchor}">'
-        f"{e(acc_label)}</text>{whisker}"
-        f'<line class="limit" x1="{x(documented):.1f}" y1="16" x2="{x(documented):.1f}" y2="96"/>'
+        + bar_label("acc", f"{format_number(accepted)} s{precision}", lo, hi, 77)
+        + whisker
+        + f'<line class="limit" x1="{x(documented):.1f}" y1="16" x2="{x(documented):.1f}" '
+        'y2="96"/>'
         f'<line class="axis" x1="{left:.1f}" y1="104" x2="{width - right:.1f}" y2="104"/>'
-        f'{ticks}<text class="axis-label" x="4" y="124">token age</text></svg></figure>'
+        f'{ticks}<text class="axis-label" x="4" y="124">token age</text></svg>'
+    )
+
+
+def _sso_figure(api: str, clause: Mapping[str, Any]) -> str:
+    window = sso_window(clause)
+    if window is None:
+        return ""
+    accepted, documented, resolution = window
+    sentence = sso_window_sentence(clause) or ""
+    # Two drawings so that the labels keep a readable size: one for wide screens, one for
+    # phones; CSS shows exactly one.
+    svgs = "".join(
+        _timeline_svg(accepted, documented, resolution, sentence, width, variant)
+        for width, variant in ((640.0, "wide"), (360.0, "narrow"))
+    )
+    return (
+        f'<figure class="sso-window s-{status_of(clause)}" id="sso-window-{_slug(api)}" '
+        f'data-accepted="{e(format_number(accepted))}" '
+        f'data-documented="{e(format_number(documented))}" '
+        f'data-resolution="{e(format_number(resolution))}">'
+        f'<figcaption><a href="#clause-{_slug(api)}-{_slug(clause.get("id"))}">'
+        f"{e(clause.get('id'))}</a> {e(sentence)}</figcaption>{svgs}</figure>"
     )
 
 
@@ -506,9 +535,11 @@ display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hi
 tr.clause.open .desc .reason{display:block}
 tr.evidence-row>td{background:var(--bg);border-left:4px solid var(--line);padding:10px}
 .evidence .why{margin:0 0 8px;overflow-wrap:anywhere}
-.measurements{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;
+.measurements{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 12px;
 margin:0 0 10px;font-size:.9em}
-.measurements dt{color:var(--muted)}.measurements dd{margin:0;font-weight:600}
+.measurements dt{color:var(--muted);overflow-wrap:anywhere}
+.measurements dd{margin:0;min-width:0;overflow-wrap:anywhere}
+.measurements dd.scalar{font-weight:600}.measurements pre{max-height:12em}
 .exchange{background:var(--card);border:1px solid var(--line);border-radius:6px;
 padding:8px 10px;margin:0 0 10px;min-width:0}
 .exchange h4{margin:0 0 6px;font-size:.9em;font-weight:600;overflow-wrap:anywhere}
@@ -524,10 +555,12 @@ padding:6px 8px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:22em;over
 border-left:5px solid var(--c);border-radius:6px;padding:8px 12px}
 .sso-window figcaption{font-size:.9em;margin-bottom:4px;overflow-wrap:anywhere}
 .sso-window svg{display:block;width:100%;max-width:720px;height:auto}
+.sso-window svg.narrow{display:none}
 .sso-window text{fill:var(--fg);font:12px system-ui,sans-serif}
 .sso-window .tick-label,.sso-window .axis-label{fill:var(--muted);font-size:11px}
 .sso-window .bar.documented{fill:var(--skip-bg);stroke:var(--skip)}
-.sso-window .bar.accepted{fill:var(--cb);stroke:var(--c)}
+.sso-window .bar.accepted{fill:var(--cb);stroke:var(--c);stroke-width:1.5}
+.sso-window .bar-label{font-weight:600}
 .sso-window .limit{stroke:var(--accent);stroke-dasharray:4 3;stroke-width:1.5}
 .sso-window .axis,.sso-window .tick{stroke:var(--muted)}
 .sso-window .resolution{stroke:var(--fg);stroke-width:1.5;fill:none}
@@ -547,6 +580,8 @@ tr.evidence-row{display:block}
 tr.evidence-row>td{display:block;padding:8px}
 .pair{grid-template-columns:minmax(0,1fr)}
 .meta{grid-template-columns:1fr}.meta dt{margin-top:4px}
+.filters{position:static}
+.sso-window svg.wide{display:none}.sso-window svg.narrow{display:block}
 }
 """
 

@@ -24,12 +24,13 @@ from ._common import (
     measurements_of,
     runs_of,
     sso_window_sentence,
+    status_counts,
     status_of,
-    totals_of,
     urgency_sorted,
 )
 
 MAX_REASON = 300
+MAX_MEASUREMENT = 160  # per value; report.json has the full structure
 _STATE_SYMBOL = {"bad": SYMBOLS["fail"], "warn": SYMBOLS["error"], "good": SYMBOLS["pass"],
                  "empty": SYMBOLS["skip"]}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
@@ -61,7 +62,7 @@ def render(report: Mapping[str, Any]) -> str:
     """The Markdown summary of the report."""
     runs = runs_of(report)
     all_clauses = [c for run in runs for c in clauses_of(run)]
-    totals = totals_of(report, all_clauses)
+    totals = status_counts(all_clauses)
     state, text = headline(all_clauses)
     lines = [f"## teleconform: {_STATE_SYMBOL[state]} {md_escape(text)}", "",
              f"**Totals:** {_totals_line(totals)}", ""]
@@ -95,7 +96,7 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
     target = mapping(run.get("target"))
     api = md_escape(run.get("api") or "unknown")
     where = f"{md_escape(target.get('mode') or '?')} {_code(target.get('base_url') or '')}"
-    lines = [f"### {api} ({where})", "", _totals_line(totals_of(run, clauses)), ""]
+    lines = [f"### {api} ({where})", "", _totals_line(status_counts(clauses)), ""]
     if not clauses:
         return [*lines, "_No clause selected._", ""]
     lines += ["| Clause | Level | Verdict | Reason |", "| --- | --- | --- | --- |"]
@@ -114,7 +115,7 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
         sentence = sso_window_sentence(clause) if clause.get("id") == SSO_WINDOW_CLAUSE else None
         extra = f" ({md_escape(sentence)})" if sentence else ""
         lines.append(f"- **{md_escape(clause.get('id'))}** measurements: "
-                     f"{md_escape(measurements_line(measured))}{extra}")
+                     f"{md_escape(measurements_line(measured, MAX_MEASUREMENT))}{extra}")
     if lines[-1] != "":
         lines.append("")
     return lines

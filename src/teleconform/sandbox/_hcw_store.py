@@ -168,8 +168,9 @@ class Store:
 
     def invite_by_token(self, token: str) -> Invite | None:
         """The live invite whose patient token this is."""
+        wanted = token.encode("utf-8", "surrogatepass")
         for invite in self.invites.values():
-            if secrets.compare_digest(invite.invite_token, token):
+            if secrets.compare_digest(invite.invite_token.encode(), wanted):
                 return invite
         return None
 

@@ -51,7 +51,9 @@ def _b64url_decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def verify_access(token: str, secret: str, now: float, *, check_signature: bool = True) -> str | None:
+def verify_access(
+    token: str, secret: str, now: float, *, check_signature: bool = True
+) -> str | None:
     """The user id of a valid, unexpired, full-login access token, else None."""
     if not looks_like_jwt(token):
         raise MalformedToken(token[:16])

@@ -21,11 +21,18 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ThreadedServer:
     """uvicorn in a daemon thread; use as a context manager or call start()/stop()."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None, **uvicorn_kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        log_level: str = "critical",
+        **uvicorn_kwargs: Any,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", lifespan="off", access_log=False,
+            app, host=host, port=self.port, log_level=log_level, lifespan="off", access_log=False,
             **uvicorn_kwargs,
         )
         self._server = uvicorn.Server(config)

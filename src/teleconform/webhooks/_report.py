@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -124,25 +123,10 @@ def exit_status(report: Mapping[str, Any], *, allow_empty: bool = False) -> int:
 
 
 def write_report(report: Mapping[str, Any], report_dir: Path) -> None:
-    """Write the reports through the project's writers (report.json, junit.xml, ...)."""
-    writer = _project_writer()
-    if writer is not None:
-        writer(report, report_dir)
-        return
-    # The report package without its write_reports entry point: report.json alone.
-    from ..report import json as report_json
-    from ..report._write import write_bytes_atomic
+    """Write report.json, junit.xml, summary.md and report.html into ``report_dir``."""
+    from ..report import write_reports
 
-    write_bytes_atomic(report_dir / "report.json", report_json.encode(report_json.render(report)))
-
-
-def _project_writer() -> Callable[[Mapping[str, Any], Path], Any] | None:
-    try:
-        module = importlib.import_module("teleconform.report")
-    except ImportError:
-        return None
-    writer = getattr(module, "write_reports", None)
-    return writer if callable(writer) else None
+    write_reports(report, report_dir)
 
 
 def safe_url(url: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -129,17 +130,25 @@ def build_deliveries(token: str) -> list[Delivery]:
     ]
 
 
-def failure_kind(exc: BaseException) -> str:
-    """'connect' (no connection), 'timeout' (no answer in time) or 'other', looking at causes."""
+def _root_httpx_error(exc: BaseException) -> BaseException:
+    """The httpx exception behind ``exc`` (the engine wraps them), else ``exc`` itself."""
     seen: BaseException | None = exc
     for _ in range(5):
         if seen is None:
             break
-        if isinstance(seen, httpx.ConnectError | httpx.ConnectTimeout):
-            return "connect"
-        if isinstance(seen, httpx.TimeoutException):
-            return "timeout"
+        if isinstance(seen, httpx.HTTPError | httpx.InvalidURL):
+            return seen
         seen = seen.__cause__ or seen.__context__
+    return exc
+
+
+def failure_kind(exc: BaseException) -> str:
+    """'connect' (no connection), 'timeout' (no answer in time) or 'other'."""
+    root = _root_httpx_error(exc)
+    if isinstance(root, httpx.ConnectError | httpx.ConnectTimeout):
+        return "connect"
+    if isinstance(root, httpx.TimeoutException):
+        return "timeout"
     return "other"
 
 
@@ -162,13 +171,15 @@ def run_cases(
             result.elapsed_s = time.monotonic() - started
             kind = failure_kind(exc)
             if kind == "connect" and index == 0:
-                raise ReceiverUnreachable(f"{type(exc).__name__}: {exc}") from exc
+                root = _root_httpx_error(exc)
+                # The root error names the failure without the URL (which may hold a secret).
+                raise ReceiverUnreachable(f"{type(root).__name__}: {root}") from exc
             if kind == "timeout":
                 result.reason = f"no answer within {timeout_s:g} s"
             elif kind == "connect":
                 result.reason = "connection refused or dropped (the receiver stopped answering)"
             else:
-                result.reason = f"no HTTP answer ({type(exc).__name__})"
+                result.reason = f"no HTTP answer ({type(_root_httpx_error(exc)).__name__})"
             results.append(result)
             continue
         result.elapsed_s = time.monotonic() - started
@@ -279,13 +290,16 @@ def check_main(argv: list[str]) -> int:
         if not args.timeout > 0:
             raise UsageError(f"{PROG}: --timeout must be positive")
         headers = _parse_headers(args.header)
-        verify: bool | str = True
+        verify: bool | ssl.SSLContext = True
         if args.insecure:
             verify = False
         elif args.cacert:
             if not Path(args.cacert).is_file():
                 raise UsageError(f"{PROG}: --cacert {args.cacert}: no such file")
-            verify = args.cacert
+            try:
+                verify = ssl.create_default_context(cafile=args.cacert)
+            except ssl.SSLError as exc:
+                raise UsageError(f"{PROG}: --cacert {args.cacert}: {exc.reason}") from None
         report_dir = Path(args.report_dir)
         try:
             report_dir.mkdir(parents=True, exist_ok=True)

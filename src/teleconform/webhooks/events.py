@@ -131,7 +131,9 @@ def validate_event(doc: Any, *, schema: EventSchema | None | bool = True) -> Eve
     if schema is True:
         resolved = _default_schema()
     schema_checked = resolved is not None
-    if resolved is not None:
+    if resolved is not None and not problems:
+        # Only as a second layer: when the clause's rules already failed, the schema's
+        # restatement of the same finding would only lengthen the report.
         problems.extend(_schema_problems(doc, payload, form, resolved))
     return EventCheck(not problems, tuple(problems), event_name, external_id, form, schema_checked)
 

@@ -36,7 +36,7 @@ from ._report import (
     print_line,
     write_report,
 )
-from .events import EventCheck, EventSchema, validate_delivery
+from .events import EventCheck, EventSchema, default_schema, validate_delivery
 
 CLAUSE = "LEAH-WH-01"
 EVENTS_FILE = "webhook-events.jsonl"
@@ -157,17 +157,18 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         if body is None:
             self.close_connection = True
-            self._answer(413, "body too large or malformed\n")
             self.server.listener.accept_delivery(
                 self.command, self.path, self.headers.get("Content-Type"), b"",
                 oversized=True,
             )
+            self._answer(413, "body too large or malformed\n")
             return
-        # Answer first: the document demands a 200 whatever the event.
-        self._answer(200, "ok\n")
+        # Recorded before answering, so every delivery that got its 200 is in the report even
+        # when the listener is stopped right after; validation takes well under a millisecond.
         self.server.listener.accept_delivery(
             self.command, self.path, self.headers.get("Content-Type"), body
         )
+        self._answer(200, "ok\n")
 
     do_GET = do_HEAD = do_OPTIONS = _probe
     do_POST = do_PUT = do_PATCH = do_DELETE = _deliver
@@ -188,7 +189,10 @@ class WebhookListener:
         on_event: Callable[[ReceivedEvent], None] | None = None,
     ) -> None:
         self.host = host
-        self._schema = schema
+        # Loaded now rather than on the first delivery, which must be answered promptly.
+        self._schema: EventSchema | None = default_schema() if schema is True else (
+            schema if isinstance(schema, EventSchema) else None
+        )
         self._on_event = on_event
         self._events: list[ReceivedEvent] = []
         self._records: list[dict[str, Any]] = []
@@ -413,7 +417,11 @@ def listen_main(argv: list[str]) -> int:
     write_report(report, report_dir)
     print_line(f"{CLAUSE} {entry['verdict']}: {entry['reason']}; events in "
                f"{report_dir / EVENTS_FILE}, reports in {report_dir}/")
-    return exit_status(report, allow_empty=args.allow_empty)
+    status = exit_status(report, allow_empty=args.allow_empty)
+    if status == EXIT_USAGE:
+        print_line(f"{prog}: no delivery arrived, nothing was verified (--allow-empty to accept)",
+                   err=True)
+    return status
 
 
 def _event_printer(

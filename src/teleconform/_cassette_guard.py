@@ -1,0 +1,95 @@
+"""The in-process network guard of a replay: any attempt to reach the network is an error.
+
+While a replay session is open, every httpx transport that would open a connection refuses
+with an error naming the request, and any other socket connect (AF_INET/AF_INET6) refuses
+with an error naming the address. The replay client's own transport serves the cassettes
+and never gets here.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import httpx
+
+_lock = threading.Lock()
+_depth = 0
+_saved: dict[str, Any] = {}
+
+
+class NetworkBlocked(ConnectionRefusedError):
+    """A socket tried to connect during a replay."""
+
+
+class ReplayNetworkBlocked(httpx.ConnectError):
+    """An httpx request tried to reach the network during a replay."""
+
+
+def _guarded_connect(sock: socket.socket, address: Any) -> Any:
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        raise NetworkBlocked(f"teleconform --replay blocks network access: connect to {address!r}")
+    return _saved["connect"](sock, address)
+
+
+def _guarded_connect_ex(sock: socket.socket, address: Any) -> Any:
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        raise NetworkBlocked(f"teleconform --replay blocks network access: connect to {address!r}")
+    return _saved["connect_ex"](sock, address)
+
+
+def _blocked_message(request: httpx.Request) -> str:
+    return f"teleconform --replay blocks network access: {request.method} {request.url}"
+
+
+def _guarded_handle(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    raise ReplayNetworkBlocked(_blocked_message(request), request=request)
+
+
+async def _guarded_handle_async(
+    transport: httpx.AsyncHTTPTransport, request: httpx.Request
+) -> httpx.Response:
+    raise ReplayNetworkBlocked(_blocked_message(request), request=request)
+
+
+def block_network() -> None:
+    """Start refusing network access (nests; each call needs one ``unblock_network``)."""
+    global _depth
+    with _lock:
+        _depth += 1
+        if _depth > 1:
+            return
+        _saved["connect"] = socket.socket.connect
+        _saved["connect_ex"] = socket.socket.connect_ex
+        _saved["handle"] = httpx.HTTPTransport.handle_request
+        _saved["handle_async"] = httpx.AsyncHTTPTransport.handle_async_request
+        socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+        socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
+        httpx.HTTPTransport.handle_request = _guarded_handle  # type: ignore[method-assign]
+        httpx.AsyncHTTPTransport.handle_async_request = (  # type: ignore[method-assign]
+            _guarded_handle_async
+        )
+
+
+def unblock_network() -> None:
+    """Undo one ``block_network``; the last one restores network access."""
+    global _depth
+    with _lock:
+        if _depth == 0:
+            return
+        _depth -= 1
+        if _depth:
+            return
+        socket.socket.connect = _saved["connect"]  # type: ignore[method-assign]
+        socket.socket.connect_ex = _saved["connect_ex"]  # type: ignore[method-assign]
+        httpx.HTTPTransport.handle_request = _saved["handle"]  # type: ignore[method-assign]
+        httpx.AsyncHTTPTransport.handle_async_request = (  # type: ignore[method-assign]
+            _saved["handle_async"]
+        )
+        _saved.clear()
+
+
+def network_blocked() -> bool:
+    """Whether a replay's guard is active."""
+    return _depth > 0

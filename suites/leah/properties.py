@@ -1,0 +1,91 @@
+"""Leah property tests: every operation of specs/leah.openapi.yaml with generated positive
+and negative data, the spec's links (appointment create -> read/patch; transfer create ->
+files -> share), authentication probes (no key, a wrong key) and the built-in response
+checks.
+
+Routing: accepted without or with an invalid LEAH-AUTH-TOKEN -> LEAH-AUTH-01; every other
+failure (5xx included) -> LEAH-GEN-01. Budgets and the stated minimum:
+teleconform.properties.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from teleconform.properties import ClauseMap, Resource, run_property_tests
+from teleconform.suite import Context, clause
+
+from ._common import auth_headers
+
+SPEC = "leah.openapi.yaml"
+CLAUSES = ClauseMap(default="LEAH-GEN-01", auth="LEAH-AUTH-01")
+RESOURCES = [
+    # cleanup PATCH = cancel ({"status": "cancelled"}); the id is the appointment's IRI
+    Resource("POST /api/appointments", "appointment", "/@id", ("PATCH", "{id}")),
+    Resource("POST /api/transfers", "transfer", "/id", None),
+]
+
+
+def _first_member(ctx: Context, path: str, params: dict[str, str] | None = None) -> str | None:
+    response = ctx.request("GET", path, params=params, headers=auth_headers(ctx))
+    if response.status_code != 200:
+        return None
+    body = response.json()
+    members = body.get("hydra:member", body.get("member")) if isinstance(body, dict) else None
+    if not members or not isinstance(members[0], dict):
+        return None
+    iri = members[0].get("@id")
+    return iri if isinstance(iri, str) else None
+
+
+def _lookup(ctx: Context, key: str, path: str, params: dict[str, str] | None = None) -> str | None:
+    # one read per run: the IRI of an existing office / healthcare worker
+    if key not in ctx.state:
+        ctx.state[key] = _first_member(ctx, path, params)
+    value = ctx.state[key]
+    return value if isinstance(value, str) else None
+
+
+def _future(ctx: Context) -> str:
+    when = datetime.fromtimestamp(ctx.now(), UTC) + timedelta(days=3)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def prepare(ctx: Context, case: Any, mode: str) -> None:
+    """Give positive bodies what the target needs to accept them.
+
+    The schema cannot say that office must name an existing office, healthcareWorker an
+    existing worker, or startTime a future instant: generated values would be rightly
+    refused, which is not a finding.
+    """
+    if mode != "positive" or not isinstance(case.body, dict):
+        return
+    label = f"{case.method.upper()} {case.path}"
+    body = dict(case.body)
+    if label == "POST /api/appointments":
+        office = _lookup(ctx, "leah.properties.office", "/api/offices")
+        if office is not None:
+            body["office"] = office
+        body["startTime"] = _future(ctx)
+    elif label == "PATCH /api/appointments/{id}" and "startTime" in body:
+        body["startTime"] = _future(ctx)
+    elif label == "POST /api/transfers":
+        params = {"email": ctx.need("leah.hcw_email")} if ctx.has("leah.hcw_email") else None
+        worker = _lookup(ctx, "leah.properties.worker", "/api/healthcare_workers", params)
+        if worker is not None:
+            body["healthcareWorker"] = worker
+    if body != case.body:
+        case.body = body
+
+
+@clause("LEAH-AUTH-01", "LEAH-GEN-01")
+def property_tests(ctx: Context) -> None:
+    run_property_tests(
+        ctx,
+        spec=SPEC,
+        auth=auth_headers,
+        clause_map=CLAUSES,
+        resources=RESOURCES,
+        prepare=prepare,
+    )

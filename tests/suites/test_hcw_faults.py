@@ -1,0 +1,102 @@
+"""The HCW fault matrix: each sandbox fault makes exactly the clauses it declares fail.
+
+One sandbox app serves every run; the fault is chosen per request with the
+X-Teleconform-Fault header, so the whole HCW API (scenario suites and, where present, the
+property tests) runs once per fault with budget "quick".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from teleconform.runner import ApiRun, load_checks, run_api, sandbox_credentials
+from teleconform.sandbox.hcw import FAULTS, create_app
+
+BASE = "http://hcw.sandbox"
+
+# Faults that leave the scheduler without a usable token: every check that needs the
+# scheduler's login cannot reach a verdict, and says so (error, "precondition failed").
+LOGIN_BLOCKED = {
+    "login-2fa-required": "HCW-AUTH-02",
+    "login-no-jwt": None,
+}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[tuple[TestClient, dict[str, str]]]:
+    app = create_app()
+    with TestClient(app, base_url=BASE, raise_server_exceptions=False,
+                    follow_redirects=False) as client:
+        yield client, sandbox_credentials("hcw", app)
+
+
+@pytest.fixture(scope="module")
+def served() -> frozenset[str]:
+    """Clauses some loaded HCW check declares (the rest are skip: 'not exercised')."""
+    return frozenset(c for check in load_checks("hcw") for c in check.clauses)
+
+
+def _run(sandbox: tuple[TestClient, dict[str, str]], fault: str | None) -> ApiRun:
+    client, credentials = sandbox
+    headers = {"X-Teleconform-Fault": fault} if fault else None
+    return run_api("hcw", BASE, credentials, client=client, extra_headers=headers, seed=1,
+                   budget="quick", mode="sandbox")
+
+
+def _show(run: ApiRun, ids: set[str]) -> str:
+    return "\n".join(f"{c.id} {c.verdict}: {c.reason[:300]}" for c in run.clauses if c.id in ids)
+
+
+def test_clean_sandbox_passes_every_served_clause(
+    sandbox: tuple[TestClient, dict[str, str]], served: frozenset[str]
+) -> None:
+    run = _run(sandbox, None)
+    verdicts = run.verdicts
+    assert served >= {c for c in verdicts if c.startswith(("HCW-AUTH", "HCW-INV", "HCW-SSO",
+                                                             "HCW-CONS"))}
+    not_passing = {c for c, v in verdicts.items() if v != "pass" and c in served}
+    assert not not_passing, _show(run, not_passing)
+    assert all(v == "skip" for c, v in verdicts.items() if c not in served)
+    assert not run.cleanup_failures
+    window = next(c for c in run.clauses if c.id == "HCW-SSO-02").measurements
+    assert 299 <= window["accepted_window_s"] <= 300 and window["resolution_s"] == 1
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_fails_exactly_its_clauses(
+    sandbox: tuple[TestClient, dict[str, str]], served: frozenset[str], fault: str
+) -> None:
+    run = _run(sandbox, fault)
+    verdicts = run.verdicts
+    declared = set(FAULTS[fault].clauses)
+    assert declared <= set(verdicts), "a fault names a clause the catalogue does not have"
+    expected_fail = declared & served
+    failing = {c for c, v in verdicts.items() if v == "fail"}
+    assert failing == expected_fail, _show(run, failing ^ expected_fail)
+    others = {c: v for c, v in verdicts.items() if c not in declared and c in served}
+    if fault in LOGIN_BLOCKED:
+        # Blocked clauses are error, never fail or pass by accident; the rest still pass.
+        errored = {c for c, v in others.items() if v == "error"}
+        assert errored, "a login fault should leave login-dependent checks without verdict"
+        assert all(v in ("pass", "error", "skip") for v in others.values()), _show(
+            run, set(others))
+        skipped = {c for c, v in others.items() if v == "skip"}
+        allowed_skip = {LOGIN_BLOCKED[fault]} - {None}
+        assert skipped <= allowed_skip | {"HCW-AUTH-02"}, _show(run, skipped)
+        needs_no_login = {"HCW-SSO-01", "HCW-SSO-02", "HCW-SSO-03", "HCW-SSO-04",
+                          "HCW-SSO-05", "HCW-SSO-06", "HCW-SSO-07", "HCW-SSO-08",
+                          "HCW-AUTH-03", "HCW-AUTH-06"}
+        assert all(verdicts[c] == "pass" for c in needs_no_login), _show(run, needs_no_login)
+        return
+    not_passing = {c for c, v in others.items() if v != "pass"}
+    assert not not_passing, _show(run, not_passing)
+
+
+def test_ten_minute_window_is_measured(sandbox: tuple[TestClient, dict[str, str]]) -> None:
+    run = _run(sandbox, "sso-window-10min")
+    sso02 = next(c for c in run.clauses if c.id == "HCW-SSO-02")
+    assert sso02.verdict == "fail"
+    assert 599 <= sso02.measurements["accepted_window_s"] <= 600
