@@ -14,12 +14,9 @@ import yaml
 FORMAT = "teleconform-cassette/1"
 VCR_VERSION = 1
 
-try:  # libyaml makes loading all cassettes of a run take milliseconds, not seconds
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-    _Dumper = yaml.SafeDumper
+# libyaml makes loading all cassettes of a run take milliseconds, not seconds.
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # Keys of a spec that never change what is sent, so editing them does not make cassettes stale.
 _PROSE_KEYS = frozenset({"description", "summary", "externalDocs", "x-clauses"})
@@ -128,7 +125,7 @@ _REQUIRED_META = ("format", "api", "label", "seed", "clock", "tool", "spec")
 def load_cassette(path: Path) -> Cassette:
     """Parse one cassette file; CassetteError (one line) when it is unreadable or not ours."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506 (safe)
     except OSError as exc:
         raise CassetteError(f"{path}: unreadable ({exc.strerror or type(exc).__name__})") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -179,7 +176,7 @@ def spec_digest(path: Path) -> str:
     if not path.is_file():
         return "absent"
     try:
-        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe)
+        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506 (safe)
     except (OSError, yaml.YAMLError):
         return "unreadable"
 

@@ -53,6 +53,15 @@ async def _guarded_handle_async(
     raise ReplayNetworkBlocked(_blocked_message(request), request=request)
 
 
+def _patches() -> list[tuple[type, str, Any]]:
+    return [
+        (socket.socket, "connect", _guarded_connect),
+        (socket.socket, "connect_ex", _guarded_connect_ex),
+        (httpx.HTTPTransport, "handle_request", _guarded_handle),
+        (httpx.AsyncHTTPTransport, "handle_async_request", _guarded_handle_async),
+    ]
+
+
 def block_network() -> None:
     """Start refusing network access (nests; each call needs one ``unblock_network``)."""
     global _depth
@@ -60,16 +69,9 @@ def block_network() -> None:
         _depth += 1
         if _depth > 1:
             return
-        _saved["connect"] = socket.socket.connect
-        _saved["connect_ex"] = socket.socket.connect_ex
-        _saved["handle"] = httpx.HTTPTransport.handle_request
-        _saved["handle_async"] = httpx.AsyncHTTPTransport.handle_async_request
-        socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
-        socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
-        httpx.HTTPTransport.handle_request = _guarded_handle  # type: ignore[method-assign]
-        httpx.AsyncHTTPTransport.handle_async_request = (  # type: ignore[method-assign]
-            _guarded_handle_async
-        )
+        for owner, name, guarded in _patches():
+            _saved[name] = getattr(owner, name)
+            setattr(owner, name, guarded)
 
 
 def unblock_network() -> None:
@@ -81,12 +83,8 @@ def unblock_network() -> None:
         _depth -= 1
         if _depth:
             return
-        socket.socket.connect = _saved["connect"]  # type: ignore[method-assign]
-        socket.socket.connect_ex = _saved["connect_ex"]  # type: ignore[method-assign]
-        httpx.HTTPTransport.handle_request = _saved["handle"]  # type: ignore[method-assign]
-        httpx.AsyncHTTPTransport.handle_async_request = (  # type: ignore[method-assign]
-            _saved["handle_async"]
-        )
+        for owner, name, _ in _patches():
+            setattr(owner, name, _saved[name])
         _saved.clear()
 
 

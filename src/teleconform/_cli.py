@@ -43,6 +43,7 @@ def _run_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--deadline", type=float, metavar="S")
     p.add_argument("--budget", choices=["quick", "standard", "deep"], default="standard")
     p.add_argument("--allow-empty", action="store_true")
+    p.add_argument("--shard", metavar="I/N", help="run the I-th of N slices of the clauses (by area)")
     p.add_argument("--sandbox-fault", action="append", default=[], metavar="NAME",
                    help="switch a fault on in the embedded sandbox (to see a failing report)")
     p.add_argument("--webhook-events", metavar="FILE",
@@ -74,6 +75,10 @@ def build_parser() -> _Parser:
     ca_sub = ca.add_subparsers(dest="cassettes_command", parser_class=_Parser)
     audit = ca_sub.add_parser("audit", add_help=False)
     audit.add_argument("rest", nargs=argparse.REMAINDER)
+    rp = sub.add_parser("report", help="report tools")
+    rp_sub = rp.add_subparsers(dest="report_command", parser_class=_Parser)
+    merge = rp_sub.add_parser("merge", add_help=False)
+    merge.add_argument("rest", nargs=argparse.REMAINDER)
     cl = sub.add_parser("cleanup", help="remove what an interrupted live run created")
     cl.add_argument("ledger", metavar="LEDGER")
     cl.add_argument("--timeout", type=float, default=10.0)
@@ -115,6 +120,10 @@ def main(argv: Sequence[str]) -> int:
             from ._commands import sandbox_command
 
             return sandbox_command(args)
+        if args.command == "report":
+            if args.report_command != "merge":
+                raise UsageError("teleconform report: expected `merge DIR...`")
+            return _delegate("teleconform.report.merge:main", args.rest)
         if args.command == "cleanup":
             from ._commands import cleanup_command
 

@@ -89,14 +89,15 @@ def to_wire(
             del headers[name]
         headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         body["files"] = _files(kwargs["files"])
-        if kwargs.get("data"):
-            body["data"] = kwargs["data"]
+        if isinstance(kwargs.get("data"), Mapping) and kwargs["data"]:
+            body["data"] = {str(k): _form_value(v) for k, v in kwargs["data"].items()}
     elif kwargs.get("data") is not None:
         data = kwargs["data"]
         if isinstance(data, Mapping):
-            body["data"] = dict(data)
+            body["data"] = {str(k): _form_value(v) for k, v in data.items()}
         else:
-            body["content"] = data if isinstance(data, bytes) else str(data).encode()
+            content = data if isinstance(data, bytes) else _part_bytes(str(data))
+            body["content"] = _fixed_boundary(headers, content, repr((case.method, case.path)))
     params = kwargs.get("params") or None
     if isinstance(params, Mapping) and credential_params:
         params = {k: v for k, v in params.items() if k not in credential_params} or None
@@ -104,14 +105,47 @@ def to_wire(
 
 
 def _files(files: Any) -> list[tuple[str, Any]]:
+    """requests-style file parts as httpx takes them: (name, (filename, bytes[, type]))."""
     items = files.items() if isinstance(files, Mapping) else files
     prepared: list[tuple[str, Any]] = []
     for name, value in items:
-        if isinstance(value, tuple):
-            prepared.append((str(name), value))
+        parts = value if isinstance(value, tuple) else (None, value)
+        filename = parts[0] if parts and isinstance(parts[0], str) else None
+        content = _part_bytes(parts[1] if len(parts) > 1 else b"")
+        if len(parts) > 2 and isinstance(parts[2], str):
+            prepared.append((str(name), (filename, content, parts[2])))
         else:
-            prepared.append((str(name), (None, value)))
+            prepared.append((str(name), (filename, content)))
     return prepared
+
+
+def _form_value(value: Any) -> str | list[str]:
+    if isinstance(value, list):
+        return [item if isinstance(item, str) else json.dumps(item) for item in value]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _part_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    data = getattr(value, "data", None)  # schemathesis' Binary
+    if isinstance(data, bytes):
+        return data
+    return json.dumps(value).encode()
+
+
+def _fixed_boundary(headers: dict[str, str], content: bytes, seed: str) -> bytes:
+    """Replace a random multipart boundary (header and body) with one derived from the case."""
+    for name, value in headers.items():
+        if name.lower() != "content-type" or "boundary=" not in value:
+            continue
+        old = value.split("boundary=", 1)[1].split(";", 1)[0].strip().strip('"')
+        new = hashlib.sha256(seed.encode()).hexdigest()[:32]
+        headers[name] = value.replace(old, new)
+        return content.replace(old.encode(), new.encode())
+    return content
 
 
 # -- contact-data safety -----------------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,15 @@ def tool_info() -> dict[str, str]:
 
 
 # -- baseline ------------------------------------------------------------------------------
-def load_baseline(path: str) -> list[dict[str, Any]]:
-    """Accepted deviations: entries with clause, target, reason, expires (YYYY-MM-DD)."""
+_WAIVER_KEYS = frozenset({"clause", "target", "reason", "expires"})
+
+
+def load_baseline(path: str, known: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Accepted deviations: entries with clause, target, reason, expires (YYYY-MM-DD).
+
+    `known`: the catalogue's clause ids; a waiver for any other id is a typo that would
+    silently waive nothing, so it is a configuration error.
+    """
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -63,36 +71,58 @@ def load_baseline(path: str) -> list[dict[str, Any]]:
         raise ConfigError(f"--baseline {path}: expected a list of waivers")
     checked = []
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not {"clause", "target", "reason", "expires"} <= set(entry):
+        if not isinstance(entry, dict) or not _WAIVER_KEYS <= set(entry):
             raise ConfigError(f"--baseline {path}: entry {i} needs clause, target, reason, expires")
+        for key in ("clause", "target", "reason"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise ConfigError(f"--baseline {path}: entry {i} {key} must be a non-empty string")
+        if known is not None and entry["clause"] not in known:
+            raise ConfigError(f"--baseline {path}: entry {i}: unknown clause id {entry['clause']}")
         expires = entry["expires"]
         if isinstance(expires, str):
             try:
                 expires = dt.date.fromisoformat(expires)
             except ValueError as exc:
-                raise ConfigError(f"--baseline {path}: entry {i} expires is not YYYY-MM-DD") from exc
+                raise ConfigError(
+                    f"--baseline {path}: entry {i} expires is not YYYY-MM-DD"
+                ) from exc
+        if isinstance(expires, dt.datetime):  # YAML reads `2026-01-31 12:00` as a datetime
+            expires = expires.date()
         if not isinstance(expires, dt.date):
             raise ConfigError(f"--baseline {path}: entry {i} expires is not a date")
         checked.append({**entry, "expires": expires})
     return checked
 
 
+def _waiver_target_matches(wanted: str, target: dict[str, Any]) -> bool:
+    if wanted in ("*", target["mode"]):
+        return True
+    return wanted.rstrip("/") == str(target.get("base_url", "")).rstrip("/")
+
+
 def apply_baseline(run: dict[str, Any], waivers: list[dict[str, Any]], today: dt.date) -> None:
-    """Mark listed failures waived (until their expiry date)."""
+    """Mark listed failures waived (until their expiry date, inclusive).
+
+    When several entries match a clause, a current one wins over expired ones, so renewing a
+    waiver by appending an entry works.
+    """
     for clause in run["clauses"]:
         if clause["verdict"] != "fail":
             continue
-        for w in waivers:
-            if w["clause"] != clause["id"]:
-                continue
-            if w["target"] not in ("*", run["target"]["mode"], run["target"]["base_url"]):
-                continue
-            if today <= w["expires"]:
-                clause["waived"] = True
-                clause["reason"] = f"{clause['reason']} [waived until {w['expires']}: {w['reason']}]"
-            else:
-                clause["reason"] = f"{clause['reason']} [waiver expired on {w['expires']}]"
-            break
+        matching = [
+            w for w in waivers
+            if w["clause"] == clause["id"] and _waiver_target_matches(w["target"], run["target"])
+        ]
+        if not matching:
+            continue
+        current = [w for w in matching if today <= w["expires"]]
+        if current:
+            w = max(current, key=lambda w: w["expires"])
+            clause["waived"] = True
+            clause["reason"] = f"{clause['reason']} [waived until {w['expires']}: {w['reason']}]"
+        else:
+            w = max(matching, key=lambda w: w["expires"])
+            clause["reason"] = f"{clause['reason']} [waiver expired on {w['expires']}]"
 
 
 # -- report model ----------------------------------------------------------------------------
@@ -155,20 +185,62 @@ def operations_by_clause(api: str) -> dict[str, list[str]]:
 
 # -- the command -------------------------------------------------------------------------------
 class _Printer:
-    def __init__(self, quiet: bool, verbose: bool) -> None:
+    """Live progress on a terminal; plain lines elsewhere (CI logs); NO_COLOR respected."""
+
+    COLORS = {"pass": "32", "fail": "31", "error": "35", "skip": "33"}
+
+    def __init__(self, quiet: bool, verbose: bool, totals: dict[str, int] | None = None) -> None:
         self.quiet = quiet
         self.verbose = verbose
         self.lock = threading.Lock()
+        self.tty = sys.stdout.isatty()
+        self.color = self.tty and not os.environ.get("NO_COLOR")
+        self.totals = totals or {}
+        self.done: dict[str, int] = {}
+        self.failing = 0
+        self._status = False
+
+    def _paint(self, verdict: str) -> str:
+        if not self.color or verdict not in self.COLORS:
+            return verdict
+        return f"\x1b[{self.COLORS[verdict]}m{verdict}\x1b[0m"
+
+    def _clear_status(self) -> None:
+        if self._status:
+            sys.stdout.write("\r\x1b[2K")
+            self._status = False
 
     def line(self, text: str, *, always: bool = False) -> None:
         if self.quiet and not always:
             return
         with self.lock:
+            self._clear_status()
             print(text, flush=True)
 
     def progress(self, api: str, cid: str, verdict: str) -> None:
-        if self.verbose:
-            self.line(f"  {cid:<14} {verdict}")
+        if self.quiet:
+            return
+        with self.lock:
+            if verdict != "running":
+                self.done[api] = self.done.get(api, 0) + 1
+                self.failing += verdict in ("fail", "error")
+            if self.tty:
+                done = sum(self.done.values())
+                total = sum(self.totals.values()) or done
+                if verdict != "running" and (self.verbose or verdict in ("fail", "error")):
+                    self._clear_status()
+                    print(f"  {cid:<14} {self._paint(verdict)}", flush=True)
+                sys.stdout.write(
+                    f"\r\x1b[2K[{done}/{total}] {api}: {cid} · {self.failing} failing so far"
+                )
+                sys.stdout.flush()
+                self._status = True
+            elif verdict != "running":
+                print(f"  {api} {cid:<14} {verdict}", flush=True)
+
+    def finish(self) -> None:
+        with self.lock:
+            self._clear_status()
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -178,12 +250,19 @@ def run_command(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"teleconform run: unknown clause id {unknown[0]} (see `teleconform clauses`)")
     selected: dict[str, set[str] | None] = {}
+    shard_ids = _shard(args.shard, catalogue, apis) if args.shard else None
     for api in apis:
         ids = {c for c in args.clause if catalogue[c].api == api}
         if args.clause and not ids:
             continue
+        if shard_ids is not None:
+            ids = (ids or {c.id for c in catalogue.values() if c.api == api}) & shard_ids
+            if not ids:
+                continue
         selected[api] = ids or None
     if not selected:
+        if args.shard:
+            raise UsageError(f"teleconform run {args.api}: --shard {args.shard} selects no clause")
         raise UsageError(f"teleconform run {args.api}: the selected clauses belong to another API")
     if args.workers < 1:
         raise UsageError("teleconform run: --workers must be at least 1")
@@ -193,7 +272,7 @@ def run_command(args: argparse.Namespace) -> int:
         targets = parse_targets(args.target, list(selected))
         env_creds = {api: needs_from_env(os.environ, api) for api in selected if api in targets}
         safe_email, safe_phone = safe_contacts(os.environ)
-        waivers = load_baseline(args.baseline) if args.baseline else []
+        waivers = load_baseline(args.baseline, catalogue) if args.baseline else []
         if args.webhook_events and not Path(args.webhook_events).is_file():
             raise ConfigError(f"--webhook-events {args.webhook_events}: no such file")
         if args.sandbox_fault:
@@ -210,7 +289,12 @@ def run_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(f"teleconform run: {exc}") from exc
 
-    printer = _Printer(args.quiet, args.verbose)
+    printer = _Printer(
+        args.quiet,
+        args.verbose,
+        {api: len(ids) if ids else sum(1 for c in catalogue.values() if c.api == api)
+         for api, ids in selected.items()},
+    )
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     # --- record/replay (teleconform.cassettes owns the session) ---
     session: Any = None
@@ -258,12 +342,9 @@ def run_command(args: argparse.Namespace) -> int:
             elif api in targets:
                 base_url, mode = targets[api], "live"
                 credentials = dict(env_creds.get(api, {}))
-                try:
-                    with httpx.Client(timeout=args.timeout) as probe:
-                        probe.get(base_url)
-                except httpx.HTTPError as exc:
-                    failures.append((EXIT_TARGET, f"teleconform: cannot reach {api} target {base_url} "
-                                     f"({type(exc).__name__}): check the URL, DNS, proxy and TLS settings"))
+                unreachable = _probe(base_url, args.timeout, limiter)
+                if unreachable:
+                    failures.append((EXIT_TARGET, f"teleconform: {api} target {base_url}: {unreachable}"))
                     return
             else:
                 api_faults = tuple(f for f in args.sandbox_fault if _fault_in(api, f))
@@ -303,7 +384,8 @@ def run_command(args: argparse.Namespace) -> int:
             )
             runs[api] = run_to_json(result)
         except PreflightFailed as exc:
-            failures.append((EXIT_TARGET, f"teleconform: {api} target refused or unusable: {exc}"))
+            failures.append((EXIT_TARGET, f"teleconform: {api} target refused or unusable: "
+                             f"{_with_hint(exc)}"))
         except TransportError as exc:
             failures.append((EXIT_TARGET, f"teleconform: {api} target: {exc}"))
         finally:
@@ -320,6 +402,7 @@ def run_command(args: argparse.Namespace) -> int:
         for api in selected:
             one(api)
 
+    printer.finish()
     if session is not None:
         session.finish()
     if failures and not runs:
@@ -344,6 +427,69 @@ def run_command(args: argparse.Namespace) -> int:
     if failures:
         return failures[0][0]
     return exit_status(ordered, args.strict, args.allow_empty)
+
+
+def _shard(spec: str, catalogue: dict[str, Clause], apis: list[str]) -> set[str]:
+    """Clause ids of shard ``I/N``: whole areas dealt round-robin, so related checks stay together."""
+    try:
+        index, count = (int(part) for part in spec.split("/"))
+    except ValueError:
+        raise UsageError(f"teleconform run: --shard {spec!r} is not I/N (e.g. 1/3)") from None
+    if not 1 <= index <= count:
+        raise UsageError(f"teleconform run: --shard {spec!r}: I must be between 1 and N")
+    groups: list[tuple[str, str]] = []
+    for clause in catalogue.values():
+        if clause.api in apis and (clause.api, clause.area) not in groups:
+            groups.append((clause.api, clause.area))
+    chosen = {g for k, g in enumerate(groups) if k % count == index - 1}
+    return {c.id for c in catalogue.values() if (c.api, c.area) in chosen}
+
+
+def _probe(base_url: str, timeout: float, limiter: RateLimiter) -> str | None:
+    """Why the target cannot be reached at all (DNS, refused, TLS, connect timeout), or None.
+
+    Only the connection counts: a server that accepts it but answers the base URL badly
+    (reset, hang, 5xx) is reachable, and its clauses say what is wrong.
+    """
+    host = httpx.URL(base_url).host
+    limiter.wait()  # the probe is a live request like any other: one run-wide rate limit
+    try:
+        with httpx.Client(timeout=timeout) as client:
+            client.get(base_url)
+    except httpx.ConnectTimeout:
+        return f"no connection within {timeout:g}s: check the host, port, firewall and proxy settings"
+    except httpx.ConnectError as exc:
+        text = str(exc)
+        lowered = text.lower()
+        if "name or service" in lowered or "nodename" in lowered or "name resolution" in lowered \
+                or "getaddrinfo" in lowered or "errno -" in lowered:
+            return f"cannot resolve the host name {host} ({text}): check the host name and DNS"
+        if "ssl" in lowered or "tls" in lowered or "certificate" in lowered:
+            return (f"TLS handshake failed ({text}): check https:// versus http:// and the "
+                    "certificate (SSL_CERT_FILE for a private CA)")
+        if "refused" in lowered:
+            return (f"connection refused by {host}: check the host and port, and that the "
+                    "server is running")
+        return f"cannot connect ({text}): check the URL, DNS, proxy and TLS settings"
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.ProxyError) as exc:
+        return f"cannot connect ({type(exc).__name__}: {exc}): check the URL and proxy settings"
+    except httpx.HTTPError:
+        return None
+    return None
+
+
+def _with_hint(exc: PreflightFailed) -> str:
+    """The preflight's message, plus what to check when it does not say."""
+    from .suite import CredentialsRefused, TargetUnreachable
+
+    text = str(exc)
+    if "check " in text:
+        return text
+    if isinstance(exc.__cause__, TargetUnreachable):
+        return f"{text}; check the base URL (--target)"
+    if isinstance(exc.__cause__, CredentialsRefused):
+        return f"{text}; check the credentials"
+    return f"{text}; check the target URL and that it answers"
 
 
 def _terminate_like_interrupt() -> None:

@@ -15,7 +15,7 @@ Format (vcrpy reads it: ``vcr.serialize.deserialize(text, yamlserializer)``)::
       budget: quick                # a replay uses it too (it decides the generated cases)
       base_url: http://127.0.0.1:41234
       tool: {name: teleconform, version: ..., schemathesis: ..., hypothesis: ...}
-      spec: {file: hcw-athome.openapi.yaml, sha256: ...}  # see spec_digest
+      spec: {file: hcw-athome.openapi.yaml, digest: sha256=...}  # see spec_digest
       needs: [hcw.doctor_email, hcw.email, ...]           # needs present when recorded
       credentials: {hcw.email: person-2@redacted.example, ...}  # their placeholders
       notes: {webhook_events: [...]}                      # optional, see RecordingNotes
@@ -37,22 +37,36 @@ than 64 KiB (request) or 256 KiB (response) after redaction, and every uploaded 
 Replay: ``session.client(api)`` is an httpx client whose transport answers from the
 cassettes; while a replay session is open, every other attempt to reach the network (other
 httpx transports, raw sockets) is refused with an error naming the request or address.
-Matching: each request is redacted as at recording; placeholder numbers and run ids are
-normalised (they depend on the order values were first seen, and on the run); candidates are
-the unused interactions of the request's clause group with the same method and normalised
-path, in recorded order (the sequence number); the first whose normalised query and body also
-match is served, else the first with the same query, else the first candidate. Bodies are
-thus secondary: a body that differs (a fresh timestamp, a multipart boundary) still gets the
-recorded answer of the same step. A request with no candidate raises ``NotInCassette``
-(an httpx.TransportError: its clause becomes ``error``, "not in cassette"). The run clock is
-the recorded time of the latest served interaction (starting at ``clock``), the seed and
-budget are the recorded ones, and the checks of today run on the recorded responses.
+
+Matching. Each request is redacted as at recording (its own Redactor per API), and
+placeholder numbers and run ids are normalised, since they depend on the order in which values
+were first seen and on the run. The candidates are the unused interactions of the request's
+clause group (the ``teleconform.label`` request extension set by the engine's HttpClient; all
+groups when absent) for the same operation: method plus the spec's path template
+(``/api/v1/invite/{id}``), or the normalised path outside the spec. Among them, in recorded
+order (the sequence number), the first that also has the same normalised path, query and body
+is served; else the first with the same path and query; else the first with the same path;
+else the first of the operation. Bodies are thus secondary: a body that differs (a fresh
+timestamp, a multipart boundary) still gets the recorded answer of the same step, and a
+regenerated property case gets the answer recorded for that operation at that position. A
+request with no candidate raises ``NotInCassette`` (an httpx.ConnectError, so an
+httpx.TransportError: its clause becomes ``error`` with "not in cassette").
+
+Values put back. Where a recorded request holds a placeholder and today's request holds, at the
+same place, a value that redacts to a placeholder of the same kind (e.g. the ``lastName``
+``Probe-tc-…`` a check just sent), that value replaces the placeholder in the responses served
+afterwards, so a check comparing an echo with what it sent judges as it did when recording.
+Only values the replaying run itself sent are put back; nothing recorded is restored.
+
+Clock, seed, budget: the run clock is the recorded time of the latest served interaction
+(starting at ``clock``, i.e. frozen at recording time), and the recorded seed and budget are
+used. Today's checks run on the recorded responses; stored verdicts are never re-emitted.
 
 Refused with a one-line ConfigError (exit 2): ``--record`` into a non-empty folder without
 ``--overwrite``, ``--record`` with ``--replay``, ``--replay`` with ``--target`` or
 ``--sandbox-fault``, a missing or corrupt cassette, and cassettes that would no longer
 match the requests: recorded with another schemathesis or hypothesis version (generated
-cases differ), or against a spec whose request-relevant content changed (``spec.sha256``).
+cases differ), or against a spec whose request-relevant content changed (``spec.digest``).
 Recording with ``--workers`` > 1 is allowed: each API is recorded by its own recorder, which
 is thread-safe, so placeholders stay consistent.
 """
@@ -68,15 +82,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
-from ._cassette_format import Cassette, CassetteError, load_cassette, spec_digest
+from ._cassette_format import YAML_LOADER, Cassette, CassetteError, load_cassette, spec_digest
 from ._cassette_guard import block_network, unblock_network
 from ._cassette_record import (
     WEBHOOK_EVENTS,
     ApiRecorder,
     RecordingNotes,
 )
-from ._cassette_replay import LABEL_EXTENSION, NotInCassette, ReplayTransport, normalise
+from ._cassette_replay import (
+    LABEL_EXTENSION,
+    NotInCassette,
+    Operations,
+    ReplayTransport,
+    normalise,
+)
 from ._http import Exchange
 from ._needs import ConfigError
 from ._resources import SPEC_FILES, data_root, spec_path
@@ -109,7 +130,18 @@ def cassettes_dir() -> Path:
 def spec_info(api: str) -> dict[str, str]:
     """The spec of an API as cassettes record it: file name and request-relevant digest."""
     name = SPEC_FILES[api]
-    return {"file": name, "sha256": spec_digest(spec_path(name))}
+    # "sha256=" marks a digest for the cassette audit (not a token).
+    return {"file": name, "digest": f"sha256={spec_digest(spec_path(name))}"}
+
+
+def spec_templates(api: str) -> list[str]:
+    """The path templates of an API's spec (empty when the spec is absent or unreadable)."""
+    try:
+        spec = yaml.load(spec_path(SPEC_FILES[api]).read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    except (OSError, yaml.YAMLError):
+        return []
+    paths = spec.get("paths") if isinstance(spec, dict) else None
+    return [str(p) for p in paths] if isinstance(paths, dict) else []
 
 
 def load_api_cassettes(folder: Path, api: str) -> list[Cassette]:
@@ -141,7 +173,7 @@ def stale_reason(cassettes: list[Cassette], api: str, tool: Mapping[str, str]) -
                         "generated requests would differ")
         spec = cassette.metadata.get("spec") or {}
         today = spec_info(api)
-        if spec.get("sha256") != today["sha256"]:
+        if spec.get("digest") != today["digest"]:
             return f"recorded against another version of specs/{today['file']}"
     return None
 
@@ -192,7 +224,9 @@ class Session:
     def transport(self, api: str) -> ReplayTransport:
         if api not in self._transports:
             start = float(self._meta(api)["clock"])
-            self._transports[api] = ReplayTransport(api, self._cassettes[api], start)
+            self._transports[api] = ReplayTransport(
+                api, self._cassettes[api], start, Operations(spec_templates(api))
+            )
         return self._transports[api]
 
     def client(self, api: str) -> httpx.Client:

@@ -71,7 +71,10 @@ __all__ = [
     "ClauseMap",
     "PropertyReport",
     "Resource",
+    "default_invalid_auth",
     "run_property_tests",
+    "safe_email",
+    "safe_phone",
 ]
 
 
@@ -268,8 +271,10 @@ class _Run:
             operation, POSITIVE, self.budget.positive, derived_seed(seed, label, POSITIVE)
         )
         chains = 0
+        answers: list[httpx.Response | None] = []
         for case in positives:
             response = self._send_case(operation, case, POSITIVE)
+            answers.append(response)
             if (
                 response is not None
                 and response.is_success
@@ -278,9 +283,10 @@ class _Run:
             ):
                 self.created.append((operation, case, response))
                 chains += 1
-        if self.spec.secured.get(label) and positives:
-            for case in positives[: self.budget.auth_probes]:
-                self._auth_probes(operation, case)
+        if self.spec.secured.get(label):
+            probed = list(zip(positives, answers, strict=True))[: self.budget.auth_probes]
+            for case, answer in probed:
+                self._auth_probes(operation, case, authenticated=answer)
         negatives = self._generate(
             operation, NEGATIVE, self.budget.negative, derived_seed(seed, label, NEGATIVE)
         )
@@ -415,7 +421,12 @@ class _Run:
 
     # -- authentication probes ------------------------------------------------------------
     def _auth_probes(
-        self, operation: Operation, case: GeneratedCase, *, invalid: bool = True
+        self,
+        operation: Operation,
+        case: GeneratedCase,
+        *,
+        invalid: bool = True,
+        authenticated: httpx.Response | None = None,
     ) -> None:
         wire = self._wire(operation, case, POSITIVE)
         if wire is None:
@@ -438,6 +449,9 @@ class _Run:
                 findings.append(
                     Finding(clause, AUTH_NOT_ENFORCED, f"{response.status_code} {description}")
                 )
+            elif authenticated is not None and _leaks(authenticated, response):
+                message = f"{response.status_code} {description}, but the body carries the data"
+                findings.append(Finding(clause, AUTH_NOT_ENFORCED, message))
             if response.status_code >= 500:
                 findings.extend(validate(case, response, self.map)[:1])
             json_failure = json_finding(response, self.map.json_clause(operation.path))
@@ -498,7 +512,7 @@ class _Run:
                         read_back = self._wire(target, linked, POSITIVE)
                         self._check_available(target, result)
                         if self.spec.secured.get(target.label):
-                            self._auth_probes(target, linked)
+                            self._auth_probes(target, linked, authenticated=result)
                     if method == "DELETE" and result.is_success and read_back is not None:
                         self._check_deleted(target, read_back)
                     if result.is_success and depth < self.budget.depth:
@@ -562,6 +576,24 @@ class _Run:
             ctx.passes(clause, message, *evidence)
 
 
+def _leaks(authenticated: httpx.Response, refused: httpx.Response) -> bool:
+    """Whether a refusal carries what the authenticated answer served (non-empty parts)."""
+    if not authenticated.is_success or not refused.content:
+        return False
+    try:
+        served, body = authenticated.json(), refused.json()
+    except ValueError:
+        return False
+    if served == body and served not in ({}, [], None):
+        return True
+    if not isinstance(served, dict) or not isinstance(body, dict):
+        return False
+    return any(
+        isinstance(value, dict | list) and value and body.get(key) == value
+        for key, value in served.items()
+    )
+
+
 def _status_matches(declared: str, status: int) -> bool:
     if declared == "default":
         return 200 <= status < 300
@@ -600,6 +632,16 @@ def _link_values(
         except Unresolved:
             return None
     return path_parameters, query, body
+
+
+def safe_email() -> str:
+    """The e-mail address generated contact data is replaced with (TELECONFORM_SAFE_EMAIL)."""
+    return _safe_contacts()[0]
+
+
+def safe_phone() -> str:
+    """The phone number generated contact data is replaced with (TELECONFORM_SAFE_PHONE)."""
+    return _safe_contacts()[1]
 
 
 def _safe_contacts() -> tuple[str, str]:

@@ -323,7 +323,7 @@ def sso_call(ctx: Context, token: str | None, return_url: str | None = None) -> 
 def session_jwt(response: httpx.Response) -> str | None:
     """The session JWT an SSO answer hands out: in the Location (3xx) or a 200 body."""
     if 300 <= response.status_code < 400:
-        location = response.headers.get("location", "")
+        location = str(response.headers.get("location") or "")
         query = parse_qs(urlsplit(location).query)
         for value in query.get("tk", []) + [v for vs in query.values() for v in vs]:
             if is_jwt(value):

@@ -191,5 +191,5 @@ def unauthenticated_requests(ctx: Context) -> None:
         ctx.fails("HCW-GEN-03", f"{len(not_json)} error responses are not JSON, e.g. "
                   f"{describe(not_json[0])}", *not_json[:3])
     else:
-        ctx.passes("HCW-GEN-03", "login, 401, 404, 400 and login error responses carry a JSON content "
-                   "type and a JSON body", sample, wrong)
+        ctx.passes("HCW-GEN-03", "login, 401, 404, 400 and login error responses carry a JSON "
+                   "content type and a JSON body", sample, wrong)

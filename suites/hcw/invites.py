@@ -44,7 +44,9 @@ def _created(ctx: Context, response: httpx.Response, what: str) -> dict[str, Any
     return invite
 
 
-def _same_fields(sent: Mapping[str, Any], got: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
+def _same_fields(
+    sent: Mapping[str, Any], got: Mapping[str, Any], keys: tuple[str, ...]
+) -> list[str]:
     return [f"{k} is {got.get(k)!r}, sent {sent[k]!r}" for k in keys if got.get(k) != sent[k]]
 
 
@@ -174,20 +176,18 @@ def gender_values(ctx: Context) -> None:
 def queue_by_name_or_id(ctx: Context) -> None:
     """queue = the configured name, then = the id the first answer references."""
     name = ctx.need("hcw.queue")
-    by_name, _ = post_invite(ctx, invite_body(ctx, doctorEmail=None, queue=name))
-    first = _created(ctx, by_name, f"an invite for queue {name!r}")
-    queue_id = queue_ref(first.get("queue"))
-    if queue_id is None:
-        ctx.fails("HCW-INV-07", "the invite created with the queue name references no queue",
-                  by_name)
+    by_name, first = post_invite(ctx, invite_body(ctx, doctorEmail=None, queue=name))
+    queue_id = queue_ref((first or {}).get("queue"))
+    if not by_name.is_success or queue_id is None:
+        ctx.fails("HCW-INV-07", f"an invite for the queue by name: {by_name.status_code}"
+                  + ("" if by_name.is_success else " (2xx expected)")
+                  + ("" if queue_id else "; it references no queue"), by_name)
         return
-    by_id, _ = post_invite(ctx, invite_body(ctx, doctorEmail=None, queue=queue_id))
-    second = invite_of(by_id) or {}
-    ctx.expect("HCW-INV-07",
-               by_id.is_success and queue_ref(second.get("queue")) == queue_id,
+    by_id, second = post_invite(ctx, invite_body(ctx, doctorEmail=None, queue=queue_id))
+    same = queue_ref((second or {}).get("queue")) == queue_id
+    ctx.expect("HCW-INV-07", by_id.is_success and same,
                f"queue by name: {by_name.status_code}; by its id: {by_id.status_code}, "
-               f"referencing {'the same' if queue_ref(second.get('queue')) == queue_id else 'another'}"
-               " queue", by_name, by_id)
+               f"referencing {'the same' if same else 'another'} queue", by_name, by_id)
 
 
 @clause("HCW-INV-08")

@@ -9,13 +9,16 @@ every other failure -> HCW-GEN-04. Budgets and the stated minimum: teleconform.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from teleconform.properties import ClauseMap, Resource, run_property_tests
+import jwt
+
+from teleconform.properties import ClauseMap, Resource, default_invalid_auth, run_property_tests
 from teleconform.suite import Context, clause
 
-from ._common import auth_headers
+from ._common import auth_headers, is_jwt, unverified_claims
 
 SPEC = "hcw-athome.openapi.yaml"
 CLAUSES = ClauseMap(
@@ -70,6 +73,27 @@ def prepare(ctx: Context, case: Any, mode: str) -> None:
         case.body = body
 
 
+def invalid_credentials(headers: Mapping[str, str]) -> list[dict[str, str]]:
+    """A garbage token, and the run's own token re-signed with another key.
+
+    The re-signed token keeps the real claims (its ``id`` included: a verified token without
+    one is the crash class of the real backend), so only a server that skips the signature
+    check accepts it.
+    """
+    variants = default_invalid_auth(headers)
+    foreign: dict[str, str] = {}
+    for name, value in headers.items():
+        token = value.removeprefix("Bearer ")
+        if not is_jwt(token):
+            continue
+        claims = unverified_claims(token)
+        resigned = jwt.encode(claims, "teleconform-foreign-key-" + "x" * 24, algorithm="HS256")
+        foreign[name] = resigned if token == value else f"Bearer {resigned}"
+    if foreign:
+        variants.append(foreign)
+    return variants
+
+
 @clause("HCW-GEN-01", "HCW-GEN-02", "HCW-GEN-03", "HCW-GEN-04")
 def property_tests(ctx: Context) -> None:
     run_property_tests(
@@ -79,4 +103,5 @@ def property_tests(ctx: Context) -> None:
         clause_map=CLAUSES,
         resources=RESOURCES,
         prepare=prepare,
+        invalid_auth=invalid_credentials,
     )

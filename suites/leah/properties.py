@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from teleconform.properties import ClauseMap, Resource, run_property_tests
+from teleconform.properties import ClauseMap, Resource, run_property_tests, safe_phone
 from teleconform.suite import Context, clause
 
 from ._common import auth_headers
 
 SPEC = "leah.openapi.yaml"
+MAX_PAGE = 1000
 CLAUSES = ClauseMap(default="LEAH-GEN-01", auth="LEAH-AUTH-01")
 RESOURCES = [
     # cleanup PATCH = cancel ({"status": "cancelled"}); the id is the appointment's IRI
@@ -53,17 +54,31 @@ def _future(ctx: Context) -> str:
 
 
 def prepare(ctx: Context, case: Any, mode: str) -> None:
-    """Give positive bodies what the target needs to accept them.
+    """Give positive requests what the target needs to accept them.
 
     The schema cannot say that office must name an existing office, healthcareWorker an
-    existing worker, or startTime a future instant: generated values would be rightly
-    refused, which is not a finding.
+    existing worker, startTime a future instant or phoneNumber a dialable number, nor that
+    API Platform refuses a page whose offset overflows, or a page beyond 1 when
+    itemsPerPage is 0: generated values would be rightly refused, which is not a finding.
     """
-    if mode != "positive" or not isinstance(case.body, dict):
+    if mode != "positive":
+        return
+    if case.query and ("page" in case.query or "itemsPerPage" in case.query):
+        query = dict(case.query)
+        if isinstance(query.get("page"), int):
+            query["page"] = min(query["page"], MAX_PAGE)
+        if isinstance(query.get("itemsPerPage"), int):
+            query["itemsPerPage"] = min(query["itemsPerPage"], MAX_PAGE)
+            if query["itemsPerPage"] == 0 and "page" in query:
+                query["page"] = 1
+        if query != case.query:
+            case.query = query
+    if not isinstance(case.body, dict):
         return
     label = f"{case.method.upper()} {case.path}"
     body = dict(case.body)
     if label == "POST /api/appointments":
+        body["phoneNumber"] = safe_phone()
         office = _lookup(ctx, "leah.properties.office", "/api/offices")
         if office is not None:
             body["office"] = office

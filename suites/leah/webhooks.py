@@ -89,7 +89,7 @@ def _sandbox_delivery(ctx: Context) -> None:
         iri = created.json().get("@id")
         ctx.precondition(isinstance(iri, str) and bool(iri), "the appointment has an @id", created)
         assert isinstance(iri, str)
-        ctx.created("appointment", iri, None)
+        ctx.created("appointment", iri, ("PATCH", iri))  # PATCH = cancel, as in properties.py
         appointment_id = iri.rstrip("/").rsplit("/", 1)[-1]
 
         already = len(listener.events)

@@ -405,14 +405,17 @@ Probe = Callable[[TestClient, Clock, dict[str, str]], bool]
 
 
 def _login_status(c: TestClient, f: dict[str, str]) -> httpx.Response:
-    return c.post("/api/v1/login-local", json={"email": EMAIL, "password": "nope"}, headers=f)
+    r: httpx.Response = c.post(
+        "/api/v1/login-local", json={"email": EMAIL, "password": "nope"}, headers=f
+    )
+    return r
 
 
 def _create_status(change: dict[str, Any]) -> Probe:
     def probe(c: TestClient, clk: Clock, f: dict[str, str]) -> bool:
         h = {"x-access-token": token_of(c)} | f
         body = {k: v for k, v in invite_body(**change).items() if v is not None}
-        return c.post("/api/v1/invite", json=body, headers=h).status_code == 200
+        return bool(c.post("/api/v1/invite", json=body, headers=h).status_code == 200)
 
     return probe
 

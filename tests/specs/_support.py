@@ -63,9 +63,10 @@ def spec_uri(api: str) -> str:
 
 
 @cache
-def _registry(api: str) -> Registry:
-    resource = Resource(contents=load_spec(api), specification=DRAFT202012)
-    return Registry().with_resource(spec_uri(api), resource)
+def _registry(api: str) -> Registry[Any]:
+    resource: Resource[Any] = DRAFT202012.create_resource(load_spec(api))
+    registry: Registry[Any] = Registry().with_resource(spec_uri(api), resource)
+    return registry
 
 
 def escape_pointer_token(token: str) -> str:

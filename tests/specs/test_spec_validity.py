@@ -366,3 +366,30 @@ def test_webhook_event_schema(event: dict[str, Any], valid: bool) -> None:
     webhook = webhook_operations("leah")
     assert [op.path for op in webhook] == ["appointment.guest.online"]
     assert (errors_of(component_validator("leah", "GuestOnlineEvent"), event) == []) is valid
+
+
+SENSITIVE_PROPERTY_NAMES = {
+    "email": "email", "emailAddress": "email", "doctorEmail": "email",
+    "guestEmailAddress": "email", "phoneNumber": "phone", "guestPhoneNumber": "phone",
+    "authPhoneNumber": "phone", "notifPhoneNumber": "phone", "firstName": "name",
+    "lastName": "name", "firstname": "name", "lastname": "name", "birthDate": "birthdate",
+    "note": "note", "password": "credential", "token": "token", "refreshToken": "token",
+    "inviteToken": "token", "invitationToken": "token", "expertToken": "token",
+    "localLoginToken": "token",
+}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_personal_property_is_marked_wherever_it_appears(api: str) -> None:
+    checked = 0
+    for pointer, node in walk(load_spec(api)):
+        if not isinstance(node, dict) or not isinstance(node.get("properties"), dict):
+            continue
+        if "/examples/" in pointer or pointer.endswith("/example"):
+            continue
+        for name, kind in SENSITIVE_PROPERTY_NAMES.items():
+            prop = node["properties"].get(name)
+            if isinstance(prop, dict) and ("type" in prop or "$ref" in prop):
+                assert prop.get("x-sensitive") == kind, f"{pointer}/properties/{name}"
+                checked += 1
+    assert checked >= 10

@@ -2,8 +2,10 @@
 
 Each fault is a deviation seen (or plausible) on a real deployment. ``clauses`` lists exactly
 the clauses the HCW suites report as ``fail`` when the fault is on; HCW-GEN-04 is named
-where the deviation breaks a status or a schema of specs/hcw-athome.openapi.yaml (non-JSON
-error bodies are HCW-GEN-03 findings only, as the spec says). Faults that stop the
+when the property tests (suites/hcw/properties.py) see the deviation, and HCW-GEN-01 when
+they meet its 5xx; a deviation only the stateful scenarios reach (e.g. the shape of a
+close) is not theirs to see. Non-JSON error bodies are HCW-GEN-03 findings only, as the
+spec says. Faults that stop the
 scheduler from getting a token (login-2fa-required, login-no-jwt) also leave every check
 that needs a login without a verdict (error); the fault matrix lists those.
 """
@@ -24,10 +26,10 @@ FAULTS: dict[str, Fault] = fault_table(
        "session (HCW@Home in production for doctors/admins); nothing else can log in"),
     _f("login-no-jwt", "HCW-AUTH-01 HCW-AUTH-05",
        "login-local answers 'Login Successful' with a session cookie but no JWT anywhere"),
-    _f("login-message-missing", "HCW-AUTH-01 HCW-GEN-04",
+    _f("login-message-missing", "HCW-AUTH-01",
        "login-local answers {success: true, user} without the 'Login Successful' message"),
     _f("no-cookie", "HCW-AUTH-05", "login-local sets no cookie carrying the JWT"),
-    _f("wrong-creds-400", "HCW-AUTH-06",
+    _f("wrong-creds-400", "HCW-AUTH-06 HCW-GEN-04",
        "wrong password or unknown e-mail gets 400 'Incorrect email or password' "
        "(HCW@Home 5.4.62) instead of 401"),
     _f("unknown-email-404", "HCW-AUTH-06",
@@ -39,7 +41,7 @@ FAULTS: dict[str, Fault] = fault_table(
        "x-access-token is ignored; only Authorization: Bearer is read (HCW@Home >= 5.3.56)"),
     _f("no-auth-200", "HCW-GEN-02",
        "GET /api/v1/invite/{id} without any token is served as if public"),
-    _f("malformed-token-500", "HCW-GEN-02",
+    _f("malformed-token-500", "HCW-GEN-01 HCW-GEN-02",
        "a token that is not a JWT makes the auth layer throw: 500 instead of 401"),
     _f("api-signature-unchecked", "HCW-GEN-02",
        "access tokens are decoded without checking their signature (any key is accepted)"),
@@ -62,7 +64,7 @@ FAULTS: dict[str, Fault] = fault_table(
        "the created invite carries no patientURL"),
     _f("invite-iso-dates", "HCW-INV-01 HCW-GEN-04",
        "createdAt/updatedAt are ISO strings instead of epoch milliseconds"),
-    _f("phone-only-rejected", "HCW-INV-02",
+    _f("phone-only-rejected", "HCW-INV-02 HCW-GEN-04",
        "an invite with only phoneNumber is refused: emailAddress is required"),
     _f("no-contact-accepted", "HCW-INV-03",
        "an invite without phoneNumber and emailAddress is created"),
@@ -79,25 +81,28 @@ FAULTS: dict[str, Fault] = fault_table(
     # invite read, update, delete
     _f("get-mongo-id", "HCW-INV-09 HCW-GEN-04",
        "GET /api/v1/invite/{id} returns the raw record with _id instead of id"),
-    _f("unknown-id-500", "HCW-INV-10",
+    _f("unknown-id-500", "HCW-INV-10 HCW-GEN-01",
        "an id that is not a 24-hex ObjectId makes the database driver throw: 500"),
     _f("patch-ignored", "HCW-INV-11",
        "PATCH answers 200 with the unchanged invite and saves nothing"),
-    _f("delete-noop", "HCW-INV-12",
+    _f("delete-noop", "HCW-INV-12 HCW-GEN-04",
        "DELETE answers 200 but only soft-deletes: GET still returns the invite"),
     _f("delete-after-consultation-allowed", "HCW-INV-13",
        "DELETE succeeds after the patient requested a consultation (HCW@Home 5.4.62 blueprint "
        "destroy); the consultation is orphaned"),
     # consultations
-    _f("close-not-closed", "HCW-CONS-01 HCW-GEN-04",
+    _f("close-not-closed", "HCW-CONS-01",
        "close answers the consultation as it was before closing (status 'active')"),
-    _f("close-iso-closedat", "HCW-CONS-01 HCW-GEN-04",
+    _f("close-iso-closedat", "HCW-CONS-01",
        "close answers closedAt as an ISO string instead of epoch milliseconds"),
     _f("reopen-after-close", "HCW-CONS-02",
        "close leaves the invitation usable: the patient can request a new consultation"),
-    _f("close-unused-500", "HCW-CONS-03",
+    _f("close-unused-500", "HCW-CONS-03 HCW-GEN-01",
        "closing an invite that has no consultation yet throws: 500"),
     # SSO
+    _f("sso-tk-unusable", "HCW-SSO-01",
+       "the redirect's tk is signed with the SSO secret instead of the app secret, so the "
+       "API refuses it (the doctor cannot act: checks that need the doctor get no verdict)"),
     _f("sso-window-10min", "HCW-SSO-02", "SSO timestamps up to 10 minutes old are accepted"),
     _f("sso-window-1min", "HCW-SSO-02", "SSO timestamps older than 1 minute are refused"),
     _f("sso-wrong-secret-accepted", "HCW-SSO-03",
@@ -110,7 +115,7 @@ FAULTS: dict[str, Fault] = fault_table(
        "a token without email signs in the default doctor"),
     _f("sso-no-timestamp-accepted", "HCW-SSO-04",
        "a token without timestamp skips the age check and is accepted"),
-    _f("sso-no-token-200", "HCW-SSO-05", "a callback without token answers 200"),
+    _f("sso-no-token-200", "HCW-SSO-05 HCW-GEN-04", "a callback without token answers 200"),
     _f("sso-future-accepted", "HCW-SSO-06",
        "no upper bound on the timestamp: future, millisecond and non-numeric values are "
        "accepted (HCW@Home 5.4.62)"),

@@ -26,7 +26,14 @@ from ._leah_data import (
     TransferFile,
 )
 from ._leah_faults import LEAH_FAULTS
-from ._leah_files import ACCEPTED_KINDS, MAX_FILE_BYTES, MAX_FILES, MEDIA_TYPES, PHP_DEFAULT_UPLOAD_MAX, judge
+from ._leah_files import (
+    ACCEPTED_KINDS,
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    MEDIA_TYPES,
+    PHP_DEFAULT_UPLOAD_MAX,
+    judge,
+)
 from ._leah_render import (
     GREATER_THAN,
     INVALID_EMAIL,
@@ -380,10 +387,11 @@ class LeahApi:
                     for k, v in body.items()}
         return body
 
-    def list_response(self, request: Request, fx: Faults, build: Callable[[], dict[str, Any]]) -> Response:
+    def list_response(self, request: Request, fx: Faults,
+                      build: Callable[[], dict[str, Any]]) -> Response:
         try:
             self.authenticate(request, fx)
-        except Reject as denied:
+        except Reject:
             if "unauthorized-with-data" not in fx:
                 raise
             return jsonld(build(), status=401)
@@ -438,7 +446,8 @@ class LeahApi:
         worker = self.find_worker(request.path_params["id"], fx)
         if worker is None:
             raise self.error(404, "Not Found")
-        return jsonld({"@context": "/api/contexts/HealthcareWorker", **self.worker_node(worker, fx)})
+        node = self.worker_node(worker, fx)
+        return jsonld({"@context": "/api/contexts/HealthcareWorker", **node})
 
     async def get_office(self, request: Request) -> Response:
         fx = self.faults_for(request)
@@ -453,7 +462,8 @@ class LeahApi:
     def contact_violations(self, email: str | None, phone: str | None) -> list[Violation]:
         found = []
         if email is not None and email and not EMAIL_RE.match(email):
-            found.append(Violation("email", "This value is not a valid email address.", INVALID_EMAIL))
+            found.append(Violation("email", "This value is not a valid email address.",
+                                   INVALID_EMAIL))
         if phone is not None and phone:
             digits = re.sub(r"\D", "", phone)
             if not PHONE_RE.match(phone) or not 8 <= len(digits) <= 15:
@@ -486,7 +496,9 @@ class LeahApi:
                 crash_on_malformed="bad-office-500" in fx,
             )
             office_id = office.id if office is not None else str(body["office"]).rsplit("/", 1)[-1]
-        start = self.parse_start(body["startTime"], fx) if body.get("startTime") is not None else None
+        start = None
+        if body.get("startTime") is not None:
+            start = self.parse_start(body["startTime"], fx)
 
         violations: list[Violation] = []
         blank = "This value should not be blank."
@@ -536,7 +548,9 @@ class LeahApi:
         self.authenticate(request, fx)
         self.negotiate(request)
         appt = self.find_appointment(request)
-        allowed = (MERGE_PATCH, "application/json") if "patch-json-accepted" in fx else (MERGE_PATCH,)
+        allowed: tuple[str, ...] = (MERGE_PATCH,)
+        if "patch-json-accepted" in fx:
+            allowed = (MERGE_PATCH, "application/json")
         self.require_content_type(request, allowed)
         body = await self.json_object(request)
         email = self.string_field(body, "email")
@@ -547,7 +561,9 @@ class LeahApi:
         if body.get("office") is not None:
             office_id = self.resolve_iri(body["office"], "office", "offices",
                                          self.state.offices_by_id.get).id
-        start = self.parse_start(body["startTime"], fx) if body.get("startTime") is not None else None
+        start = None
+        if body.get("startTime") is not None:
+            start = self.parse_start(body["startTime"], fx)
 
         if appt.status == "cancelled":
             uncancel = "status" in body and status != "cancelled"
@@ -640,8 +656,8 @@ class LeahApi:
         except (HTTPException, ValueError, KeyError) as exc:
             raise self.error(400, "The multipart body could not be parsed.") from exc
         try:
-            return await self._store_uploads(transfer, form.getlist("file[]") + form.getlist("file"),
-                                             fx)
+            parts = form.getlist("file[]") + form.getlist("file")
+            return await self._store_uploads(transfer, parts, fx)
         finally:
             await form.close()
 
@@ -652,7 +668,8 @@ class LeahApi:
         if self.expired(transfer):
             raise self.invalid(Violation("transfer", "This transfer has expired.", LOCKED))
         accepted = set(ACCEPTED_KINDS)
-        for fault, kind in (("gif-accepted", "gif"), ("txt-accepted", "txt"), ("exe-accepted", "exe")):
+        for fault, kind in (("gif-accepted", "gif"), ("txt-accepted", "txt"),
+                            ("exe-accepted", "exe")):
             if fault in fx:
                 accepted.add(kind)
         if "pdf-refused" in fx:
@@ -677,8 +694,8 @@ class LeahApi:
                 code = TOO_LARGE if verdict.kind in accepted else INVALID_MIME
                 violations.append(Violation(f"file[{index}]", verdict.reason, code))
                 continue
-            stored.append(TransferFile(self.state.new_id(), name, size,
-                                       MEDIA_TYPES.get(verdict.kind or "", "application/octet-stream")))
+            media = MEDIA_TYPES.get(verdict.kind or "", "application/octet-stream")
+            stored.append(TransferFile(self.state.new_id(), name, size, media))
         if not violations and len(transfer.files) + len(stored) > limit:
             if "over-limit-partially-stored" in fx:
                 with self.state.lock:
@@ -693,10 +710,11 @@ class LeahApi:
         if "upload-last-file-only" in fx:
             stored = stored[-1:]
         now = self.now().replace(microsecond=0)
+        new_hash = self.state.new_hash(transfer.id)
         with self.state.lock:
             transfer.files.extend(stored)
             transfer.status = "ready"
-            transfer.hash = self.state.new_hash(transfer.id)
+            transfer.hash = new_hash
             transfer.expires_at = now + TRANSFER_LIFETIME
         return jsonld(self.transfer_node(transfer, fx))
 
@@ -776,7 +794,9 @@ class LeahApi:
         payload: dict[str, Any] = {"externalId": appt.external_id, "administrativeFileNumber": None}
         if "webhook-payload-missing-externalId" in fx:
             del payload["externalId"]
-        name = "appointment.guest_online" if "webhook-bad-event-name" in fx else "appointment.guest.online"
+        name = "appointment.guest.online"
+        if "webhook-bad-event-name" in fx:
+            name = "appointment.guest_online"
         event = {"event": name, "payload": payload}
         with self.state.lock:
             urls = list(self.state.webhook_urls)

@@ -157,7 +157,7 @@ class LeahState:
 
     def __init__(self, seed: SeedData) -> None:
         self.seed = seed
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self._rng = random.Random(DATA_SEED + 1)
         self.workers_by_id = {w.id: w for w in seed.workers}
         self.workers_by_seq = {w.seq: w for w in seed.workers}

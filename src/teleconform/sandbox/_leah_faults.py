@@ -136,7 +136,8 @@ LEAH_FAULTS: dict[str, Fault] = fault_table(
     _f("exe-accepted", "LEAH-TRF-05", "Windows executables are accepted"),
     _f("fake-pdf-accepted", "LEAH-TRF-05",
        "the type is judged by the file name only: a .pdf that is not a PDF is accepted"),
-    _f("share-500", f"LEAH-TRF-06 {GEN}", "sharing to a valid address fails with 500 (mailer down)"),
+    _f("share-500", f"LEAH-TRF-06 {GEN}",
+       "sharing to a valid address fails with 500 (mailer down)"),
     _f("share-bad-email-accepted", "LEAH-TRF-07", "share accepts an e-mail that is not an address"),
     # -- webhooks -------------------------------------------------------------------------------
     _f("webhook-payload-missing-externalId", "LEAH-WH-01",

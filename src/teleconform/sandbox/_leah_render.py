@@ -63,7 +63,8 @@ class Dialect:
     def key(self, term: str) -> str:
         return f"hydra:{term}" if self.prefixed else term
 
-    def strip_nulls(self, data: dict[str, Any], *, merge_patch_resource: bool = False) -> dict[str, Any]:
+    def strip_nulls(self, data: dict[str, Any], *,
+                    merge_patch_resource: bool = False) -> dict[str, Any]:
         """2.x keeps nulls except on merge-patch resources; 3.0+ always skips them."""
         if self.prefixed and not merge_patch_resource:
             return data

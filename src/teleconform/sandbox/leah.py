@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ._faults import Fault, check_fault_names
@@ -98,7 +100,7 @@ def create_app(
         Route("/_sandbox/appointments/{id}/guest-online", api.guest_online, methods=["POST"]),
     ]
 
-    async def rejected(request: object, exc: Exception) -> object:
+    async def rejected(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Reject)
         return exc.response
 

@@ -1,0 +1,208 @@
+"""Safe by default on a live target: read-only without --allow-writes, every write marked and
+in the ledger, cleanup at the end, after SIGTERM, at the deadline, and from a killed run's
+ledger; --dry-run sends nothing. Measured at the chaos proxy and in the sandbox state."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._chaos import Rule, Seen
+from ._live import (
+    FAST,
+    SIGN_IN,
+    clauses_of,
+    creds_env,
+    hcw_leftovers,
+    hcw_written,
+    ledger_records,
+    report_of,
+    run_cli,
+    served,
+    start_cli,
+    wait_for,
+)
+
+pytestmark = pytest.mark.e2e
+
+SAFE_EMAIL = "teleconform-safe+live@example.net"
+SAFE_PHONE = "+15555550142"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
+CONTACT_KEYS = ("emailAddress", "phoneNumber")
+INVITE = "/api/v1/invite"
+
+
+def _not_read_only(seen: list[Seen]) -> list[str]:
+    return sorted({f"{s.method} {s.path}" for s in seen
+                   if s.method != "GET" and (s.method, s.path) not in SIGN_IN})
+
+
+def test_without_allow_writes_only_reads_and_sign_ins_reach_the_target(tmp_path: Path) -> None:
+    with served("hcw") as (app, proxy):
+        proc = run_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--report-dir", "out"],
+                       creds_env("hcw"), tmp_path)
+        written = hcw_written(app)
+        seen = proxy.log.entries
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(seen) > 20
+    assert written == []
+    assert _not_read_only(seen) == []
+    clauses = clauses_of(report_of(tmp_path / "out"))
+    assert clauses["HCW-INV-01"]["verdict"] == "skip"
+    assert "--allow-writes" in clauses["HCW-INV-01"]["reason"]
+    assert not (tmp_path / "out" / "ledger-hcw.jsonl").exists() or not any(
+        "created" in r for r in ledger_records(tmp_path / "out" / "ledger-hcw.jsonl"))
+
+
+def _created_invites(seen: list[Seen]) -> dict[str, Seen]:
+    """Invites the upstream created, by id, from the proxy's own record."""
+    found = {}
+    for s in seen:
+        if s.method == "POST" and s.path == INVITE and s.upstream_status in (200, 201):
+            body = json.loads(s.upstream_body)
+            invite = body.get("invite", body)
+            found[str(invite.get("id", invite.get("_id")))] = s
+    return found
+
+
+def _contacts(value: Any, key: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [c for k, v in value.items() for c in _contacts(v, str(k))]
+    if isinstance(value, list):
+        return [c for v in value for c in _contacts(v, key)]
+    return [(key, value)] if key in CONTACT_KEYS and isinstance(value, str) else []
+
+
+def test_with_allow_writes_everything_created_is_marked_ledgered_and_cleaned(tmp_path: Path) -> None:
+    env = creds_env("hcw", TELECONFORM_SAFE_EMAIL=SAFE_EMAIL, TELECONFORM_SAFE_PHONE=SAFE_PHONE)
+    with served("hcw") as (app, proxy):
+        proc = run_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
+                        "--report-dir", "out"], env, tmp_path)
+        left = hcw_leftovers(app)
+        seen = proxy.log.entries
+        base_url = proxy.base_url
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    created = _created_invites(seen)
+    assert len(created) >= 3, "the run created too little to test cleanup"
+    assert left == []
+
+    records = ledger_records(tmp_path / "out" / "ledger-hcw.jsonl")
+    header = records[0]
+    assert header["api"] == "hcw" and header["base_url"] == base_url
+    ledgered = {r["created"]["id"] for r in records if "created" in r}
+    cleaned = {r["cleaned"]["id"] for r in records if "cleaned" in r}
+    assert set(created) <= ledgered, "created but never entered in the ledger"
+    assert ledgered <= cleaned, "entered in the ledger but never cleaned"
+    # the ledger line is on disk before the write is sent: one pending line per write
+    writes = [s for s in seen if s.method in ("POST", "PATCH", "PUT", "DELETE")]
+    assert sum("pending" in r for r in records) >= len(
+        [s for s in writes if (s.method, s.path) not in SIGN_IN and s.path != "/"]) - len(cleaned)
+
+    # every created resource carries the run id, and contacts are the safe ones
+    unmarked = [i for i, s in created.items() if header["run_id"] not in s.body.decode()]
+    assert unmarked == [], "created without the run id in a name or note field"
+    for s in writes:
+        try:
+            body = json.loads(s.body or b"null")
+        except ValueError:
+            continue
+        for key, value in _contacts(body):
+            if key == "emailAddress" and _EMAIL.match(value):
+                assert value == SAFE_EMAIL, (s.method, s.path, key)
+            if key == "phoneNumber" and _PHONE.match(value):
+                assert value == SAFE_PHONE, (s.method, s.path, key)
+
+
+# The next request after the first created invite hangs: the run is caught mid-way.
+def _hang_after_first_invite() -> Rule:
+    return Rule("hang", seconds=30, times=1, armed_by=f"POST ^{INVITE}$")
+
+
+def _start_and_catch(tmp_path: Path, proxy: Any) -> subprocess.Popen[str]:
+    proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
+                      "--clause", "HCW-INV-01", "--clause", "HCW-INV-13", "--report-dir", "out"],
+                     creds_env("hcw"), tmp_path)
+    ledger = tmp_path / "out" / "ledger-hcw.jsonl"
+    wait_for(lambda: proxy.hanging() == 1 or proc.poll() is not None, 30, "the hung request")
+    assert proc.poll() is None, proc.communicate()
+    assert any("created" in r for r in ledger_records(ledger))
+    return proc
+
+
+def test_sigterm_mid_run_still_cleans_up(tmp_path: Path) -> None:
+    with served("hcw", [_hang_after_first_invite()]) as (app, proxy):
+        proc = _start_and_catch(tmp_path, proxy)
+        assert hcw_leftovers(app) != []
+        stopped = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+        took = time.monotonic() - stopped
+        left = hcw_leftovers(app)
+    assert proc.returncode != 0
+    assert "Traceback" not in out + err
+    assert took < 10
+    assert left == []
+    records = ledger_records(tmp_path / "out" / "ledger-hcw.jsonl")
+    created = [r["created"] for r in records if "created" in r]
+    assert created and all({"cleaned": e, "detail": "cleaned"} in records for e in created)
+
+
+def test_cleanup_command_finishes_a_killed_runs_job(tmp_path: Path) -> None:
+    with served("hcw", [_hang_after_first_invite()]) as (app, proxy):
+        proc = _start_and_catch(tmp_path, proxy)
+        proc.kill()
+        proc.communicate(timeout=10)
+        assert hcw_leftovers(app) != []
+        ledger = tmp_path / "out" / "ledger-hcw.jsonl"
+        assert not any("cleaned" in r for r in ledger_records(ledger))
+        done = run_cli(["cleanup", str(ledger)], creds_env("hcw"), tmp_path)
+        left = hcw_leftovers(app)
+        again = run_cli(["cleanup", str(ledger)], creds_env("hcw"), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert left == []
+    assert re.search(r"\b(\d+) of \1 created resources cleaned", done.stdout)
+    assert again.returncode == 0 and "0 of 0" in again.stdout  # nothing done twice
+
+
+def test_deadline_ends_the_run_cleans_up_and_reports_unreached_clauses(tmp_path: Path) -> None:
+    """The deadline also stops a long check (property tests) between two of its requests."""
+    slow = Rule("delay", seconds=0.3)
+    selection = [a for c in ("HCW-INV-01", "HCW-GEN-04", "HCW-SSO-05") for a in ("--clause", c)]
+    deadline = 4.0
+    with served("hcw", [slow]) as (app, proxy):
+        proc = run_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
+                        "--deadline", str(deadline), *selection, "--report-dir", "out"],
+                       creds_env("hcw"), tmp_path)
+        left = hcw_leftovers(app)
+        seen = proxy.log.entries
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert left == []
+    clauses = clauses_of(report_of(tmp_path / "out"))
+    late = [c for c in clauses.values() if "deadline" in c["reason"]]
+    assert late and all(c["verdict"] == "error" for c in late)
+    assert clauses["HCW-SSO-05"] in late
+    # nothing but cleanup after the deadline (plus the request in flight)
+    checks = [s for s in seen if s.method != "DELETE"]
+    assert checks[-1].at - seen[0].at <= deadline + 1.0
+    records = ledger_records(tmp_path / "out" / "ledger-hcw.jsonl")
+    created = [r["created"] for r in records if "created" in r]
+    assert created and all({"cleaned": e, "detail": "cleaned"} in records for e in created)
+
+
+def test_dry_run_sends_nothing(tmp_path: Path) -> None:
+    with served("hcw") as (_app, proxy):
+        proc = run_cli(["run", "hcw", "--target", proxy.base_url, "--dry-run", "--allow-writes",
+                        "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        sent = proxy.log.count()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sent == 0
+    assert "HCW-INV-01" in proc.stdout and f"POST {INVITE}" in proc.stdout

@@ -1,0 +1,109 @@
+"""Targets that cannot be used at all: exit 3 with one line saying what to check, quickly;
+configuration mistakes: exit 2 with one line, nothing sent."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from teleconform.sandbox._server import ThreadedServer, free_port
+from teleconform.sandbox.hcw import create_app
+
+from ._live import creds_env, one_line, run_cli, served
+
+pytestmark = pytest.mark.e2e
+
+
+def _exit3(tmp_path: Path, target: str, env: dict[str, str], api: str = "hcw",
+           timeout: str = "3") -> tuple[str, float]:
+    started = time.monotonic()
+    proc = run_cli(["run", api, "--target", target, "--budget", "quick", "--timeout", timeout,
+                    "--report-dir", "out"], env, tmp_path)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return one_line(proc.stderr), elapsed
+
+
+def test_closed_port_is_exit_3_naming_host_and_port(tmp_path: Path) -> None:
+    target = f"http://127.0.0.1:{free_port()}"
+    line, elapsed = _exit3(tmp_path, target, creds_env("hcw"))
+    assert "connection refused" in line.lower() and "127.0.0.1" in line
+    assert "check" in line
+    assert elapsed < 10
+
+
+def test_dns_failure_is_exit_3_naming_the_host(tmp_path: Path) -> None:
+    line, elapsed = _exit3(tmp_path, "http://teleconform-no-such-host.invalid", creds_env("hcw"))
+    assert "teleconform-no-such-host.invalid" in line
+    assert "dns" in line.lower() or "resolve" in line.lower()
+    assert elapsed < 10
+
+
+def test_tls_error_is_exit_3_saying_tls(tmp_path: Path) -> None:
+    with ThreadedServer(create_app()) as server:
+        line, elapsed = _exit3(tmp_path, server.base_url.replace("http://", "https://"),
+                               creds_env("hcw"))
+    assert "tls" in line.lower() and "check" in line
+    assert elapsed < 10
+
+
+@pytest.mark.parametrize("suffix", ["/wrong", "/api/v1"])
+def test_wrong_base_path_is_exit_3_check_the_base_url(tmp_path: Path, suffix: str) -> None:
+    with served("hcw") as (_app, proxy):
+        line, elapsed = _exit3(tmp_path, proxy.base_url + suffix, creds_env("hcw"))
+    assert "check the base URL" in line
+    assert elapsed < 10
+
+
+def test_refused_login_is_exit_3_check_the_credentials(tmp_path: Path) -> None:
+    env = creds_env("hcw", TELECONFORM_HCW_PASSWORD="teleconform-wrong-password")
+    with served("hcw") as (_app, proxy):
+        line, elapsed = _exit3(tmp_path, proxy.base_url, env)
+    assert "TELECONFORM_HCW_PASSWORD" in line and "check" in line
+    assert "teleconform-wrong-password" not in line  # never echo a credential
+    assert elapsed < 10
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_hanging_target_is_exit_3_within_the_timeout(tmp_path: Path) -> None:
+    """A server that accepts connections and never answers: no endless wait."""
+    from ._chaos import Rule
+
+    with served("hcw", [Rule("hang", seconds=20)]) as (_app, proxy):
+        line, elapsed = _exit3(tmp_path, proxy.base_url, creds_env("hcw"), timeout="1")
+    assert "check" in line and "ReadTimeout" in line
+    assert elapsed < 8  # --timeout 1: the probe and the sign-in time out once each
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "needle"),
+    [
+        (["--clause", "HCW-NOPE-99"], {}, "HCW-NOPE-99"),
+        (["--target", "ftp://example.org"], {}, "--target"),
+        (["--target", "not a url"], {}, "--target"),
+        ([], {"TELECONFORM_HCW_EMAIL": "scheduler@example.org",
+              "TELECONFORM_HCW_PASSWORD": ""}, "TELECONFORM_HCW_PASSWORD"),
+        ([], {"TELECONFORM_HCW_EMAIL": "not-an-email",
+              "TELECONFORM_HCW_PASSWORD": "x"}, "TELECONFORM_HCW_EMAIL"),
+        ([], {"TELECONFORM_SAFE_PHONE": "call me"}, "TELECONFORM_SAFE_PHONE"),
+        (["--rate-limit", "0"], {}, "--rate-limit"),
+    ],
+    ids=["unknown-clause", "bad-scheme", "not-a-url", "half-pair", "malformed-email",
+         "malformed-phone", "zero-rate"],
+)
+def test_configuration_mistake_is_exit_2_one_line_nothing_sent(
+    tmp_path: Path, argv: list[str], env: dict[str, str], needle: str
+) -> None:
+    with served("hcw") as (_app, proxy):
+        full = ["run", "hcw", "--report-dir", "out", *argv]
+        if "--target" not in argv:
+            full += ["--target", proxy.base_url]
+        proc = run_cli(full, creds_env("hcw") | env if env else creds_env("hcw"), tmp_path)
+        sent = proxy.log.count()
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert needle in one_line(proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert sent == 0
