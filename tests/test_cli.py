@@ -75,7 +75,8 @@ def test_unreachable_target_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixt
         capsys,
     )
     assert code == 3
-    assert "cannot reach hcw target" in err and "Traceback" not in err
+    assert "hcw target" in err and "check" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_dry_run_sends_nothing_and_lists_requests(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,3 +97,23 @@ def test_python_dash_m_entry_point() -> None:
         env={**os.environ},
     )
     assert proc.returncode == 0 and proc.stdout.startswith("teleconform ")
+
+
+def test_check_traffic_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    har = Path(__file__).parent / "fixtures" / "specs" / "hcw-athome-5.4.62.reduced.har"
+    code, out, err = _run(["check-traffic", str(har)], capsys)
+    assert code in (0, 1) and "Traceback" not in err
+    code, out, err = _run(["check-traffic", "/nonexistent.har"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_cassettes_audit_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["cassettes", "audit", str(tmp_path / "missing")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    (tmp_path / "c.yaml").write_text(
+        "version: 1\ninteractions:\n- request: {method: GET, uri: 'http://h/x?token=abc', body: null,"
+        " headers: {Authorization: ['Bearer secret-token-value-1234567890']}}\n"
+        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: '{\"email\": \"jane.doe@example.com\"}'}}\n"
+    )
+    code, out, _ = _run(["cassettes", "audit", str(tmp_path)], capsys)
+    assert code == 1 and "Authorization" in out and "jane.doe@example.com" not in out

@@ -43,6 +43,7 @@ def normalise(text: str) -> str:
 
 # Any placeholder or run id, in plain or percent-encoded form.
 _VARIABLE = re.compile("|".join(f"(?:{rx.pattern})" for rx, _ in _NORMALISE))
+_PLACEHOLDER = re.compile("|".join(f"(?:{rx.pattern})" for rx, _ in _NORMALISE[:-1]))
 _MAX_ALIGN_CHARS = 32 * 1024
 _MAX_ALIGN_VARIABLES = 64
 
@@ -79,7 +80,7 @@ def align(recorded: str, redacted: str, sent: str, decode: Callable[[str], str])
     found: dict[str, str] = {}
     for name, captured in zip(names, match.groups(), strict=True):
         value = decode(captured)
-        if value and value != name and not _VARIABLE.fullmatch(value):
+        if value and value != name and not _PLACEHOLDER.fullmatch(value):
             found[name] = value
     return found
 

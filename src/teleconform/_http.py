@@ -30,6 +30,14 @@ class TransportError(Exception):
         self.cause = cause
 
 
+class DeadlineReached(Exception):
+    """The whole-run deadline passed: no new request is sent (preflight and cleanup excepted)."""
+
+
+# Phases the runner labels that must finish even after the deadline.
+_DEADLINE_EXEMPT = frozenset({"preflight", "cleanup"})
+
+
 class RateLimiter:
     """A thread-safe minimum spacing between requests (requests per second, run-wide)."""
 
@@ -79,6 +87,8 @@ class HttpClient:
     sent: int = 0
     # The suite module (clause group) running now; recording files exchanges under it.
     label: str = ""
+    # time.monotonic() after which checks may send nothing more (--deadline).
+    deadline: float | None = None
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -100,6 +110,9 @@ class HttpClient:
         for attempt in range(attempts):
             last = attempt + 1 == attempts
             self.limiter.wait()
+            if (self.deadline is not None and self.label not in _DEADLINE_EXEMPT
+                    and time.monotonic() > self.deadline):
+                raise DeadlineReached(f"run deadline reached; {method} {request.url.path} not sent")
             started = time.monotonic()
             try:
                 response = self.client.send(request)

@@ -276,6 +276,7 @@ def run_api(
         extra_headers=dict(extra_headers or {}),
         timeout_s=timeout_s,
         limiter=rate_limiter or RateLimiter(None),
+        deadline=deadline,
     )
     http.on_exchange.extend(on_exchange)
     outcomes: dict[str, list[Outcome]] = {cid: [] for cid in selected}

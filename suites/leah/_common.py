@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 import httpx
 
 from teleconform.hydra import Walk, iri_path, walk
-from teleconform.suite import Context, cleaner
+from teleconform.suite import Context, CredentialsRefused, TargetUnreachable, cleaner, preflight
 
 SAFE_EMAIL = "teleconform-probe@example.org"
 SAFE_PHONE = "+15555550100"
@@ -230,11 +230,19 @@ def appointment_body(ctx: Context, office: str, start: str, **extra: Any) -> dic
     return body
 
 
+def keyed(ctx: Context, response: httpx.Response) -> httpx.Response:
+    """The response, unless the server refused the API key (then nothing can be judged)."""
+    ctx.precondition(response.status_code not in (401, 403),
+                     f"the API key is accepted ({response.request.method} "
+                     f"{response.request.url.path} answered {response.status_code})", response)
+    return response
+
+
 def post_appointment(ctx: Context, body: dict[str, Any]) -> httpx.Response:
     """POST /api/appointments as documented (application/json); a created one is ledgered."""
     response = ctx.request("POST", APPOINTMENTS, headers=auth_headers(ctx), json=body)
     register_appointment(ctx, response)
-    return response
+    return keyed(ctx, response)
 
 
 def register_appointment(ctx: Context, response: httpx.Response) -> str | None:
@@ -255,7 +263,7 @@ def register_appointment(ctx: Context, response: httpx.Response) -> str | None:
 def patch_appointment(ctx: Context, iri: str, body: dict[str, Any],
                       content_type: str = MERGE_PATCH) -> httpx.Response:
     headers = {**auth_headers(ctx), "Content-Type": content_type}
-    return ctx.request("PATCH", iri, headers=headers, json=body)
+    return keyed(ctx, ctx.request("PATCH", iri, headers=headers, json=body))
 
 
 @cleaner
@@ -265,7 +273,8 @@ def cancel_appointment(ctx: Context, entry: dict[str, Any]) -> bool:
     if entry.get("kind") != "appointment" or not cleanup:
         return False
     _method, path = cleanup
-    response = patch_appointment(ctx, path, {"status": "cancelled"})
+    headers = {**auth_headers(ctx), "Content-Type": MERGE_PATCH}
+    response = ctx.request("PATCH", path, headers=headers, json={"status": "cancelled"})
     if response.is_success or response.status_code in (404, 410):
         return True
     check = ctx.request("GET", path, headers=auth_headers(ctx))
@@ -315,10 +324,24 @@ def fresh_transfer(ctx: Context) -> str:
 def upload(ctx: Context, transfer: str, files: list[tuple[str, bytes, str]]) -> httpx.Response:
     """POST multipart ``file[]`` parts (name, content, media type) to the transfer."""
     parts = [("file[]", (name, content, media)) for name, content, media in files]
-    return ctx.request("POST", f"{transfer}/files", headers=auth_headers(ctx), files=parts)
+    return keyed(ctx, ctx.request("POST", f"{transfer}/files", headers=auth_headers(ctx),
+                                  files=parts))
 
 
 def transfer_files(response: httpx.Response) -> list[Any] | None:
     body = json_body(response)
     files = body.get("files") if isinstance(body, dict) else None
     return files if isinstance(files, list) else None
+
+
+@preflight
+def key_accepted(ctx: Context) -> None:
+    """Before any check: the target is a Leah API and takes the configured key (exit 3 if not)."""
+    if not ctx.has("leah.api_key"):
+        return
+    response = ctx.request("GET", OFFICES, headers=auth_headers(ctx))
+    if response.status_code in (401, 403):
+        raise CredentialsRefused(f"GET {OFFICES} with TELECONFORM_LEAH_API_KEY answered "
+                                 f"{response.status_code}: check the key")
+    if response.status_code == 404:
+        raise TargetUnreachable(f"GET {OFFICES} answered 404: is the target a Leah API?")

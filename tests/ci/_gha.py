@@ -296,11 +296,17 @@ def _parse_output_file(path: Path) -> dict[str, str]:
     return outputs
 
 
-def declared_inputs(spec: dict[str, Any], *, workflow: bool) -> dict[str, dict[str, Any]]:
+def workflow_call(spec: dict[Any, Any]) -> dict[str, Any]:
+    """The `on: workflow_call` mapping of a reusable workflow."""
+    on = spec["on"] if "on" in spec else spec[True]  # PyYAML reads the key `on` as True
+    call: dict[str, Any] = on["workflow_call"]
+    return call
+
+
+def declared_inputs(spec: dict[Any, Any], *, workflow: bool) -> dict[str, dict[str, Any]]:
     """The `inputs:` of an action or of a reusable workflow's workflow_call."""
     if workflow:
-        on = spec.get("on", spec.get(True))  # PyYAML reads the key `on` as True
-        return dict(on["workflow_call"].get("inputs") or {})
+        return dict(workflow_call(spec).get("inputs") or {})
     return dict(spec.get("inputs") or {})
 
 
@@ -372,7 +378,7 @@ def run_steps(
     return JobResult(results, ctx.failed, ctx)
 
 
-def load_yaml(path: Path) -> dict[str, Any]:
+def load_yaml(path: Path) -> dict[Any, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict), path
     return data

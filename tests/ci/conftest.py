@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from ._gha import Context, JobResult, Value, clean_env, declared_inputs, load_yaml, run_steps
+from ._gha import (
+    Context,
+    JobResult,
+    Value,
+    clean_env,
+    declared_inputs,
+    load_yaml,
+    run_steps,
+    workflow_call,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ACTION = REPO / "action.yml"
@@ -79,13 +88,12 @@ class JobRunner:
             steps, shell = spec["runs"]["steps"], None
         else:
             spec = load_yaml(WORKFLOW)
-            on = spec.get("on", spec.get(True))
             job = spec["jobs"]["teleconform"]
             given: dict[str, Value] = {"package": "teleconform", **inputs}
             ctx = Context(
                 inputs=_inputs(declared_inputs(spec, workflow=True), given, typed=True),
                 secrets=dict(credentials or {}),
-                declared_secrets=set(on["workflow_call"].get("secrets") or {}),
+                declared_secrets=set(workflow_call(spec).get("secrets") or {}),
                 runner={"temp": str(temp)},
             )
             steps = job["steps"]

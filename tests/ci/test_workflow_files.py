@@ -19,7 +19,7 @@ import yaml
 from teleconform._run import load_baseline
 from teleconform.catalogue import load_catalogue
 
-from ._gha import declared_inputs, load_yaml
+from ._gha import declared_inputs, load_yaml, workflow_call
 from .conftest import ACTION, CI, REPO, VENV_BIN, WORKFLOW
 
 CHECK_JSONSCHEMA = VENV_BIN / "check-jsonschema"
@@ -113,7 +113,7 @@ def test_the_workflow_passes_every_documented_credential() -> None:
         "TELECONFORM_LEAH_HCW_EMAIL",
     }
     spec = load_yaml(WORKFLOW)
-    assert set(spec[True]["workflow_call"]["secrets"]) == contract_vars
+    assert set(workflow_call(spec)["secrets"]) == contract_vars
     env = _steps("workflow")["Run teleconform"]["env"]
     assert {k: v for k, v in env.items() if k.startswith("TELECONFORM_")} == {
         name: f"${{{{ secrets.{name} }}}}" for name in contract_vars

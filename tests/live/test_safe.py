@@ -173,11 +173,19 @@ def test_cleanup_command_finishes_a_killed_runs_job(tmp_path: Path) -> None:
 
 
 def test_deadline_ends_the_run_cleans_up_and_reports_unreached_clauses(tmp_path: Path) -> None:
-    """The deadline also stops a long check (property tests) between two of its requests."""
-    slow = Rule("delay", seconds=0.3)
-    selection = [a for c in ("HCW-INV-01", "HCW-GEN-04", "HCW-SSO-05") for a in ("--clause", c)]
-    deadline = 4.0
-    with served("hcw", [slow]) as (app, proxy):
+    """The deadline also stops a check between two of its requests; cleanup still runs.
+
+    The invite's own DELETE fails once, so it outlives its check; after the first invite
+    every request is slow, so the SSO checks would run far past the deadline.
+    """
+    rules = [
+        Rule("status", rf"^{INVITE}/[0-9a-f]{{24}}$", method="DELETE", status=500, times=1),
+        Rule("delay", seconds=0.5, armed_by=f"POST ^{INVITE}$"),
+    ]
+    selection = [a for c in ("HCW-INV-01", "HCW-INV-12", "HCW-SSO-01", "HCW-SSO-02",
+                             "HCW-SSO-03", "HCW-SSO-05") for a in ("--clause", c)]
+    deadline = 6.0  # its clock starts before the suites load (seconds on a busy machine)
+    with served("hcw", rules) as (app, proxy):
         proc = run_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
                         "--deadline", str(deadline), *selection, "--report-dir", "out"],
                        creds_env("hcw"), tmp_path)

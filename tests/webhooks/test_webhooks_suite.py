@@ -44,12 +44,8 @@ def _only(run: ApiRun) -> Any:
     return result
 
 
-# In sandbox mode the sandbox delivers the events itself: the need's value is not a file.
-SANDBOX_EVENTS = {"leah__webhook_events": "delivered by the sandbox"}
-
-
 def test_wh01_passes_on_the_sandbox(sandbox: tuple[str, dict[str, str]]) -> None:
-    result = _only(_run(sandbox, "LEAH-WH-01", **SANDBOX_EVENTS))
+    result = _only(_run(sandbox, "LEAH-WH-01"))
     assert result.verdict == "pass", result.reason
     assert "externalId" in result.reason
     (evidence,) = result.evidence
@@ -61,7 +57,7 @@ def test_wh01_passes_on_the_sandbox(sandbox: tuple[str, dict[str, str]]) -> None
 def test_wh01_fails_on_each_sandbox_fault(
     sandbox: tuple[str, dict[str, str]], fault: str
 ) -> None:
-    result = _only(_run(sandbox, "LEAH-WH-01", fault=fault, **SANDBOX_EVENTS))
+    result = _only(_run(sandbox, "LEAH-WH-01", fault=fault))
     assert result.verdict == "fail", result.reason
     assert ("externalId" in result.reason) or ("guest_online" in result.reason)
 
@@ -102,7 +98,8 @@ def test_wh01_on_a_live_target_without_events(
     junk.write_text("this is not a listener record\n", encoding="utf-8")
     result = _only(_run(sandbox, "LEAH-WH-01", mode="live", leah__webhook_events=str(junk)))
     assert result.verdict == "error" and "line 1" in result.reason
-    result = _only(_run(sandbox, "LEAH-WH-01", mode="live"))
+    # sandbox_credentials() marks the events as delivered by the sandbox; live runs need a file.
+    result = _only(_run(sandbox, "LEAH-WH-01", mode="live", leah__webhook_events=""))
     assert result.verdict == "skip" and "leah.webhook_events" in result.reason
 
 

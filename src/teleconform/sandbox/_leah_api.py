@@ -339,10 +339,10 @@ class LeahApi:
             page = paginate(pairs, len(items), self.page_size)
         except PaginationError as exc:
             raise self.error(400, str(exc)) from exc
-        start = page.offset
+        start, end = page.offset, page.offset + page.limit
         if "duplicate-member-across-pages" in fx and page.number > 1:
-            start -= 1
-        members = items[start:start + page.limit] if page.limit else []
+            start -= 1  # an overlapping window: the previous page's last row comes again
+        members = items[start:end] if page.limit else []
         total = len(items)
         if "total-items-off-by-one" in fx:
             total += 1

@@ -54,7 +54,7 @@ LEAH_FAULTS: dict[str, Fault] = fault_table(
     _f("next-link-loops", "LEAH-HYDRA-04",
        "the last page carries a next link back to page 1"),
     _f("duplicate-member-across-pages", "LEAH-HYDRA-04",
-       "pages after the first start one row early, repeating the previous page's last member"),
+       "pages after the first start one row early: the previous page's last member again"),
     _f("next-drops-filter", "LEAH-HYDRA-04",
        "first/last/next/previous links drop the filter parameters (itemsPerPage kept)"),
     _f("last-link-wrong", "LEAH-HYDRA-04",
