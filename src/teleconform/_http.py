@@ -115,7 +115,7 @@ class HttpClient:
                 raise DeadlineReached(f"run deadline reached; {method} {request.url.path} not sent")
             started = time.monotonic()
             try:
-                response = self.client.send(request)
+                response = self.client.send(request, follow_redirects=False)
                 response.read()
             except (httpx.TransportError, httpx.InvalidURL) as exc:
                 elapsed = time.monotonic() - started

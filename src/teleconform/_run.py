@@ -457,7 +457,8 @@ def _probe(base_url: str, timeout: float, limiter: RateLimiter) -> str | None:
         with httpx.Client(timeout=timeout) as client:
             client.get(base_url)
     except httpx.ConnectTimeout:
-        return f"no connection within {timeout:g}s: check the host, port, firewall and proxy settings"
+        return (f"no connection within {timeout:g}s: check the host, port, firewall and proxy "
+                "settings")
     except httpx.ConnectError as exc:
         text = str(exc)
         lowered = text.lower()

@@ -86,6 +86,7 @@ import yaml
 
 from ._cassette_format import YAML_LOADER, Cassette, CassetteError, load_cassette, spec_digest
 from ._cassette_guard import block_network, unblock_network
+from ._cassette_hypothesis import pin_generation, unpin_generation
 from ._cassette_record import (
     WEBHOOK_EVENTS,
     ApiRecorder,
@@ -165,6 +166,7 @@ def load_api_cassettes(folder: Path, api: str) -> list[Cassette]:
 
 def stale_reason(cassettes: list[Cassette], api: str, tool: Mapping[str, str]) -> str | None:
     """Why these cassettes would not match today's requests, or None."""
+    today = spec_info(api)
     for cassette in cassettes:
         recorded = cassette.metadata.get("tool") or {}
         for name in GENERATOR_TOOLS:
@@ -172,7 +174,6 @@ def stale_reason(cassettes: list[Cassette], api: str, tool: Mapping[str, str]) -
                 return (f"recorded with {name} {recorded.get(name)}, this is {tool[name]}, so "
                         "generated requests would differ")
         spec = cassette.metadata.get("spec") or {}
-        today = spec_info(api)
         if spec.get("digest") != today["digest"]:
             return f"recorded against another version of specs/{today['file']}"
     return None
@@ -194,6 +195,7 @@ class Session:
         self._transports: dict[str, ReplayTransport] = {}
         self._tmp: Path | None = None
         self._guarded = False
+        self._pinned = False
         self.written: list[Path] = []
 
     # -- replay ------------------------------------------------------------------------------
@@ -270,6 +272,9 @@ class Session:
     # -- end ---------------------------------------------------------------------------------
     def finish(self) -> None:
         """Write the cassettes (record); lift the network guard and clean up (replay)."""
+        if self._pinned:
+            unpin_generation()
+            self._pinned = False
         if self.mode == "record":
             self._write()
             return
@@ -329,6 +334,8 @@ def _open_record(
                           "replace its cassettes")
     session = Session("record", seed, str(getattr(args, "budget", "standard")), folder)
     session.overwrite = bool(getattr(args, "overwrite", False))
+    pin_generation()
+    session._pinned = True
     session.tool = dict(tool)
     session.extra = {
         "clauses": sorted(getattr(args, "clause", None) or []) or None,
@@ -367,4 +374,6 @@ def _open_replay(args: argparse.Namespace, apis: list[str], tool: Mapping[str, s
     session._cassettes = loaded
     block_network()
     session._guarded = True
+    pin_generation()
+    session._pinned = True
     return session

@@ -22,11 +22,16 @@ deep       100       100       5 created resources, 5+5 cases, chains of 5    2 
 =========  ========  ========  ============================================  =============
 
 Stated minimum (measured as ``cases`` on the default clause, e.g. HCW-GEN-04): every operation
-that may be sent gets at least the budget's positive and negative counts in the fuzzing phase
-alone, except where its inputs run out first: an operation without parameters or body has
-one distinct positive request and nothing to negate, and an operation whose only inputs are
-enumerations has as many as their combinations. Operations that may not be sent (writes on a
-live target without ``--allow-writes``, probes a suite marks disruptive) are not counted.
+that may be sent gets at least the budget's positive and negative counts (quick: 5 + 5,
+standard: 25 + 25, deep: 100 + 100), counted by what each case is when sent (a negative case
+whose only invalid value was contact data replaced by the safe one counts as positive, and
+more cases are drawn to make up the number). Exceptions, where the inputs run out first: an
+operation without parameters or body has one distinct positive request and nothing to
+negate; an operation whose only inputs are free-form strings in the path (e.g. an invite id)
+has no invalid wire value, so no negative case; enumerations give as many cases as their
+combinations. Credentials are never generated (they are fixed, then added or withheld by us).
+Operations that may not be sent (writes on a live target without ``--allow-writes``, cases a
+suite marks disruptive, excluded operations) are not counted.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any
 
 import httpx
 from schemathesis.core import NOT_SET
+from schemathesis.transport.serialization import contains_binary
 
 from ._http import TransportError
 from ._properties_check import (
@@ -72,6 +78,7 @@ __all__ = [
     "PropertyReport",
     "Resource",
     "default_invalid_auth",
+    "file_part",
     "run_property_tests",
     "safe_email",
     "safe_phone",
@@ -292,9 +299,28 @@ class _Run:
         )
         for case in negatives:
             self._send_case(operation, case, NEGATIVE)
+        self._top_up(operation, NEGATIVE, self.budget.negative, bool(negatives))
         if self.budget.coverage:
             for case in coverage_cases(operation, self.budget.coverage):
                 self._send_case(operation, case, mode_of(case))
+
+    def _top_up(self, operation: Operation, mode: str, wanted: int, generated: bool) -> None:
+        """Send more cases when edits (safe contact data) relabelled some of this mode."""
+        counts = self.report.cases[operation.label]
+        for attempt in range(2):
+            missing = wanted - counts[mode]
+            if missing <= 0 or not generated:
+                return
+            extra = self._generate(
+                operation,
+                mode,
+                missing * 2,
+                derived_seed(self.ctx.seed, operation.label, mode, "more", str(attempt)),
+            )
+            for case in extra:
+                if counts[mode] >= wanted:
+                    return
+                self._send_case(operation, case, mode)
 
     def _anonymous_probe(self, operation: Operation) -> None:
         if not self.spec.secured.get(operation.label):
@@ -336,9 +362,19 @@ class _Run:
 
     # -- one request --------------------------------------------------------------------
     def _wire(self, operation: Operation, case: GeneratedCase, mode: str) -> Wire | None:
+        if mode == POSITIVE and contains_binary(case.body):
+            # schemathesis cannot re-validate file parts and would relabel an edited positive
+            # case negative; the edits below keep positive cases valid
+            case.freeze_metadata()
         make_contacts_safe(case, self.email, self.phone)
         if self.prepare is not None:
-            self.prepare(self.ctx, case, mode)
+            # an edit may turn a negative case positive (e.g. the only invalid value was an
+            # address now replaced): the hook sees the mode the case has now, twice at most
+            for _ in range(2):
+                current = mode_of(case)
+                self.prepare(self.ctx, case, current)
+                if mode_of(case) == current:
+                    break
         if self.disruptive is not None and not self.ctx.disruptive_allowed:
             if self.disruptive(case):
                 return None
@@ -431,11 +467,18 @@ class _Run:
         wire = self._wire(operation, case, POSITIVE)
         if wire is None:
             return
+        # Only the credential headers are withheld or spoiled; others the auth hook adds
+        # (e.g. Accept) stay, so that a refusal is about the credential.
+        credentials = {
+            k: v for k, v in self.auth.items() if k.lower() in self.spec.credential_headers
+        } or dict(self.auth)
+        kept = {k: v for k, v in self.auth.items() if k not in credentials}
         bare = wire.without(self.auth)
-        variants: list[tuple[str, dict[str, str]]] = [("without credentials", {})]
-        if invalid and self.auth:
+        variants: list[tuple[str, dict[str, str]]] = [("without credentials", kept)]
+        if invalid and credentials:
             variants += [
-                ("with an invalid credential", headers) for headers in self.invalid_auth(self.auth)
+                ("with an invalid credential", {**kept, **headers})
+                for headers in self.invalid_auth(credentials)
             ]
         clause = self.map.auth_clause(operation.path)
         for description, headers in variants:
@@ -632,6 +675,13 @@ def _link_values(
         except Unresolved:
             return None
     return path_parameters, query, body
+
+
+def file_part(data: bytes) -> Any:
+    """A file value for a generated multipart body (named and typed like generated ones)."""
+    from schemathesis.transport.serialization import Binary
+
+    return Binary(data)
 
 
 def safe_email() -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ._evidence import EvidenceBuilder
-from ._http import HttpClient, RateLimiter, TransportError
+from ._http import DeadlineReached, HttpClient, RateLimiter, TransportError
 from ._needs import ENV_NEED, NEED_ENV
 from ._resources import suites_dir
 from .ledger import WRITE_METHODS, Ledger
@@ -462,6 +462,9 @@ def _run_check(
         for cid in unresolved():
             record(Outcome(cid, "error", f"precondition failed: {message}", list(evidence)))
     except TransportError as exc:
+        for cid in unresolved():
+            record(Outcome(cid, "error", str(exc)))
+    except DeadlineReached as exc:
         for cid in unresolved():
             record(Outcome(cid, "error", str(exc)))
     except CredentialsRefused as exc:

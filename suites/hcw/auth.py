@@ -149,6 +149,9 @@ def unauthenticated_requests(ctx: Context) -> None:
         ("DELETE", f"{INVITE}/{fake}", None),
         ("POST", f"{INVITE}/{fake}/consultation/close", None),
     ]
+    if not ctx.writes_allowed:
+        # Read-only on a live target: even a request that should be refused is not sent.
+        operations = [op for op in operations if op[0] == "GET"]
     not_refused: list[tuple[str, httpx.Response]] = []
     not_json: list[httpx.Response] = []
     sample: httpx.Response | None = None
@@ -178,8 +181,10 @@ def unauthenticated_requests(ctx: Context) -> None:
     if ctx.has("hcw.email") and ctx.has("hcw.password"):
         # The login answer and authorized error answers (unknown id, invalid body) too.
         headers = auth_headers(ctx)
-        for response in (login(ctx), ctx.request("GET", f"{INVITE}/{fake}", headers=headers),
-                         ctx.request("POST", INVITE, headers=headers, json={})):
+        answers = [login(ctx), ctx.request("GET", f"{INVITE}/{fake}", headers=headers)]
+        if ctx.writes_allowed:
+            answers.append(ctx.request("POST", INVITE, headers=headers, json={}))
+        for response in answers:
             sample = response
             if not is_json_response(response):
                 not_json.append(response)

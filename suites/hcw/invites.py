@@ -215,6 +215,8 @@ def unknown_invite_ids(ctx: Context) -> None:
             ("DELETE", f"{INVITE}/{ident}", None),
             ("POST", f"{INVITE}/{ident}/consultation/close", None),
         ):
+            if method != "GET" and not ctx.writes_allowed:
+                continue  # read-only run: no PATCH/DELETE/close, even on an id that does not exist
             kwargs: dict[str, Any] = {"headers": headers}
             if body is not None:
                 kwargs["json"] = body

@@ -13,13 +13,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from teleconform.properties import ClauseMap, Resource, run_property_tests, safe_phone
+from teleconform.properties import (
+    ClauseMap,
+    Resource,
+    file_part,
+    run_property_tests,
+    safe_phone,
+)
 from teleconform.suite import Context, clause
 
 from ._common import auth_headers
 
 SPEC = "leah.openapi.yaml"
 MAX_PAGE = 1000
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
+    "3a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082"
+)
 CLAUSES = ClauseMap(default="LEAH-GEN-01", auth="LEAH-AUTH-01")
 RESOURCES = [
     # cleanup PATCH = cancel ({"status": "cancelled"}); the id is the appointment's IRI
@@ -62,6 +72,13 @@ def prepare(ctx: Context, case: Any, mode: str) -> None:
     itemsPerPage is 0: generated values would be rightly refused, which is not a finding.
     """
     if mode != "positive":
+        # itemsPerPage is honoured only where client page sizes are enabled (spec): a server
+        # may ignore it, so an invalid value says nothing about the server
+        per_page = (case.query or {}).get("itemsPerPage")
+        if "itemsPerPage" in (case.query or {}) and not (
+            isinstance(per_page, int) and not isinstance(per_page, bool) and per_page >= 0
+        ):
+            case.query = {k: v for k, v in case.query.items() if k != "itemsPerPage"}
         return
     if case.query and ("page" in case.query or "itemsPerPage" in case.query):
         query = dict(case.query)
@@ -85,6 +102,11 @@ def prepare(ctx: Context, case: Any, mode: str) -> None:
         body["startTime"] = _future(ctx)
     elif label == "PATCH /api/appointments/{id}" and "startTime" in body:
         body["startTime"] = _future(ctx)
+    elif label == "POST /api/transfers/{id}/files" and isinstance(body.get("file[]"), list):
+        # real PNGs (the server reads the bytes, not the declared type), at most 2 per upload
+        # so that the uploads of one transfer stay within its 10 files
+        count = min(max(len(body["file[]"]), 1), 2)
+        body = {"file[]": [file_part(TINY_PNG) for _ in range(count)]}
     elif label == "POST /api/transfers":
         params = {"email": ctx.need("leah.hcw_email")} if ctx.has("leah.hcw_email") else None
         worker = _lookup(ctx, "leah.properties.worker", "/api/healthcare_workers", params)

@@ -103,6 +103,9 @@ def _sandbox_delivery(ctx: Context) -> None:
             ctx.fails(WH01, f"no delivery reached the registered receiver within "
                       f"{DELIVERY_WAIT_S:g} s of the guest's arrival", trigger, log)
             return
+        recording = ctx.state.get("recording")  # --record: a replay serves it as the events file
+        if recording is not None:
+            recording.add("webhook_events", listener.records[event.index - 1])
         delivered = _delivery_response(
             receiver, event.method, event.content_type, listener.records[event.index - 1]["body"]
         )

@@ -29,11 +29,11 @@ class Recording:
 
 
 def _run(session: Session, suites: Path, base_url: str, credentials: dict[str, str],
-         **kw: Any) -> ApiRun:
+         upload_size: int = 65536, **kw: Any) -> ApiRun:
     return run_api(
         "hcw", base_url, credentials, seed=session.seed, budget=session.budget,
         catalogue=CATALOGUE, suites_root=suites, run_id=f"tc-{uuid.uuid4().hex[:10]}",
-        state=session.state("hcw"), **kw,
+        state={"upload_size": upload_size, **session.state("hcw")}, **kw,
     )
 
 
@@ -42,13 +42,15 @@ def record_toy(tmp_path: Path) -> Callable[..., Recording]:
     suites = write_suites(tmp_path)
 
     def record(*, faults: tuple[str, ...] = (), seed: int = 42, name: str = "cassettes",
-               tool: dict[str, str] | None = None, overwrite: bool = False) -> Recording:
+               tool: dict[str, str] | None = None, overwrite: bool = False,
+               upload_size: int = 65536) -> Recording:
         folder = tmp_path / name
         options = args(record=str(folder), overwrite=overwrite)
         session = open_session(options, ["hcw"], seed, tool or TOOL)
         with ThreadedServer(create_app(faults=faults)) as server:
             hook = session.recorder("hcw", server.base_url, CREDENTIALS)
-            result = _run(session, suites, server.base_url, dict(CREDENTIALS), on_exchange=[hook])
+            result = _run(session, suites, server.base_url, dict(CREDENTIALS),
+                          upload_size=upload_size, on_exchange=[hook])
         session.finish()
         return Recording(folder, suites, result, session)
 

@@ -67,7 +67,8 @@ def test_nothing_sensitive_reaches_the_disk(record_toy: Callable[..., Recording]
 
 
 def test_an_upload_is_kept_as_size_and_digest(record_toy: Callable[..., Recording]) -> None:
-    rec = record_toy()
+    rec = record_toy(upload_size=UPLOAD_SIZE)
+    assert rec.run.verdicts["HCW-T-04"] == "pass"
     path = rec.folder / "hcw" / "items.yaml"
     assert path.stat().st_size < 64 * 1024  # the upload alone is 15 MiB
     upload = next(i for i in load_cassette(path).interactions if i.uri.endswith("/upload"))

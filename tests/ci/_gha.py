@@ -343,7 +343,7 @@ def run_steps(
             continue
         shell = step.get("shell") or default_shell
         if shell != "bash":
-            raise AssertionError(f"step {name!r}: shell {shell!r}, the harness runs bash steps only")
+            raise AssertionError(f"step {name!r}: shell {shell!r}; the harness runs only bash")
         script = interpolate(step["run"], ctx)
         files = {n: runner_temp / f"{n}-{index}" for n in ("output", "summary", "path", "envfile")}
         for f in files.values():

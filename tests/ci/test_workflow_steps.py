@@ -40,7 +40,9 @@ def _verdicts(report: dict[str, Any]) -> dict[str, tuple[str, bool]]:
             for run in report["runs"] for c in run["clauses"]}
 
 
-def _assert_published(job: JobResult, workspace: Path, report_dir: str = "teleconform-reports") -> None:
+def _assert_published(
+    job: JobResult, workspace: Path, report_dir: str = "teleconform-reports"
+) -> None:
     """junit.xml and summary.md exist, the summary reached the job summary, and the upload
     step would get the directory holding report.html."""
     out = workspace / report_dir
@@ -129,8 +131,10 @@ def test_replay_mode_replays_the_given_cassettes(
     assert _verdicts(report) == {"HCW-AUTH-01": ("pass", False), "HCW-INV-01": ("pass", False)}
 
 
-# -- live mode -----------------------------------------------------------------------------------
-def test_live_mode_takes_the_target_and_the_credentials(run_job: JobRunner, workspace: Path) -> None:
+# -- live mode ---------------------------------------------------------------------------
+def test_live_mode_takes_the_target_and_the_credentials(
+    run_job: JobRunner, workspace: Path
+) -> None:
     credentials = dict(hcw.CREDENTIALS)
     with ThreadedServer(hcw.create_app()) as server:
         job = run_job(
@@ -194,11 +198,14 @@ def _shard_report(clauses: list[tuple[str, str, str]]) -> dict[str, Any]:
     }
 
 
-def test_merge_combines_the_downloaded_shard_reports(run_job: JobRunner, workspace: Path) -> None:
+def test_merge_combines_the_downloaded_shard_reports(
+    run_job: JobRunner, workspace: Path
+) -> None:
     # what download-artifact leaves: one directory per artifact, named like it
-    write_reports(_shard_report([("HCW-AUTH-01", "MUST", "pass"), ("HCW-SSO-06", "SHOULD", "fail")]),
-                  workspace / "teleconform-shard-1")
-    write_reports(_shard_report([("HCW-INV-01", "MUST", "fail")]), workspace / "teleconform-shard-2")
+    shard_1 = [("HCW-AUTH-01", "MUST", "pass"), ("HCW-SSO-06", "SHOULD", "fail")]
+    write_reports(_shard_report(shard_1), workspace / "teleconform-shard-1")
+    shard_2 = [("HCW-INV-01", "MUST", "fail")]
+    write_reports(_shard_report(shard_2), workspace / "teleconform-shard-2")
     inputs: dict[str, Any] = {"merge": "teleconform-shard-*"}
     if run_job.kind == "workflow":
         inputs["download-artifacts"] = "teleconform-shard-*"
@@ -211,7 +218,8 @@ def test_merge_combines_the_downloaded_shard_reports(run_job: JobRunner, workspa
     assert report["totals"]["fail"] == 2
     if run_job.kind == "workflow":
         download = job.step("Download the artifacts to merge")
-        assert download.status == "external" and download.with_ == {"pattern": "teleconform-shard-*"}
+        assert download.status == "external"
+        assert download.with_ == {"pattern": "teleconform-shard-*"}
 
 
 def test_inputs_cannot_inject_shell_code(run_job: JobRunner, workspace: Path) -> None:

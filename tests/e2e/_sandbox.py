@@ -39,6 +39,10 @@ def sandbox_process(api: str, *faults: str) -> Iterator[dict[str, str]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def cli_env(extra: dict[str, str]) -> dict[str, str]:

@@ -33,7 +33,9 @@ ACTIONS = frozenset({
     "redirect_loop", "hang",
 })
 # Synthetic answers never reach the upstream: a misbehaving gateway swallowed the request.
-_NOT_FORWARDED = frozenset({"reset", "garbage", "html502", "status", "429", "redirect_loop", "hang"})
+_NOT_FORWARDED = frozenset({
+    "reset", "garbage", "html502", "status", "429", "redirect_loop", "hang",
+})
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
     "te", "trailer", "upgrade", "proxy-connection", "host", "accept-encoding",
@@ -269,7 +271,8 @@ class ChaosProxy:
             response = Response(b'{"error": "chaos"}', rule.status, media_type="application/json")
         elif action == "429":
             response = Response(b'{"error": "Too Many Requests"}', 429,
-                                {"Retry-After": str(int(rule.seconds))}, media_type="application/json")
+                                {"Retry-After": str(int(rule.seconds))},
+                                media_type="application/json")
         else:  # redirect_loop: the same URL again, forever
             location = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             response = Response(b"", 302, {"Location": location})

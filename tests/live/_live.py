@@ -102,21 +102,10 @@ def hcw_leftovers(app: Starlette) -> list[str]:
 def hcw_written(app: Starlette) -> list[str]:
     """Anything a run created in the HCW sandbox, whatever became of it."""
     store = app.state.store
-    return ([f"invite {i}" for i in store.invites] + [f"consultation {c}" for c in store.consultations]
-            + [f"user {u.email}" for u in store.users.values() if u.role not in ("scheduler", "doctor")])
-
-
-def leah_leftovers(app: Starlette) -> list[str]:
-    """Appointments of the Leah sandbox that are not cancelled."""
-    state = app.state.leah.state
-    return [f"appointment {a.id} ({a.status})" for a in state.appointments.values()
-            if a.status != "cancelled"]
-
-
-def leah_written(app: Starlette) -> list[str]:
-    state = app.state.leah.state
-    return ([f"appointment {a}" for a in state.appointments] + [f"transfer {t}" for t in state.transfers]
-            + [f"webhook {u}" for u in state.webhook_urls])
+    return ([f"invite {i}" for i in store.invites]
+            + [f"consultation {c}" for c in store.consultations]
+            + [f"user {u.email}" for u in store.users.values()
+               if u.role not in ("scheduler", "doctor")])
 
 
 def one_line(text: str) -> str:

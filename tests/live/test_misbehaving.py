@@ -3,6 +3,9 @@ with evidence, the run completes, reports are written, no traceback, exit 1."""
 
 from __future__ import annotations
 
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,23 +50,51 @@ CASES: dict[str, tuple[list[Rule], list[str], dict[str, str], str]] = {
 }
 
 
-@pytest.mark.parametrize("mode", list(CASES))
-def test_misbehaving_target_gives_fail_or_error_with_evidence(tmp_path: Path, mode: str) -> None:
-    rules, argv, expected, shown = CASES[mode]
+@dataclass
+class Outcome:
+    proc: subprocess.CompletedProcess[str]
+    faulted: int
+    written: list[str]
+    out: Path
+
+
+def _run_case(mode: str, root: Path) -> Outcome:
+    rules, argv, _expected, _shown = CASES[mode]
     selection = [arg for cid in CLAUSES for arg in ("--clause", cid)]
+    cwd = root / mode
+    cwd.mkdir()
     with served("hcw", rules) as (app, proxy):
         proc = run_cli(["run", "hcw", "--target", proxy.base_url, *FAST, *selection, *argv,
-                        "--report-dir", "out"], creds_env("hcw"), tmp_path)
-        faulted = [s for s in proxy.log.entries if s.action != "forward"]
-        written = app.state.store.invites
+                        "--report-dir", "out"], creds_env("hcw"), cwd)
+        faulted = sum(1 for s in proxy.log.entries if s.action != "forward")
+        written = [f"invite {i}" for i in app.state.store.invites]
+    return Outcome(proc, faulted, written, cwd / "out")
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """Every case at once: each run mostly waits (startup, timeouts), so they overlap well."""
+    root = tmp_path_factory.mktemp("chaos")
+    with ThreadPoolExecutor(max_workers=len(CASES)) as pool:
+        futures = {mode: pool.submit(_run_case, mode, root) for mode in CASES}
+        return {mode: future.result() for mode, future in futures.items()}
+
+
+@pytest.mark.parametrize("mode", list(CASES))
+def test_misbehaving_target_gives_fail_or_error_with_evidence(
+    outcomes: dict[str, Outcome], mode: str
+) -> None:
+    _rules, _argv, expected, shown = CASES[mode]
+    proc, faulted, written, out = (outcomes[mode].proc, outcomes[mode].faulted,
+                                   outcomes[mode].written, outcomes[mode].out)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert "Traceback" not in output
     assert faulted, "the fault never applied: the test exercises nothing"
     assert not written, "a read-only run created invites"
     for name in REPORTS:
-        assert (tmp_path / "out" / name).is_file(), name
-    clauses = clauses_of(report_of(tmp_path / "out"))
+        assert (out / name).is_file(), name
+    clauses = clauses_of(report_of(out))
     assert set(clauses) == set(CLAUSES)
     for cid, verdict in expected.items():
         assert clauses[cid]["verdict"] == verdict, (cid, clauses[cid])

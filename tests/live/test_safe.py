@@ -81,7 +81,9 @@ def _contacts(value: Any, key: str = "") -> list[tuple[str, str]]:
     return [(key, value)] if key in CONTACT_KEYS and isinstance(value, str) else []
 
 
-def test_with_allow_writes_everything_created_is_marked_ledgered_and_cleaned(tmp_path: Path) -> None:
+def test_with_allow_writes_everything_created_is_marked_ledgered_and_cleaned(
+    tmp_path: Path,
+) -> None:
     env = creds_env("hcw", TELECONFORM_SAFE_EMAIL=SAFE_EMAIL, TELECONFORM_SAFE_PHONE=SAFE_PHONE)
     with served("hcw") as (app, proxy):
         proc = run_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",

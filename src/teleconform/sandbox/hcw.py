@@ -27,8 +27,16 @@ It satisfies every clause of the ``hcw`` catalogue and mirrors the shapes of HCW
   become a duplicate doctor on the real backend. A token works once (tracked by ``jti``
   and by the token string). ``returnUrl`` is kept only as a same-site path.
   Success: 302 to ``<doctor URL>/app?tk=<access JWT>`` with a short text body.
-* ``scheduledFor`` accepts an ISO 8601 string (offset-less strings are read as UTC) or
-  epoch milliseconds as a JSON number; it must not be in the past.
+* Invite fields follow the guide: ``isPatientInvite`` must be ``true``; phoneNumber or
+  emailAddress (a valid address) is required; firstName, lastName and gender are optional
+  (HCW@Home requires them) but gender, when given, is male or female; language is two
+  characters; a scheduler names doctorEmail or queue (queue by name or id); unknown ones
+  get 400. ``scheduledFor`` accepts an ISO 8601 string (offset-less strings are read as
+  UTC) or epoch milliseconds as a JSON number, and must not be in the past. sendInvite
+  defaults to false and nothing is ever sent; patientURL carries the link.
+* The patient side (undocumented, as on HCW@Home): ``POST /api/v1/login-invite
+  {inviteToken}`` gives a patient JWT, ``POST /api/v1/consultation {invitationToken}`` with
+  it requests the consultation (pending; repeated calls return the same one).
 
 Faults (``FAULTS``) switch on realistic deviations, for the whole app or per request with
 the header ``X-Teleconform-Fault: name[,name]``.

@@ -1,0 +1,159 @@
+"""The Leah fault matrix: each sandbox fault makes exactly the clauses it declares fail.
+
+One sandbox app, served over loopback HTTP (about four times faster per run than the
+in-process TestClient), serves every run; the fault is chosen per request with the
+X-Teleconform-Fault header, and the whole Leah API runs once per fault with budget "quick".
+
+The scenario matrix runs the scenario suites (every suites/leah module except the property
+tests, which serve LEAH-GEN-01, and webhooks.py, which serves LEAH-WH-01/02 and has its own
+tests). The property tests join in ``test_gen01_faults_are_found_by_property_tests`` for the
+faults that declare LEAH-GEN-01 (they cost about 1.5 s a run).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from teleconform.catalogue import load_catalogue
+from teleconform.runner import ApiRun, PreflightFailed, load_checks, run_api, sandbox_credentials
+from teleconform.sandbox._server import ThreadedServer
+from teleconform.sandbox.leah import FAULTS, create_app
+
+REPO = Path(__file__).resolve().parents[2]
+SUITES = REPO / "suites"
+NOT_SCENARIOS = ("properties.py", "webhooks.py")
+GEN01 = "LEAH-GEN-01"
+WEBHOOK_CLAUSES = frozenset({"LEAH-WH-01", "LEAH-WH-02"})
+# Stops the run at the preflight (the contract's exit 3): nothing else can be verified.
+BLOCKING = frozenset({"valid-key-refused"})
+
+
+class Sandbox:
+    def __init__(self, base_url: str, client: httpx.Client, credentials: dict[str, str],
+                 app: Any) -> None:
+        self.base_url = base_url
+        self.client = client
+        self.credentials = credentials
+        self.app = app
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    app = create_app()
+    with ThreadedServer(app) as server, httpx.Client(timeout=30) as client:
+        yield Sandbox(server.base_url, client, sandbox_credentials("leah", app), app)
+
+
+@pytest.fixture(scope="module")
+def scenario_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A suites tree with the Leah scenario modules only."""
+    root = tmp_path_factory.mktemp("suites")
+    (root / "leah").mkdir()
+    for path in (SUITES / "leah").glob("*.py"):
+        if path.name not in NOT_SCENARIOS:
+            shutil.copy(path, root / "leah" / path.name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def served(scenario_root: Path) -> frozenset[str]:
+    """Clauses the scenario checks declare."""
+    return frozenset(c for check in load_checks("leah", scenario_root) for c in check.clauses)
+
+
+def _bare_evidence(response: httpx.Response) -> dict[str, Any]:
+    # Evidence redaction has its own tests; the matrix judges verdicts, and redacting the
+    # 15 MB upload bodies on every run would triple its time.
+    return {"request": {"method": response.request.method, "url": str(response.request.url)},
+            "response": {"status": response.status_code}}
+
+
+def _run(sandbox: Sandbox, root: Path | None, fault: str | None, clauses: frozenset[str],
+         *, full_evidence: bool = False) -> ApiRun:
+    headers = {"X-Teleconform-Fault": fault} if fault else None
+    return run_api("leah", sandbox.base_url, sandbox.credentials, client=sandbox.client,
+                   clauses=sorted(clauses), extra_headers=headers, seed=1, budget="quick",
+                   mode="sandbox", suites_root=root,
+                   evidence=None if full_evidence else _bare_evidence)  # type: ignore[arg-type]
+
+
+def _show(run: ApiRun, ids: set[str]) -> str:
+    return "\n".join(f"{c.id} {c.verdict}: {c.reason[:400]}" for c in run.clauses if c.id in ids)
+
+
+def test_scenarios_serve_every_leah_clause_but_gen01_and_webhooks(served: frozenset[str]) -> None:
+    leah = {cid for cid, c in load_catalogue().items() if c.api == "leah"}
+    assert served == leah - WEBHOOK_CLAUSES - {GEN01}
+
+
+def test_clean_sandbox_passes_every_served_clause(sandbox: Sandbox, scenario_root: Path,
+                                                  served: frozenset[str]) -> None:
+    run = _run(sandbox, scenario_root, None, served, full_evidence=True)
+    not_passing = {c for c, v in run.verdicts.items() if v != "pass"}
+    assert not not_passing, _show(run, not_passing)
+    assert set(run.verdicts) == served
+    # Appointments are cancelled by the suite's cleaner; transfers cannot be deleted through
+    # the API (they expire after 7 days), so the ledger keeps them without a cleanup.
+    assert {e["kind"] for e in run.created} == {"appointment", "transfer"}
+    assert all(f["kind"] == "transfer" and f["cleanup"] is None for f in run.cleanup_failures)
+    appointments = sandbox.app.state.leah.state.appointments
+    assert appointments and all(a.status == "cancelled" for a in appointments.values())
+    assert run.clauses[0].evidence or any(c.evidence for c in run.clauses)
+
+
+@pytest.mark.parametrize("fault", sorted(set(FAULTS) - BLOCKING))
+def test_fault_fails_exactly_its_clauses(sandbox: Sandbox, scenario_root: Path,
+                                         served: frozenset[str], fault: str) -> None:
+    run = _run(sandbox, scenario_root, fault, served)
+    declared = set(FAULTS[fault].clauses)
+    assert declared <= set(load_catalogue()), "a fault names a clause the catalogue lacks"
+    failing = {c for c, v in run.verdicts.items() if v == "fail"}
+    assert failing == declared & served, _show(run, failing ^ (declared & served))
+    others = {c for c, v in run.verdicts.items() if c not in declared and v != "pass"}
+    assert not others, _show(run, others)
+
+
+def test_refused_key_stops_the_run_before_any_clause(sandbox: Sandbox, scenario_root: Path,
+                                                     served: frozenset[str]) -> None:
+    assert FAULTS["valid-key-refused"].clauses == {"LEAH-AUTH-02"}
+    with pytest.raises(PreflightFailed, match="answered 401: check the key"):
+        _run(sandbox, scenario_root, "valid-key-refused", served)
+
+
+# GEN-01 breakages the property tests do not reach at budget "quick": they send neither a
+# malformed office IRI (their positive bodies get a real office) nor a cancelling PATCH.
+NOT_REACHED_AT_QUICK = frozenset({"bad-office-500", "cancel-returns-204"})
+# Known false positive of the spec (reported to the lead): page and itemsPerPage have no upper
+# bound, so generated values overflow API Platform's offset and get its 400 "Page parameter
+# is too large." (or itemsPerPage=0 with page>1 gets 400); these outcomes are not judged here.
+SPEC_GAP = ("GET /api/offices: Schema-valid request rejected",
+            "GET /api/healthcare_workers: Schema-valid request rejected")
+
+
+def _gen01_findings(run: ApiRun) -> list[str]:
+    result = next(c for c in run.clauses if c.id == GEN01)
+    return [o.message for o in result.outcomes
+            if o.verdict == "fail" and not o.message.startswith(SPEC_GAP)]
+
+
+@pytest.mark.slow
+def test_gen01_faults_are_found_by_property_tests(sandbox: Sandbox) -> None:
+    """With the property tests (the default suites tree), each fault that declares
+    LEAH-GEN-01 is found by them, and the clean sandbox gives them nothing to report."""
+    clauses = frozenset({GEN01})
+    clean = _run(sandbox, None, None, clauses)
+    assert not _gen01_findings(clean)
+    missed = {}
+    for fault in sorted(f for f, spec in FAULTS.items() if GEN01 in spec.clauses):
+        if fault in NOT_REACHED_AT_QUICK:
+            continue
+        run = _run(sandbox, None, fault, clauses)
+        if not _gen01_findings(run):
+            missed[fault] = _show(run, {GEN01})
+    assert not missed, missed
