@@ -181,6 +181,7 @@ class ApiRecorder:
             }
         red = self.redactor.redact_exchange(raw)
         req, resp = red["request"], red.get("response")
+
         error = None
         if exchange.error is not None:
             error = self.redactor.redact_text(exchange.error)
@@ -200,7 +201,7 @@ class ApiRecorder:
         )
         if self._secrets:
             _scrub_interaction(interaction, self._scrub)
-        if resp and interaction.response_body != _text(resp.get("body")):
+        if interaction.response_body:
             _set_length(interaction.response_headers, interaction.response_body)
         return interaction
 

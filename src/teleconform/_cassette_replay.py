@@ -182,7 +182,9 @@ def _parts(url: str, body: str | None, boundary: str | None) -> tuple[str, str, 
         f"{k}={normalise(v)}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
     )
     text = body or ""
-    if boundary:
+    first = re.match(r"--([^\r\n]{1,200})\r?\n", text)
+    boundary = boundary or (first.group(1) if first else None)
+    if boundary:  # random per request: a multipart body is compared without it
         text = text.replace(boundary, "BOUNDARY")
     return parts.path, _path(parts.path), query, normalise(text)
 

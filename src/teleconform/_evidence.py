@@ -9,6 +9,7 @@ import httpx
 
 
 BODY_LIMIT = 2048
+PRE_REDACTION_LIMIT = 64 * 1024
 
 
 class EvidenceBuilder:
@@ -39,7 +40,13 @@ class EvidenceBuilder:
                 "content_type": response.headers.get("content-type"),
             },
         }
-        redacted = self.redactor.redact_exchange(exchange)
+        # Cut big bodies before redaction: a 15 MB upload would cost redaction time for
+        # nothing, since evidence shows only the first kilobytes anyway.
+        for side in ("request", "response"):
+            body = exchange[side]["body"]
+            if isinstance(body, bytes) and len(body) > PRE_REDACTION_LIMIT:
+                exchange[side]["body"] = body[:PRE_REDACTION_LIMIT]
+        redacted: dict[str, Any] = self.redactor.redact_exchange(exchange)
         for side in ("request", "response"):
             part = redacted[side]
             part.pop("content_type", None)

@@ -26,6 +26,7 @@ from ._needs import ConfigError, needs_from_env, safe_contacts
 from ._resources import SPEC_FILES, spec_path
 from ._targets import SandboxTarget, parse_targets
 from ._version import __version__
+from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
 from .runner import ApiRun, PreflightFailed, run_api
 
@@ -172,7 +173,7 @@ def exit_status(runs: list[dict[str, Any]], strict: bool, allow_empty: bool) -> 
 
 # -- dry run ---------------------------------------------------------------------------------
 def operations_by_clause(api: str) -> dict[str, list[str]]:
-    spec = yaml.safe_load(spec_path(SPEC_FILES[api]).read_text(encoding="utf-8"))
+    spec = load_yaml_file(spec_path(SPEC_FILES[api]))
     found: dict[str, list[str]] = {}
     for path, item in (spec.get("paths") or {}).items():
         for method, op in item.items():
@@ -264,6 +265,11 @@ def run_command(args: argparse.Namespace) -> int:
         if args.shard:
             raise UsageError(f"teleconform run {args.api}: --shard {args.shard} selects no clause")
         raise UsageError(f"teleconform run {args.api}: the selected clauses belong to another API")
+    if args.replay and (args.clause or args.shard):
+        # A replay serves one recorded run in order; a subset would be matched against the
+        # wrong recordings. Record the subset instead (`--record DIR --clause ...`).
+        raise UsageError("teleconform run: --replay replays a whole recording; select clauses "
+                         "with --clause/--shard when recording, not when replaying")
     if args.workers < 1:
         raise UsageError("teleconform run: --workers must be at least 1")
     if args.rate_limit <= 0 or args.timeout <= 0 or (args.deadline is not None and args.deadline <= 0):
@@ -276,8 +282,9 @@ def run_command(args: argparse.Namespace) -> int:
         if args.webhook_events and not Path(args.webhook_events).is_file():
             raise ConfigError(f"--webhook-events {args.webhook_events}: no such file")
         if args.sandbox_fault:
-            from ._targets import SANDBOX_MODULES
             import importlib
+
+            from ._targets import SANDBOX_MODULES
 
             for api in selected:
                 if api in targets:

@@ -58,6 +58,11 @@ same place, a value that redacts to a placeholder of the same kind (e.g. the ``l
 afterwards, so a check comparing an echo with what it sent judges as it did when recording.
 Only values the replaying run itself sent are put back; nothing recorded is restored.
 
+Generated cases: while a session is open, Hypothesis' pool of constants taken from loaded
+local modules is emptied (teleconform._cassette_hypothesis), since a recording process has
+other modules loaded than its replay. Property cases are regenerated from the recorded seed
+and matched as above; see ``state()`` for the recorded requests a property runner can replay.
+
 Clock, seed, budget: the run clock is the recorded time of the latest served interaction
 (starting at ``clock``, i.e. frozen at recording time), and the recorded seed and budget are
 used. Today's checks run on the recorded responses; stored verdicts are never re-emitted.

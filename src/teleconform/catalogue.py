@@ -7,9 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ._resources import specs_dir
+from ._yaml import load_yaml_file
 
 LEVELS = ("MUST", "SHOULD")
 APIS = ("hcw", "leah")
@@ -58,8 +57,7 @@ def _default_catalogue() -> tuple[tuple[str, Clause], ...]:
 
 
 def _load(path: Path) -> dict[str, Clause]:
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = load_yaml_file(path)
     clauses: dict[str, Clause] = {}
     for raw in data["clauses"]:
         clause = _clause(raw)

@@ -399,8 +399,9 @@ def walk(fetch: Callable[[str], Any], start: str, *, max_pages: int = 50) -> Wal
     a page without ``next``, on a loop (a page visited twice, compared as ``link_key``), or
     after ``max_pages`` pages. One empty page at the end, after a non-empty one, is allowed
     (older API Platform versions gave a full last page a ``next``); any other empty page is
-    reported. ``ended_at_last`` tells whether the last non-empty page is the first page's
-    ``last`` link (None when there is no such link).
+    reported. ``ended_at_last`` tells whether the walk ended at the first page's ``last``
+    link: its last non-empty page, or the allowed trailing empty page, is that link (None
+    when there is no such link).
     """
     result = Walk()
     seen_pages: set[LinkKey] = set()
@@ -439,8 +440,9 @@ def walk(fetch: Callable[[str], Any], start: str, *, max_pages: int = 50) -> Wal
     first = result.pages[0] if result.pages else None
     if first is not None and first.view is not None and first.view.last is not None:
         result.last_link = first.view.last
+        last = urljoin(result.urls[0], first.view.last)
         non_empty = [i for i, p in enumerate(result.pages) if p.members] or [0]
-        final = non_empty[-1]
-        result.ended_at_last = _is_at(result.pages[final], result.urls[final],
-                                      urljoin(result.urls[0], first.view.last))
+        # The last non-empty page, or the trailing empty page if ``last`` names that one.
+        ends = {non_empty[-1], len(result.pages) - 1 if result.trailing_empty else non_empty[-1]}
+        result.ended_at_last = any(_is_at(result.pages[i], result.urls[i], last) for i in ends)
     return result

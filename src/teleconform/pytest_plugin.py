@@ -144,11 +144,11 @@ def _run_selected(config: pytest.Config, selected: dict[str, list[str]]) -> list
         client = clock = None
         try:
             if config.getoption("--teleconform-replay"):
-                from types import SimpleNamespace
+                from argparse import Namespace
 
                 from .cassettes import open_session
 
-                args = SimpleNamespace(replay=True, record=None, overwrite=False,
+                args = Namespace(replay=True, record=None, overwrite=False,
                                        cassettes=config.getoption("--teleconform-cassettes"), workers=1)
                 cassettes = open_session(args, apis=[api], seed=seed, tool={})
                 base_url, mode = cassettes.base_url(api), "replay"

@@ -47,6 +47,7 @@ from teleconform._redact_patterns import (
     jwt_placeholder,
     scan_text,
 )
+from teleconform._yaml import load_yaml_file
 
 __all__ = ["Redactor", "sensitive_fields_from_spec", "default_fields"]
 
@@ -96,7 +97,7 @@ def _spec_fields() -> dict[str, str]:
         for name in _resources.SPEC_FILES.values():
             path = _resources.spec_path(name)
             if path.is_file():
-                spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+                spec = load_yaml_file(path)
                 if isinstance(spec, Mapping):
                     fields.update(sensitive_fields_from_spec(spec))
     except (OSError, yaml.YAMLError, FileNotFoundError):

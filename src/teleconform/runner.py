@@ -426,6 +426,12 @@ def clean_up(ctx: Context, ledger: Ledger) -> list[dict[str, Any]]:
     failures = []
     for entry in reversed(list(ledger.entries)):
         cleaned, detail = False, "no cleaner for this API"
+        if not entry.get("cleanup"):
+            # e.g. a Leah transfer: the API has no delete; it is listed so an operator knows
+            detail = "the API offers no operation to remove it"
+            ledger.outcome(entry, False, detail)
+            failures.append({**entry, "detail": detail})
+            continue
         for cleaner in cleaners:
             try:
                 cleaned = bool(cleaner(ctx, entry))

@@ -61,7 +61,7 @@ def _start_problem(body: dict[str, Any], expected: datetime) -> str | None:
     """Why startTime is not ``expected`` written in UTC with +00:00, or None."""
     raw = body.get("startTime")
     parsed = parse_rfc3339(raw)
-    if parsed is None:
+    if parsed is None or not isinstance(raw, str):
         return f"startTime {raw!r} is not an RFC 3339 date-time with offset"
     if parsed != expected:
         return f"startTime {raw!r} is not the instant {expected.isoformat()}"

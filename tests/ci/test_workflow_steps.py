@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from teleconform.catalogue import load_catalogue
 from teleconform.report import write_reports
 from teleconform.sandbox import hcw
 from teleconform.sandbox._server import ThreadedServer
@@ -129,6 +130,19 @@ def test_replay_mode_replays_the_given_cassettes(
     report = _report(workspace)
     assert report["runs"][0]["target"]["mode"] == "replay"
     assert _verdicts(report) == {"HCW-AUTH-01": ("pass", False), "HCW-INV-01": ("pass", False)}
+
+
+def test_the_pull_request_example_replays_the_shipped_cassettes(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """The README's pull-request gate: the action with `mode: replay` and nothing else."""
+    job = JobRunner("action", tmp_path, workspace)({"api": "hcw", "mode": "replay"})
+    assert _gate(job) == ("0", 0), job.log()
+    _assert_published(job, workspace)
+    report = _report(workspace)
+    assert report["runs"][0]["target"]["mode"] == "replay"
+    hcw_ids = {cid for cid, c in load_catalogue().items() if c.api == "hcw"}
+    assert set(_verdicts(report)) == hcw_ids
 
 
 # -- live mode ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Named deviations of the Leah sandbox, each with the clause ids it breaks.
 
 A fault that makes a response violate the documented schema also declares LEAH-GEN-01.
-``valid-key-refused`` is blocking: with it nothing past authentication can be verified, so
-every other clause that needs the key ends in ``error`` rather than ``fail``.
+``valid-key-refused`` is blocking: with it nothing past authentication can be verified; the
+suites' preflight stops the run (the contract's exit 3, credentials refused).
 """
 
 from __future__ import annotations

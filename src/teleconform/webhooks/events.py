@@ -21,7 +21,8 @@ from typing import Any
 import jsonschema
 import referencing
 import referencing.jsonschema
-import yaml
+
+from .._yaml import load_yaml_file
 
 EVENT_NAME = "appointment.guest.online"
 SPEC_FILE = "leah.openapi.yaml"
@@ -252,8 +253,7 @@ def load_spec(path: Path | None = None) -> dict[str, Any] | None:
             return None
     if not path.is_file():
         return None
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = load_yaml_file(path)
     return data if isinstance(data, dict) else None
 
 
