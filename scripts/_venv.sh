@@ -4,7 +4,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV="$ROOT/.venv"
 PY=${PYTHON:-python3}
-extras=${1:-}
+extras=${TELECONFORM_EXTRAS:-}
 stamp="$VENV/.teleconform-installed$extras"
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"

@@ -2,7 +2,7 @@
 # Set-up plus the project's own tests. Installs everything the tests need, including Debian's
 # chromium for the HTML report's browser test when running as root (CI does).
 set -eu
-. "$(dirname "$0")/_venv.sh" "[test]"
+TELECONFORM_EXTRAS="[test]" . "$(dirname "$0")/_venv.sh"
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing Debian chromium for the browser test..."
