@@ -28,7 +28,7 @@ from ._targets import SandboxTarget, parse_targets
 from ._version import __version__
 from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
-from .runner import ApiRun, PreflightFailed, run_api
+from .runner import ApiRun, PreflightFailed, run_api, run_api_parallel
 
 APIS = ("hcw", "leah")
 
@@ -368,11 +368,13 @@ def run_command(args: argparse.Namespace) -> int:
                     on_exchange.append(session.recorder(api, base_url, credentials))
                 run_state.update(session.state(api))
             printer.line(f"{api}: {mode} {base_url}")
-            result = run_api(
+            parallel = args.workers > 1 and mode != "replay"  # a replay is served in order
+            result = (run_api_parallel if parallel else run_api)(
                 api,
                 base_url,
                 credentials,
                 clauses=selected[api],
+                **({"workers": args.workers} if parallel else {}),
                 seed=seed,
                 budget=args.budget,
                 mode=mode,

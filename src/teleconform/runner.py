@@ -7,6 +7,7 @@ import importlib.machinery
 import importlib.util
 import logging
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -46,6 +47,7 @@ __all__ = [
 log = logging.getLogger("teleconform")
 SUITES_PACKAGE = "teleconform_suites"
 WRITE_NEEDS = {"hcw": "hcw.allow_writes", "leah": "leah.allow_writes"}
+_PROPERTY_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,7 @@ def run_api(
     suites_root: Path | None = None,
     ledger_path: Path | None = None,
     cleanup: bool = True,
+    stream: str = "",
 ) -> ApiRun:
     """Run every selected clause of ``api`` against ``base_url`` and fold the verdicts."""
     started = time.monotonic()
@@ -322,6 +325,7 @@ def run_api(
         on_created=add_created,
         on_outcome=record,
         on_measure=measure,
+        stream=stream,
     )
 
     skipped_for_needs: dict[str, list[str]] = {}
@@ -458,7 +462,12 @@ def _run_check(
         return [cid for cid in check.clauses if cid in outcomes and len(outcomes[cid]) == before[cid]]
 
     try:
-        check.func(ctx)
+        if check.module.endswith(".properties"):
+            # Hypothesis (under schemathesis) is not thread-safe: one property run at a time.
+            with _PROPERTY_LOCK:
+                check.func(ctx)
+        else:
+            check.func(ctx)
     except NeedMissing as exc:
         for cid in unresolved():
             record(Outcome(cid, "skip", f"needs {describe_need(str(exc))}"))
@@ -507,3 +516,63 @@ def cleanup_from_ledger(
         return len(remaining), clean_up(ctx, ledger)
     finally:
         http.close()
+
+
+def work_units(api: str, selected: Iterable[str] | None, root: Path | None = None) -> list[set[str]]:
+    """Clause sets that can run in parallel: suite modules joined when they share a clause.
+
+    A module is a unit of its own because its checks chain (create, then read) through
+    ``ctx.state``; two modules serving one clause must run together so its verdict folds once.
+    """
+    checks = load_checks(api, root)
+    wanted = None if selected is None else set(selected)
+    modules: dict[str, set[str]] = {}
+    for check in checks:
+        ids = {c for c in check.clauses if wanted is None or c in wanted}
+        if ids:
+            modules.setdefault(check.module, set()).update(ids)
+    units: list[set[str]] = []
+    for ids in modules.values():
+        joined = [u for u in units if u & ids]
+        merged = set(ids).union(*joined) if joined else set(ids)
+        units = [u for u in units if not (u & ids)] + [merged]
+    if wanted is not None:
+        covered = set().union(*units) if units else set()
+        rest = wanted - covered  # clauses no check declares: the runner reports them as skip
+        if rest:
+            units.append(rest)
+    return units
+
+
+def run_api_parallel(api: str, base_url: str, credentials: Mapping[str, str] | None = None, *,
+                     clauses: Iterable[str] | None = None, workers: int = 2,
+                     **kwargs: Any) -> ApiRun:
+    """``run_api`` over independent work units in ``workers`` threads, merged into one ApiRun."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    units = work_units(api, clauses, kwargs.get("suites_root"))
+    if workers <= 1 or len(units) <= 1:
+        return run_api(api, base_url, credentials, clauses=clauses, **kwargs)
+    state = kwargs.pop("state", None) or {}
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tc-{api}") as pool:
+        futures = [
+            # each unit draws its own random stream: two units minting tokens at the same
+            # second must not produce the same jti (a server would see a replay)
+            pool.submit(run_api, api, base_url, credentials, clauses=unit, state=dict(state),
+                        stream=f"unit-{index}", **kwargs)
+            for index, unit in enumerate(units)
+        ]
+        parts = [f.result() for f in futures]
+    order = {cid: i for i, cid in enumerate(kwargs.get("catalogue") or load_catalogue())}
+    merged = ApiRun(
+        api=api,
+        mode=parts[0].mode,
+        base_url=base_url,
+        clauses=sorted((c for p in parts for c in p.clauses), key=lambda c: order.get(c.id, 0)),
+        requests_sent=sum(p.requests_sent for p in parts),
+        created=[e for p in parts for e in p.created],
+        cleanup_failures=[e for p in parts for e in p.cleanup_failures],
+    )
+    merged.elapsed_s = time.monotonic() - started
+    return merged

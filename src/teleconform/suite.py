@@ -107,6 +107,7 @@ class Context:
         on_created: Callable[[str, str, tuple[str, str] | None], None],
         on_outcome: Callable[[Outcome], None],
         on_measure: Callable[[str, str, Any], None],
+        stream: str = "",
     ) -> None:
         self.api = api
         self.mode = mode
@@ -117,7 +118,7 @@ class Context:
         self.writes_allowed = writes_allowed
         self.disruptive_allowed = disruptive_allowed
         self.state = state
-        self.random = random.Random(seed)
+        self.random = random.Random(f"{seed}:{stream}" if stream else seed)
         self._credentials = dict(credentials)
         self._clock = clock
         self._evidence = evidence

@@ -261,7 +261,9 @@ def check_login(ctx: Context) -> None:
 
 def _jti(ctx: Context) -> str:
     counter = ctx.state.setdefault("hcw.jti_counter", itertools.count(1))
-    return f"teleconform-{ctx.run_id}-{next(counter)}"
+    # parallel workers have separate states: a per-state prefix keeps their jtis apart
+    prefix = ctx.state.setdefault("hcw.jti_prefix", f"{ctx.random.getrandbits(32):08x}")
+    return f"teleconform-{ctx.run_id}-{prefix}-{next(counter)}"
 
 
 def mint_sso(
