@@ -17,5 +17,7 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         if os.environ.get("TELECONFORM_REQUIRE_SHARED"):
             pytest.fail(f"{path} is missing but TELECONFORM_REQUIRE_SHARED is set")
-        pytest.skip(f"../shared is not beside this checkout ({path} missing); shipped fixtures cover this")
+        pytest.skip(
+            f"../shared is not beside this checkout ({path} missing); shipped fixtures cover this"
+        )
     return path

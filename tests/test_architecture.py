@@ -11,7 +11,15 @@ import teleconform
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = REPO / "src" / "teleconform"
-SANDBOX_ALLOWED_THIRD_PARTY = {"starlette", "uvicorn", "jwt", "httpx", "anyio", "multipart", "python_multipart"}
+SANDBOX_ALLOWED_THIRD_PARTY = {
+    "starlette",
+    "uvicorn",
+    "jwt",
+    "httpx",
+    "anyio",
+    "multipart",
+    "python_multipart",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""Every catalogued clause has a check and a fault that violates it; no check names an unknown id."""
+"""Every clause has a check and a fault that violates it; no check names an unknown id."""
 
 from __future__ import annotations
 
@@ -30,12 +30,16 @@ def test_suites_name_only_known_clause_ids() -> None:
     pattern = re.compile(r"\b(?:HCW|LEAH)-[A-Z]+-\d\d\b")
     unknown = set()
     for path in sorted((REPO / "suites").rglob("*.py")):
-        unknown |= {m for m in pattern.findall(path.read_text(encoding="utf-8")) if m not in CATALOGUE}
+        unknown |= {
+            m for m in pattern.findall(path.read_text(encoding="utf-8")) if m not in CATALOGUE
+        }
     assert not unknown, sorted(unknown)
 
 
 def test_every_clause_is_broken_by_some_fault() -> None:
-    broken = {cid for module in (hcw, leah) for fault in module.FAULTS.values() for cid in fault.clauses}
+    broken = {
+        cid for module in (hcw, leah) for fault in module.FAULTS.values() for cid in fault.clauses
+    }
     missing = sorted(set(CATALOGUE) - broken - RECEIVER_SIDE)
     assert missing == [], "clauses no sandbox fault violates"
     assert broken <= set(CATALOGUE), sorted(broken - set(CATALOGUE))

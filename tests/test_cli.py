@@ -40,7 +40,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["cassettes", "frobnicate"], "invalid choice"),
     ],
 )
-def test_usage_errors_are_one_line_exit_2(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_are_one_line_exit_2(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = _run(argv, capsys)
     assert code == 2
     assert needle in err
@@ -48,7 +50,9 @@ def test_usage_errors_are_one_line_exit_2(argv: list[str], needle: str, capsys: 
     assert "Traceback" not in err + out
 
 
-def test_half_a_credential_pair_is_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_half_a_credential_pair_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TELECONFORM_HCW_EMAIL", "scheduler@example.org")
     monkeypatch.delenv("TELECONFORM_HCW_PASSWORD", raising=False)
     code, _, err = _run(["run", "hcw", "--target", "http://127.0.0.1:9"], capsys)
@@ -56,7 +60,9 @@ def test_half_a_credential_pair_is_exit_2(monkeypatch: pytest.MonkeyPatch, capsy
     assert "TELECONFORM_HCW_PASSWORD" in err and len(err.strip().splitlines()) == 1
 
 
-def test_malformed_email_is_exit_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_email_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TELECONFORM_HCW_DOCTOR_EMAIL", "not-an-email")
     code, _, err = _run(["run", "hcw", "--target", "http://127.0.0.1:9"], capsys)
     assert code == 2 and "TELECONFORM_HCW_DOCTOR_EMAIL" in err
@@ -71,7 +77,16 @@ def _closed_port() -> int:
 def test_unreachable_target_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     port = _closed_port()
     code, out, err = _run(
-        ["run", "hcw", "--target", f"http://127.0.0.1:{port}", "--report-dir", str(tmp_path), "--timeout", "2"],
+        [
+            "run",
+            "hcw",
+            "--target",
+            f"http://127.0.0.1:{port}",
+            "--report-dir",
+            str(tmp_path),
+            "--timeout",
+            "2",
+        ],
         capsys,
     )
     assert code == 3
@@ -93,7 +108,10 @@ def test_clauses_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_python_dash_m_entry_point() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "teleconform", "--version"], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "teleconform", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ},
     )
     assert proc.returncode == 0 and proc.stdout.startswith("teleconform ")
@@ -107,13 +125,17 @@ def test_check_traffic_through_the_cli(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 2 and len(err.strip().splitlines()) == 1
 
 
-def test_cassettes_audit_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cassettes_audit_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = _run(["cassettes", "audit", str(tmp_path / "missing")], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
     (tmp_path / "c.yaml").write_text(
-        "version: 1\ninteractions:\n- request: {method: GET, uri: 'http://h/x?token=abc', body: null,"
+        "version: 1\ninteractions:\n"
+        "- request: {method: GET, uri: 'http://h/x?token=abc', body: null,"
         " headers: {Authorization: ['Bearer secret-token-value-1234567890']}}\n"
-        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: '{\"email\": \"jane.doe@example.com\"}'}}\n"
+        "  response: {status: {code: 200, message: OK}, headers: {},"
+        " body: {string: '{\"email\": \"jane.doe@example.com\"}'}}\n"
     )
     code, out, _ = _run(["cassettes", "audit", str(tmp_path)], capsys)
     assert code == 1 and "Authorization" in out and "jane.doe@example.com" not in out

@@ -10,19 +10,30 @@ pytest_plugins = ["pytester"]
 
 
 def test_one_item_per_clause_and_keyword_selection(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--teleconform-api", "hcw", "--collect-only", "-q", "-p", "no:xdist")
+    result = pytester.runpytest(
+        "--teleconform-api", "hcw", "--collect-only", "-q", "-p", "no:xdist"
+    )
     out = result.stdout.str()
     assert "HCW-SSO-02" in out and "HCW-INV-13" in out and "LEAH-" not in out
-    result = pytester.runpytest("--teleconform-api", "all", "--collect-only", "-q", "-k", "HCW-SSO",
-                                "-p", "no:xdist")
+    result = pytester.runpytest(
+        "--teleconform-api", "all", "--collect-only", "-q", "-k", "HCW-SSO", "-p", "no:xdist"
+    )
     collected = [line for line in result.stdout.lines if "HCW-SSO-" in line]
     assert len(collected) == 8
 
 
 def test_clauses_run_against_the_sandbox_and_write_reports(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(
-        "--teleconform-api", "hcw", "-k", "HCW-SSO-01 or HCW-SSO-05 or HCW-AUTH-01",
-        "--teleconform-seed", "3", "--teleconform-report-dir", "rep", "-p", "no:xdist",
+        "--teleconform-api",
+        "hcw",
+        "-k",
+        "HCW-SSO-01 or HCW-SSO-05 or HCW-AUTH-01",
+        "--teleconform-seed",
+        "3",
+        "--teleconform-report-dir",
+        "rep",
+        "-p",
+        "no:xdist",
     )
     result.assert_outcomes(passed=3)
     report = json.loads((pytester.path / "rep" / "report.json").read_text())
@@ -31,7 +42,9 @@ def test_clauses_run_against_the_sandbox_and_write_reports(pytester: pytest.Pyte
     assert report["seed"] == 3
 
 
-def test_a_failing_clause_fails_its_item(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_clause_fails_its_item(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from teleconform.sandbox._server import ThreadedServer
     from teleconform.sandbox.hcw import create_app
 
@@ -40,8 +53,14 @@ def test_a_failing_clause_fails_its_item(pytester: pytest.Pytester, monkeypatch:
         for var, value in app.state.credentials.items():
             monkeypatch.setenv(var, value)
         result = pytester.runpytest(
-            "--teleconform-api", "hcw", "--teleconform-target", server.base_url,
-            "-k", "HCW-AUTH-04 or HCW-AUTH-01", "-p", "no:xdist",
+            "--teleconform-api",
+            "hcw",
+            "--teleconform-target",
+            server.base_url,
+            "-k",
+            "HCW-AUTH-04 or HCW-AUTH-01",
+            "-p",
+            "no:xdist",
         )
     result.assert_outcomes(passed=1, failed=1)
     assert "HCW-AUTH-04 fail" in result.stdout.str()

@@ -33,7 +33,7 @@ CATALOGUE = {
     ]
 }
 
-SUITE = '''
+SUITE = """
 from teleconform.suite import clause, preflight
 
 CALLS = []
@@ -66,7 +66,7 @@ def silent(ctx):
 @clause("HCW-T-07")
 def writes(ctx):
     ctx.passes("HCW-T-07", "wrote")
-'''
+"""
 
 
 @pytest.fixture()
@@ -89,8 +89,14 @@ def _app() -> Starlette:
 
 def _run(suites_root: Path, **kwargs):  # type: ignore[no-untyped-def]
     client = TestClient(_app(), base_url="http://sandbox.test", raise_server_exceptions=False)
-    return run_api("hcw", "http://sandbox.test", catalogue=CATALOGUE, client=client,
-                   suites_root=suites_root, **kwargs)
+    return run_api(
+        "hcw",
+        "http://sandbox.test",
+        catalogue=CATALOGUE,
+        client=client,
+        suites_root=suites_root,
+        **kwargs,
+    )
 
 
 def test_verdicts_fold_from_outcomes(suites_root: Path) -> None:

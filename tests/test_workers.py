@@ -21,10 +21,18 @@ def test_parallel_run_gives_the_sequential_verdicts() -> None:
     app = create_app(faults=("bearer-only", "sso-replay-accepted"))
     with ThreadedServer(app) as server:
         creds = sandbox_credentials("hcw", app)
-        clauses = ["HCW-AUTH-01", "HCW-AUTH-04", "HCW-SSO-01", "HCW-SSO-08", "HCW-INV-12", "HCW-CONS-01"]
+        clauses = [
+            "HCW-AUTH-01",
+            "HCW-AUTH-04",
+            "HCW-SSO-01",
+            "HCW-SSO-08",
+            "HCW-INV-12",
+            "HCW-CONS-01",
+        ]
         sequential = run_api("hcw", server.base_url, creds, clauses=clauses, seed=5, budget="quick")
-        parallel = run_api_parallel("hcw", server.base_url, creds, clauses=clauses, seed=5,
-                                    budget="quick", workers=3)
+        parallel = run_api_parallel(
+            "hcw", server.base_url, creds, clauses=clauses, seed=5, budget="quick", workers=3
+        )
     assert parallel.verdicts == sequential.verdicts
     assert parallel.verdicts["HCW-AUTH-04"] == "fail" and parallel.verdicts["HCW-SSO-08"] == "fail"
     assert [c.id for c in parallel.clauses] == [c.id for c in sequential.clauses]

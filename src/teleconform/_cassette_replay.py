@@ -129,7 +129,12 @@ def align_json_text(recorded: str, redacted: str, sent: str) -> dict[str, str]:
 
 
 class NotInCassette(httpx.ConnectError):
-    """A replayed request has no recorded counterpart ('not in cassette')."""
+    """A replayed request has no recorded counterpart ('not in cassette').
+
+    ``final``: the engine's client does not retry it (asking again gives the same answer).
+    """
+
+    final = True
 
 
 @dataclass(slots=True)
@@ -371,4 +376,6 @@ def _replayed_error(error: str, request: httpx.Request) -> httpx.TransportError:
     cls = getattr(httpx, name, None)
     if not (isinstance(cls, type) and issubclass(cls, httpx.TransportError)):
         cls = httpx.TransportError
-    return cls(f"replayed: {error}", request=request)
+    exc = cls(f"replayed: {error}", request=request)
+    exc.final = True  # type: ignore[attr-defined]  # recorded after the recording's own retries
+    return exc

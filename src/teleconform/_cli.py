@@ -43,13 +43,26 @@ def _run_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--deadline", type=float, metavar="S")
     p.add_argument("--budget", choices=["quick", "standard", "deep"], default="standard")
     p.add_argument("--allow-empty", action="store_true")
-    p.add_argument("--shard", metavar="I/N", help="run the I-th of N slices of the clauses (by area)")
-    p.add_argument("--sandbox-fault", action="append", default=[], metavar="NAME",
-                   help="switch a fault on in the embedded sandbox (to see a failing report)")
-    p.add_argument("--webhook-events", metavar="FILE",
-                   help="events received by `teleconform webhooks listen` (LEAH-WH-01 on a live target)")
-    p.add_argument("--webhook-receiver", metavar="URL",
-                   help="the integrator's webhook receiver to check (LEAH-WH-02)")
+    p.add_argument(
+        "--shard", metavar="I/N", help="run the I-th of N slices of the clauses (by area)"
+    )
+    p.add_argument(
+        "--sandbox-fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch a fault on in the embedded sandbox (to see a failing report)",
+    )
+    p.add_argument(
+        "--webhook-events",
+        metavar="FILE",
+        help="events received by `teleconform webhooks listen` (LEAH-WH-01 on a live target)",
+    )
+    p.add_argument(
+        "--webhook-receiver",
+        metavar="URL",
+        help="the integrator's webhook receiver to check (LEAH-WH-02)",
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quiet", "-q", action="store_true")
     g.add_argument("--verbose", "-v", action="store_true")
@@ -69,8 +82,12 @@ def build_parser() -> _Parser:
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--fault", action="append", default=[], metavar="NAME")
     s.add_argument("--list-faults", action="store_true")
-    ct = sub.add_parser("check-traffic", help="validate recorded exchanges (HAR, cassettes)", add_help=False,
-                        prefix_chars="+")
+    ct = sub.add_parser(
+        "check-traffic",
+        help="validate recorded exchanges (HAR, cassettes)",
+        add_help=False,
+        prefix_chars="+",
+    )
     ct.add_argument("rest", nargs=argparse.REMAINDER)
     ca = sub.add_parser("cassettes", help="cassette tools")
     ca_sub = ca.add_subparsers(dest="cassettes_command", parser_class=_Parser)
@@ -155,7 +172,8 @@ def main(argv: Sequence[str]) -> int:
 
             traceback.print_exc()
         print(
-            f"teleconform: internal error ({type(exc).__name__}); this is a bug, full log: {path or log_path()}",
+            f"teleconform: internal error ({type(exc).__name__}); this is a bug, "
+            f"full log: {path or log_path()}",
             file=sys.stderr,
         )
         return EXIT_BUG

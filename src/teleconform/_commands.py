@@ -16,18 +16,25 @@ def clauses_command(args: argparse.Namespace) -> int:
     """Print the clause catalogue (a table, or JSON with --json)."""
     clauses = [c for c in load_catalogue().values() if args.api in ("all", c.api)]
     if args.json:
-        print(json.dumps(
-            [
-                {
-                    "id": c.id, "api": c.api, "area": c.area, "level": c.level, "title": c.title,
-                    "statement": c.statement, "needs": list(c.needs),
-                    "source": {"document": c.source_document, "quote": c.source_quote},
-                }
-                for c in clauses
-            ],
-            indent=2,
-            ensure_ascii=False,
-        ))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": c.id,
+                        "api": c.api,
+                        "area": c.area,
+                        "level": c.level,
+                        "title": c.title,
+                        "statement": c.statement,
+                        "needs": list(c.needs),
+                        "source": {"document": c.source_document, "quote": c.source_quote},
+                    }
+                    for c in clauses
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return EXIT_OK
     for c in clauses:
         needs = ", ".join(c.needs) or "-"
@@ -37,10 +44,10 @@ def clauses_command(args: argparse.Namespace) -> int:
 
 def sandbox_command(args: argparse.Namespace) -> int:
     """Serve a sandbox until interrupted; print its URL and seeded credentials, then READY."""
+    import importlib
+
     from ._targets import SANDBOX_MODULES, create_sandbox_app
     from .sandbox._server import ThreadedServer
-
-    import importlib
 
     module = importlib.import_module(SANDBOX_MODULES[args.api])
     if args.list_faults:
@@ -56,7 +63,9 @@ def sandbox_command(args: argparse.Namespace) -> int:
     try:
         server = ThreadedServer(app, host=args.host, port=args.port or None).start()
     except (OSError, RuntimeError) as exc:
-        raise UsageError(f"teleconform sandbox: cannot listen on {args.host}:{args.port}: {exc}") from exc
+        raise UsageError(
+            f"teleconform sandbox: cannot listen on {args.host}:{args.port}: {exc}"
+        ) from exc
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-
 BODY_LIMIT = 2048
 PRE_REDACTION_LIMIT = 64 * 1024
 
@@ -57,7 +56,7 @@ class EvidenceBuilder:
 
 def _has_content(request: httpx.Request) -> bool:
     try:
-        request.content
+        _ = request.content
     except httpx.RequestNotRead:
         return False
     return True

@@ -119,9 +119,11 @@ class HttpClient:
                 response.read()
             except (httpx.TransportError, httpx.InvalidURL) as exc:
                 elapsed = time.monotonic() - started
+                # Only real connection errors: a replay's answer ("not in cassette", a recorded
+                # error) is final, so waiting to ask again would only slow the run down.
                 retryable = method in IDEMPOTENT and isinstance(
                     exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError
-                )
+                ) and not getattr(exc, "final", False)
                 if retryable and not last:
                     time.sleep(0.2 * (attempt + 1))
                     continue

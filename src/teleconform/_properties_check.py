@@ -8,7 +8,6 @@ it, and folds repeats into one finding per (clause, operation, check).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from schemathesis.openapi.checks import (
     ContentDeserializationError,
     MalformedMediaType,
     MissingContentType,
+    RejectedPositiveData,
     UndefinedContentType,
 )
 from schemathesis.specs.openapi.checks import (
@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from ._properties_map import ClauseMap
 from ._properties_spec import GeneratedCase
 
 CHECKS = [
@@ -61,40 +62,6 @@ _CONTENT_FAILURES = (
     ContentDeserializationError,
     MalformedJson,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ClauseMap:
-    """Which clause claims which property-test failure.
-
-    ``default`` takes everything no other entry claims (it is never dropped). ``server_error``
-    claims 5xx answers and requests that got no answer; ``auth`` claims requests accepted (2xx)
-    without credentials or with invalid ones on operations whose path matches ``auth_paths``
-    (a regular expression, ``None`` = every secured operation); ``non_json`` claims responses
-    without a JSON content type or body on paths matching ``non_json_paths``.
-    """
-
-    default: str
-    server_error: str | None = None
-    auth: str | None = None
-    auth_paths: str | None = None
-    non_json: str | None = None
-    non_json_paths: str | None = None
-
-    def clauses(self) -> tuple[str, ...]:
-        """Every clause this map can report, default first, without repeats."""
-        named = (self.default, self.server_error, self.auth, self.non_json)
-        return tuple(dict.fromkeys(c for c in named if c))
-
-    def auth_clause(self, path: str) -> str:
-        if self.auth and (self.auth_paths is None or re.search(self.auth_paths, path)):
-            return self.auth
-        return self.default
-
-    def json_clause(self, path: str) -> str | None:
-        if self.non_json and (self.non_json_paths is None or re.search(self.non_json_paths, path)):
-            return self.non_json
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +102,19 @@ def json_finding(response: httpx.Response, clause: str | None) -> Finding | None
     return None
 
 
-def validate(case: GeneratedCase, response: httpx.Response, clause_map: ClauseMap) -> list[Finding]:
-    """Run the built-in checks and the JSON check on one response; route each failure."""
+def validate(
+    case: GeneratedCase,
+    response: httpx.Response,
+    clause_map: ClauseMap,
+    *,
+    refusal_accepted: bool = False,
+) -> list[Finding]:
+    """Run the built-in checks and the JSON check on one response; route each failure.
+
+    ``refusal_accepted``: the operation's schema-valid data is expected to be refused (it
+    carries generated credentials or tokens), so a 4xx to it is not "Schema-valid request
+    rejected"; the spec documents 4XX for such operations.
+    """
     path = case.operation.path
     json_clause = clause_map.json_clause(path)
     findings: list[Finding] = []
@@ -161,6 +139,9 @@ def validate(case: GeneratedCase, response: httpx.Response, clause_map: ClauseMa
             # second one.
             continue
         elif not_json is not None and isinstance(failure, _CONTENT_FAILURES):
+            continue
+        elif (refusal_accepted and isinstance(failure, RejectedPositiveData)
+              and 400 <= response.status_code < 500):
             continue
         else:
             clause = clause_map.default

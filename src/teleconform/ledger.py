@@ -28,7 +28,15 @@ class Ledger:
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._write({"ledger": 1, "api": api, "base_url": base_url, "run_id": run_id, "started": time.time()})
+            self._write(
+                {
+                    "ledger": 1,
+                    "api": api,
+                    "base_url": base_url,
+                    "run_id": run_id,
+                    "started": time.time(),
+                }
+            )
 
     def _write(self, record: dict[str, Any]) -> None:
         if self.path is None:
@@ -41,7 +49,9 @@ class Ledger:
         """A write is about to be sent; if the run dies now, an operator knows where to look."""
         self._write({"pending": method, "path": path, "label": label, "at": time.time()})
 
-    def created(self, kind: str, ident: str, cleanup: tuple[str, str] | list[str] | None) -> dict[str, Any]:
+    def created(
+        self, kind: str, ident: str, cleanup: tuple[str, str] | list[str] | None
+    ) -> dict[str, Any]:
         entry = {"kind": kind, "id": ident, "cleanup": list(cleanup) if cleanup else None}
         with self._lock:
             self.entries.append(entry)

@@ -22,11 +22,22 @@ _STATE = pytest.StashKey[dict[str, Any]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("teleconform", "teleconform conformance clauses")
-    group.addoption("--teleconform-api", choices=["hcw", "leah", "all"], default=None,
-                    help="add one test item per clause of this API")
-    group.addoption("--teleconform-target", action="append", default=[], metavar="URL",
-                    help="live base URL (or api=URL); default: the embedded sandboxes")
-    group.addoption("--teleconform-replay", action="store_true", help="replay the shipped cassettes")
+    group.addoption(
+        "--teleconform-api",
+        choices=["hcw", "leah", "all"],
+        default=None,
+        help="add one test item per clause of this API",
+    )
+    group.addoption(
+        "--teleconform-target",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="live base URL (or api=URL); default: the embedded sandboxes",
+    )
+    group.addoption(
+        "--teleconform-replay", action="store_true", help="replay the shipped cassettes"
+    )
     group.addoption("--teleconform-cassettes", default=None, metavar="DIR")
     group.addoption("--teleconform-seed", type=int, default=None)
     group.addoption("--teleconform-budget", choices=["quick", "standard", "deep"], default="quick")
@@ -78,7 +89,9 @@ class ClauseItem(pytest.Item):
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     api = config.getoption("--teleconform-api")
     if not api:
         return
@@ -86,8 +99,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for clause in load_catalogue().values():
         if api in ("all", clause.api):
             items.append(
-                ClauseItem.from_parent(parent, name=clause.id, clause_id=clause.id, api=clause.api,
-                                       level=clause.level)
+                ClauseItem.from_parent(
+                    parent, name=clause.id, clause_id=clause.id, api=clause.api, level=clause.level
+                )
             )
 
 
@@ -115,10 +129,13 @@ def _ensure_run(session: pytest.Session) -> dict[str, dict[str, Any]]:
         from .report import write_reports
 
         report = {
-            "schema_version": 1, "tool": tool_info(), "seed": config.stash[_STATE]["seed"],
+            "schema_version": 1,
+            "tool": tool_info(),
+            "seed": config.stash[_STATE]["seed"],
             "started_at": config.stash[_STATE]["started_at"],
             "finished_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            "totals": totals_of(runs), "runs": runs,
+            "totals": totals_of(runs),
+            "runs": runs,
         }
         write_reports(report, Path(report_dir))
     return results
@@ -138,7 +155,10 @@ def _run_selected(config: pytest.Config, selected: dict[str, list[str]]) -> list
     targets = parse_targets(config.getoption("--teleconform-target"), list(selected))
     safe_email, safe_phone = safe_contacts(os.environ)
     runs: list[dict[str, Any]] = []
-    session_state = {"seed": seed, "started_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
+    session_state = {
+        "seed": seed,
+        "started_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
     for api, ids in selected.items():
         sandbox = None
         client = clock = None
@@ -148,8 +168,13 @@ def _run_selected(config: pytest.Config, selected: dict[str, list[str]]) -> list
 
                 from .cassettes import open_session
 
-                args = Namespace(replay=True, record=None, overwrite=False,
-                                       cassettes=config.getoption("--teleconform-cassettes"), workers=1)
+                args = Namespace(
+                    replay=True,
+                    record=None,
+                    overwrite=False,
+                    cassettes=config.getoption("--teleconform-cassettes"),
+                    workers=1,
+                )
                 cassettes = open_session(args, apis=[api], seed=seed, tool={})
                 base_url, mode = cassettes.base_url(api), "replay"
                 credentials = cassettes.credentials(api)
@@ -162,9 +187,18 @@ def _run_selected(config: pytest.Config, selected: dict[str, list[str]]) -> list
                 base_url, mode = sandbox.start(), "sandbox"
                 credentials = sandbox.credentials
             result = run_api(
-                api, base_url, credentials, clauses=ids, seed=seed,
-                budget=config.getoption("--teleconform-budget"), mode=mode, client=client, clock=clock,
-                writes_allowed=True if mode != "live" else config.getoption("--teleconform-allow-writes"),
+                api,
+                base_url,
+                credentials,
+                clauses=ids,
+                seed=seed,
+                budget=config.getoption("--teleconform-budget"),
+                mode=mode,
+                client=client,
+                clock=clock,
+                writes_allowed=True
+                if mode != "live"
+                else config.getoption("--teleconform-allow-writes"),
                 state={"safe_email": safe_email, "safe_phone": safe_phone},
             )
             runs.append(run_to_json(result))

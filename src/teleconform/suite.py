@@ -176,14 +176,20 @@ class Context:
             hops = 0
             while response.is_redirect and hops < 5:
                 location = response.headers.get("location", "")
-                response = self.http.request("GET", str(response.url.join(location)), timeout=timeout)
+                response = self.http.request(
+                    "GET", str(response.url.join(location)), timeout=timeout
+                )
                 hops += 1
         return response
 
     # -- outcomes -------------------------------------------------------------------------
-    def _record(self, clause_id: str, verdict: str, message: str, responses: tuple[Any, ...]) -> None:
+    def _record(
+        self, clause_id: str, verdict: str, message: str, responses: tuple[Any, ...]
+    ) -> None:
         evidence = [
-            self._evidence(r) for r in responses[:MAX_EVIDENCE_PER_OUTCOME] if isinstance(r, httpx.Response)
+            self._evidence(r)
+            for r in responses[:MAX_EVIDENCE_PER_OUTCOME]
+            if isinstance(r, httpx.Response)
         ]
         self._on_outcome(Outcome(clause_id, verdict, message, evidence))
 
@@ -203,7 +209,9 @@ class Context:
         """The clause's condition could not be exercised here (never counts as pass)."""
         self._record(clause_id, "skip", reason, ())
 
-    def expect(self, clause_id: str, condition: bool, message: str, *responses: httpx.Response) -> bool:
+    def expect(
+        self, clause_id: str, condition: bool, message: str, *responses: httpx.Response
+    ) -> bool:
         """Pass when ``condition`` holds, fail otherwise; returns the condition."""
         if condition:
             self.passes(clause_id, message, *responses)

@@ -1,4 +1,4 @@
-"""`teleconform run` as a subprocess against sandboxes served by `teleconform sandbox` (real HTTP)."""
+"""`teleconform run` as a subprocess against sandboxes served by `teleconform sandbox`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ pytestmark = pytest.mark.e2e
 
 def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "teleconform", *argv], env=env, cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "teleconform", *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
 
@@ -24,8 +28,23 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 def test_run_hcw_against_a_served_sandbox_passes(tmp_path: Path) -> None:
     with sandbox_process("hcw") as sb:
         target = sb.pop("TELECONFORM_TARGET")
-        proc = _run(["run", "hcw", "--target", target, "--allow-writes", "--seed", "7",
-                     "--budget", "quick", "--report-dir", "out"], cli_env(sb), tmp_path)
+        proc = _run(
+            [
+                "run",
+                "hcw",
+                "--target",
+                target,
+                "--allow-writes",
+                "--seed",
+                "7",
+                "--budget",
+                "quick",
+                "--report-dir",
+                "out",
+            ],
+            cli_env(sb),
+            tmp_path,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     run = report["runs"][0]
@@ -44,9 +63,26 @@ def test_run_hcw_against_a_served_sandbox_passes(tmp_path: Path) -> None:
 def test_run_against_a_faulty_served_sandbox_fails_that_clause(tmp_path: Path) -> None:
     with sandbox_process("hcw", "bearer-only") as sb:
         target = sb.pop("TELECONFORM_TARGET")
-        proc = _run(["run", "hcw", "--target", target, "--seed", "7", "--budget", "quick",
-                     "--clause", "HCW-AUTH-04", "--clause", "HCW-AUTH-01", "--report-dir", "out"],
-                    cli_env(sb), tmp_path)
+        proc = _run(
+            [
+                "run",
+                "hcw",
+                "--target",
+                target,
+                "--seed",
+                "7",
+                "--budget",
+                "quick",
+                "--clause",
+                "HCW-AUTH-04",
+                "--clause",
+                "HCW-AUTH-01",
+                "--report-dir",
+                "out",
+            ],
+            cli_env(sb),
+            tmp_path,
+        )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     verdicts = {c["id"]: c["verdict"] for c in report["runs"][0]["clauses"]}
@@ -56,8 +92,20 @@ def test_run_against_a_faulty_served_sandbox_fails_that_clause(tmp_path: Path) -
 
 def test_live_run_without_credentials_skips_and_exits_2(tmp_path: Path) -> None:
     with sandbox_process("leah") as sb:
-        proc = _run(["run", "leah", "--target", sb["TELECONFORM_TARGET"], "--clause", "LEAH-AUTH-02",
-                     "--report-dir", "out"], cli_env({}), tmp_path)
+        proc = _run(
+            [
+                "run",
+                "leah",
+                "--target",
+                sb["TELECONFORM_TARGET"],
+                "--clause",
+                "LEAH-AUTH-02",
+                "--report-dir",
+                "out",
+            ],
+            cli_env({}),
+            tmp_path,
+        )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     clause = report["runs"][0]["clauses"][0]

@@ -32,11 +32,18 @@ class ThreadedServer:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level=log_level, lifespan="off", access_log=False,
+            app,
+            host=host,
+            port=self.port,
+            log_level=log_level,
+            lifespan="off",
+            access_log=False,
             **uvicorn_kwargs,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=f"sandbox:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"sandbox:{self.port}", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -59,5 +66,7 @@ class ThreadedServer:
     def __enter__(self) -> ThreadedServer:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
