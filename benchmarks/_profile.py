@@ -18,11 +18,8 @@ LANDMARKS: tuple[tuple[str, str, str], ...] = (
         "generate",
         "teleconform/_properties_gen.py",
     ),
-    (
-        "  sending generated cases (incl. the sandbox's answer)",
-        "_send",
-        "teleconform/properties.py",
-    ),
+    ("  sending generated cases (incl. the sandbox's answer)", "_send", "properties.py"),
+    ("  sending generated cases (incl. the sandbox's answer)", "_send", "_properties_run.py"),
     ("  response validation (schemathesis checks)", "validate", "teleconform/_properties_check.py"),
     ("  spec loading (once per process)", "load_spec", "teleconform/_properties_spec.py"),
     ("every HTTP request (engine client)", "request", "teleconform/_http.py"),
@@ -88,7 +85,7 @@ def top_costs(session_path: Path, limit: int = 10) -> dict[str, Any]:
         "cpu_s": round(float(getattr(session, "cpu_time", 0.0) or 0.0), 2),
         "landmarks": [
             [label, round(landmarks[label], 2), round(100 * landmarks[label] / duration, 1)]
-            for label, _, _ in LANDMARKS
+            for label in dict.fromkeys(label for label, _, _ in LANDMARKS)
             if label in landmarks
         ],
         "checks": ranked(checks),

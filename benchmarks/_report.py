@@ -304,6 +304,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         "```sh",
         "sh scripts/test.sh  # makes .venv/; pyinstrument (optional) adds the profile",
         f".venv/bin/python benchmarks/run.py {argv}".rstrip(),
+        *(
+            ".venv/bin/python benchmarks/run.py " + " ".join(shlex.quote(a) for a in merged)
+            for merged in settings.get("merged", [])
+        ),
         "```",
         "",
         f"Timed runs per row: {settings['runs']} (median), after {settings['warmup']} warm-up "
@@ -342,8 +346,9 @@ def render_markdown(results: dict[str, Any]) -> str:
             "",
             f"teleconform: `python -m teleconform run API --sandbox-fault NAME --clause C ...` "
             f"(every clause the fault declares), default budget, seed {settings['seed']}; "
-            "detected = exit 1 and a declared clause `fail` in report.json. The time is the "
-            "wall time of that whole process. "
+            "detected = a declared clause is `fail` in report.json, with exit status 1 when "
+            "that clause is a MUST (a failing SHOULD exits 0 without --strict, by design). The "
+            "time is the wall time of that whole process, start-up included. "
             f"Detected: {sum(1 for f in faults if f['detected'])}/{len(faults)}.",
             "",
             "schemathesis alone: the same `st run` as above against a sandbox started with "

@@ -86,7 +86,8 @@ class SandboxProcess:
                 data = json.load(response)
         except OSError as exc:  # urllib's HTTPError is an OSError too
             raise SandboxError(f"login-local failed on the {self.api} sandbox: {exc}") from exc
-        token = (data.get("user") or {}).get("token") if isinstance(data, dict) else None
+        user = data.get("user") if isinstance(data, dict) else None
+        token = user.get("token") if isinstance(user, dict) else None
         if not token:
             raise SandboxError("login-local answered no user.token (is a login fault on?)")
         return f"Authorization: Bearer {token}"

@@ -365,7 +365,7 @@ def teleconform_fault_rows(opts: Options) -> list[dict[str, Any]]:
                 for clause in run.get("clauses", []):
                     if clause["id"] in clauses and clause["verdict"] == "fail":
                         failed.add(clause["id"])
-        detected = not error and 1 in exits and bool(failed)
+        detected = judge(failed, exits, error)
         row = {
             "api": api,
             "fault": fault,
@@ -386,6 +386,30 @@ def teleconform_fault_rows(opts: Options) -> list[dict[str, Any]]:
     return rows
 
 
+def judge(failed: set[str] | list[str], exits: set[int] | list[int], error: str) -> bool:
+    """A fault is detected when a clause it declares fails with the exit status that implies.
+
+    The exit status is 1 only when a MUST clause fails: a failing SHOULD/MAY clause is
+    reported with exit 0 unless --strict, and that is still a detection.
+    """
+    if error or not failed:
+        return False
+    must = {cid for cid, level in clause_levels().items() if level == "MUST"}
+    return 1 in exits if set(failed) & must else True
+
+
+_LEVELS: dict[str, str] = {}
+
+
+def clause_levels() -> dict[str, str]:
+    """Clause id -> MUST/SHOULD/MAY from the shipped catalogue."""
+    if not _LEVELS:
+        from teleconform.catalogue import load_catalogue
+
+        _LEVELS.update({cid: clause.level for cid, clause in load_catalogue().items()})
+    return _LEVELS
+
+
 def st_fault_rows(opts: Options, clean: dict[str, Any]) -> list[dict[str, Any]]:
     """st against a sandbox with each fault on; detected = a failure the clean runs never had."""
     work = selected_faults(opts)
@@ -393,7 +417,10 @@ def st_fault_rows(opts: Options, clean: dict[str, Any]) -> list[dict[str, Any]]:
     def one(item: tuple[str, str, list[str]]) -> dict[str, Any]:
         api, fault, clauses = item
         baseline = set((clean.get(api) or {}).get("clean_signature") or [])
-        result = st_once(api, (fault,), opts)
+        try:
+            result = st_once(api, (fault,), opts)
+        except Exception as exc:  # one broken fault run must not lose the others
+            result = {"error": f"{type(exc).__name__}: {exc}"}
         new = sorted(set(result.get("signature", [])) - baseline)
         row = {
             "api": api,
@@ -450,12 +477,14 @@ def profile_section(opts: Options) -> dict[str, Any]:
         sample = run_timed(
             cmd, cwd=ROOT, env=clean_env(), timeout_s=opts.timeout_s, use_gnu_time=opts.gnu_time
         )
-        if not session.is_file():
-            return {
-                "available": False,
-                "reason": f"exit {sample.returncode}: " + last_line(sample.stderr),
-            }
+        report_path = Path(tmp, "reports", "report.json")
+        facts = report_facts(json.loads(report_path.read_text())) if report_path.is_file() else {}
+        # A run that crashed or skipped its property tests would profile the wrong thing.
+        if not session.is_file() or sample.returncode not in (0, 1) or not facts.get("cases"):
+            why = last_line(sample.stderr) if sample.returncode not in (0, 1) else "no cases run"
+            return {"available": False, "reason": f"exit {sample.returncode}: {why}"}
         costs = top_costs(session)
+        costs["cases"] = facts["cases"]
     costs["available"] = True
     costs["command"] = f"python -m pyinstrument -m teleconform run all --seed {opts.seed} --quiet"
     return costs
@@ -537,6 +566,7 @@ class Options:
             Path(ns.json_path) if ns.json_path else ROOT / "benchmarks" / "results.json"
         )
         self.argv = argv
+        self.merge: bool = ns.merge
 
     def log(self, text: str) -> None:
         if not self.quiet:
@@ -572,6 +602,11 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     p.add_argument(
         "--no-gnu-time", action="store_true", help="use os.wait4 even if /usr/bin/time exists"
     )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sections of an earlier --json file and re-measure only --only",
+    )
     p.add_argument("--quiet", action="store_true")
     ns = p.parse_args(argv)
     unknown = [s for s in (ns.only or "").split(",") if s and s not in SECTIONS]
@@ -600,7 +635,12 @@ def run_sections(opts: Options) -> dict[str, Any]:
         },
     }
     started = time.monotonic()
-    rows: dict[str, Any] = {}
+    if opts.merge and opts.json_path.is_file():
+        previous = json.loads(opts.json_path.read_text(encoding="utf-8"))
+        previous["settings"].setdefault("merged", []).append(opts.argv)
+        previous["machine"]["loadavg_start"] = results["machine"]["loadavg_start"]
+        results = previous
+    rows: dict[str, Any] = results.get("rows", {})
 
     def tc(name: str, args: list[str], runs: int, warmup: int) -> None:
         opts.log(f"{name}: teleconform run {' '.join(args)}")
@@ -645,13 +685,15 @@ def run_sections(opts: Options) -> dict[str, Any]:
 
     def faults() -> None:
         opts.log("teleconform per fault (time to the first fail)")
-        results["faults"] = teleconform_fault_rows(opts)
+        results["faults"] = merge_rows(results.get("faults"), teleconform_fault_rows(opts))
 
     def st_faults() -> None:
         if "schemathesis" not in results:
             schemathesis()  # the clean runs are the baseline detection is judged against
         opts.log("schemathesis per fault (detection)")
-        results["st_faults"] = st_fault_rows(opts, results["schemathesis"])
+        results["st_faults"] = merge_rows(
+            results.get("st_faults"), st_fault_rows(opts, results["schemathesis"])
+        )
 
     def profile() -> None:
         opts.log("profile (pyinstrument)")
@@ -670,11 +712,20 @@ def run_sections(opts: Options) -> dict[str, Any]:
     return results
 
 
+def merge_rows(old: list[dict[str, Any]] | None, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-fault rows: the new ones replace earlier rows of the same fault, order kept."""
+    by_key = {(r["api"], r["fault"]): r for r in old or []}
+    by_key.update({(r["api"], r["fault"]): r for r in new})
+    return [by_key[key] for key in sorted(by_key)]
+
+
 def save(results: dict[str, Any], opts: Options, started: float) -> None:
     """Write the JSON and BENCHMARKS.md for what has been measured so far."""
     results["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     results["finished_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    for row in results.get("faults") or []:  # rows merged from an earlier run are judged alike
+        row["detected"] = judge(row["failed"], row["exits"], row["error"])
     opts.json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     opts.output.write_text(render_markdown(results), encoding="utf-8")
 

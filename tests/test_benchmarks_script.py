@@ -122,6 +122,14 @@ def test_st_signature_names_each_failure_per_operation() -> None:
     assert bench.st_signature({}) == set()
 
 
+def test_a_fault_counts_as_detected_when_a_declared_clause_fails_with_its_exit() -> None:
+    assert bench.judge({"HCW-SSO-02"}, {1}, "")  # MUST: exit 1
+    assert not bench.judge({"HCW-SSO-02"}, {0}, "")  # a failing MUST must make the exit 1
+    assert bench.judge({"HCW-AUTH-05"}, {0}, "")  # SHOULD: exit 0 without --strict
+    assert not bench.judge(set(), {1}, "")  # exit 1 for another clause is no detection
+    assert not bench.judge({"HCW-SSO-02"}, {3}, "exit 3: credentials refused")
+
+
 def _results() -> dict[str, Any]:
     tc_run = {"wall_s": 30.0, "cpu_s": 20.0, "max_rss_kb": 300 * 1024, "exit": 0}
     sandbox = bench.summarise({"name": "sandbox", "runs": [

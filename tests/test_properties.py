@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -275,3 +276,115 @@ def test_sandbox_fault_fails_its_clause(api: str, fault: str, clause: str, tmp_p
         extra_headers={"X-Teleconform-Fault": fault},
     )
     assert run.verdicts[clause] == "fail", run.verdicts
+
+
+# -- HCW: refusals of generated credentials are not GEN-04 findings ----------------------
+
+def _hcw_suite_module() -> Any:
+    from teleconform.runner import load_checks
+
+    load_checks("hcw")
+    return sys.modules["teleconform_suites.hcw.properties"]
+
+
+def test_refused_operations_document_the_4xx_range() -> None:
+    """HCW-GEN-04: where a clause accepts any 4xx the spec documents the range too."""
+    import yaml
+
+    refusals = _hcw_suite_module().REFUSALS
+    spec = yaml.safe_load((REPO / "specs" / "hcw-athome.openapi.yaml").read_text())
+    assert "POST /api/v1/login-local" in refusals
+    for label in refusals:
+        method, path = label.split(" ", 1)
+        responses = spec["paths"][path][method.lower()]["responses"]
+        assert "4XX" in responses, label
+
+
+def _hcw_run(tmp_path: Path, fault: str | None, **kw: Any) -> ApiRun:
+    module = importlib.import_module("teleconform.sandbox.hcw")
+    app = module.create_app()
+    return run_api(
+        "hcw", "http://testserver", sandbox_credentials("hcw", app), clauses=HCW_IDS,
+        client=TestClient(app, raise_server_exceptions=False),
+        suites_root=_suite_root(tmp_path, "hcw"), seed=1, budget="quick",
+        extra_headers={"X-Teleconform-Fault": fault} if fault else None, **kw,
+    )
+
+
+def test_wrong_credentials_answered_400_are_not_a_gen04_failure(tmp_path: Path) -> None:
+    exchanges: list[Any] = []
+    run = _hcw_run(tmp_path, "wrong-creds-400", on_exchange=[exchanges.append])
+    refused = [e for e in exchanges if e.request.url.path == "/api/v1/login-local"
+               and e.response is not None and e.response.status_code == 400]
+    assert refused, "the property tests sent no wrong credentials"
+    assert run.verdicts == {cid: "pass" for cid in HCW_IDS}, [c.reason for c in run.clauses]
+
+
+def test_refusal_accepted_drops_only_the_rejected_positive_data_finding() -> None:
+    from teleconform._properties_check import ClauseMap, validate
+    from teleconform._properties_gen import POSITIVE, generate
+    from teleconform._properties_spec import load_spec
+    from teleconform._resources import spec_path
+
+    spec = load_spec(spec_path("hcw-athome.openapi.yaml"))
+    operation = spec.operation("POST /api/v1/login-local")
+    assert operation is not None
+    [case] = generate(operation, POSITIVE, 1, 7)
+    request = httpx.Request("POST", "http://testserver/api/v1/login-local", json=case.body)
+    clauses = ClauseMap(default="HCW-GEN-04")
+
+    def checks(status: int, accepted: bool) -> list[str]:
+        response = httpx.Response(status, json={"message": "Incorrect email or password"},
+                                  request=request)
+        response.elapsed = timedelta(milliseconds=5)  # as if it came over the wire
+        return [f.check for f in validate(case, response, clauses, refusal_accepted=accepted)]
+
+    assert "Schema-valid request rejected" in checks(400, False)
+    assert checks(400, True) == []
+    # a server error stays one, whatever the operation
+    assert "Server error" in checks(500, True)
+
+
+# -- run id marking ------------------------------------------------------------------------
+
+RUN_ID = "tc-0123456789"
+
+
+@pytest.mark.parametrize(("api", "create", "created"), [
+    ("hcw", "/api/v1/invite", (200,)),
+    ("leah", "/api/appointments", (200, 201)),
+])
+def test_everything_the_property_tests_create_carries_the_run_id(
+    api: str, create: str, created: tuple[int, ...], tmp_path: Path,
+) -> None:
+    module = importlib.import_module(f"teleconform.sandbox.{api}")
+    app = module.create_app()
+    exchanges: list[Any] = []
+    run_api(
+        api, "http://testserver", sandbox_credentials(api, app),
+        clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
+        client=TestClient(app, raise_server_exceptions=False),
+        suites_root=_suite_root(tmp_path, api), seed=2, budget="quick", run_id=RUN_ID,
+        on_exchange=[exchanges.append],
+    )
+    posts = [e for e in exchanges if e.request.method == "POST" and e.request.url.path == create
+             and e.response is not None and e.response.status_code in created]
+    assert posts, f"the property tests created nothing with {create}"
+    unmarked = [e.request.read()[:200] for e in posts if RUN_ID.encode() not in e.request.read()]
+    assert unmarked == []
+
+
+# -- schemathesis only when property tests run ----------------------------------------------
+
+def test_loading_the_suites_does_not_import_schemathesis() -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from teleconform.runner import load_checks\n"
+        "load_checks('hcw'); load_checks('leah')\n"
+        "print(sorted(m for m in ('schemathesis', 'hypothesis') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -42,11 +42,15 @@ class Interaction:
     at: float
     elapsed_s: float = 0.0
     error: str | None = None
+    # What the property tests sent this request as (teleconform.properties, CASE_EXTENSION).
+    case: dict[str, Any] | None = None
 
     def to_yaml(self) -> dict[str, Any]:
         meta: dict[str, Any] = {"seq": self.seq, "at": self.at, "elapsed_s": self.elapsed_s}
         if self.error is not None:
             meta["error"] = self.error
+        if self.case is not None:
+            meta["case"] = self.case
         return {
             "request": {
                 "method": self.method,
@@ -81,6 +85,7 @@ class Interaction:
                 at=float(meta.get("at", 0.0)),
                 elapsed_s=float(meta.get("elapsed_s", 0.0)),
                 error=None if meta.get("error") is None else str(meta["error"]),
+                case=dict(meta["case"]) if isinstance(meta.get("case"), dict) else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CassetteError(f"interaction {index} is malformed ({exc})") from exc

@@ -36,6 +36,8 @@ NEED_KINDS: dict[str, str] = {
     "leah.hcw_email": "email",
 }
 WEBHOOK_EVENTS = "leah.webhook_events"
+# Request extension the property tests set (teleconform.properties); kept with the interaction.
+CASE_EXTENSION = "teleconform.case"
 WEBHOOK_RECEIVER = "leah.webhook_receiver"
 
 
@@ -181,7 +183,6 @@ class ApiRecorder:
             }
         red = self.redactor.redact_exchange(raw)
         req, resp = red["request"], red.get("response")
-
         error = None
         if exchange.error is not None:
             error = self.redactor.redact_text(exchange.error)
@@ -198,6 +199,7 @@ class ApiRecorder:
             at=round(time.time(), 3),
             elapsed_s=round(exchange.elapsed_s, 4),
             error=error,
+            case=_case_of(request),
         )
         if self._secrets:
             _scrub_interaction(interaction, self._scrub)
@@ -222,6 +224,14 @@ class ApiRecorder:
     def finished(self) -> list[Cassette]:
         with self._lock:
             return [c for c in self.cassettes.values() if c.interactions or c.metadata.get("notes")]
+
+
+def _case_of(request: httpx.Request) -> dict[str, Any] | None:
+    """The property tests' description of the request: labels, modes and numbers only."""
+    case = request.extensions.get(CASE_EXTENSION)
+    if not isinstance(case, Mapping):
+        return None
+    return {str(k): v for k, v in json.loads(json.dumps(case, default=str)).items()}
 
 
 def _forms(secret: str) -> list[str]:

@@ -31,7 +31,8 @@ class TransportError(Exception):
 
 
 class DeadlineReached(Exception):
-    """The whole-run deadline passed: no new request is sent (preflight and cleanup excepted)."""
+    """The whole-run deadline passed, or the run was interrupted: no new request is sent
+    (preflight and cleanup excepted)."""
 
 
 # Phases the runner labels that must finish even after the deadline.
@@ -89,6 +90,9 @@ class HttpClient:
     label: str = ""
     # time.monotonic() after which checks may send nothing more (--deadline).
     deadline: float | None = None
+    # Set when the run is interrupted (SIGTERM, Ctrl-C): worker threads, which the signal
+    # does not reach, stop sending checks' requests and go on to cleanup.
+    stop: threading.Event | None = None
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -113,6 +117,9 @@ class HttpClient:
             if (self.deadline is not None and self.label not in _DEADLINE_EXEMPT
                     and time.monotonic() > self.deadline):
                 raise DeadlineReached(f"run deadline reached; {method} {request.url.path} not sent")
+            if (self.stop is not None and self.stop.is_set()
+                    and self.label not in _DEADLINE_EXEMPT):
+                raise DeadlineReached(f"run interrupted; {method} {request.url.path} not sent")
             started = time.monotonic()
             try:
                 response = self.client.send(request, follow_redirects=False)

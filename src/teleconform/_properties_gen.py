@@ -3,7 +3,10 @@
 Private helper of :mod:`teleconform.properties`. Every draw is a Hypothesis run seeded from
 the run seed and the operation (so excluding one operation does not shift the others), with
 the example database off, no shrinking, no deadline and no health checks: the same seed
-gives the same cases, in the same order, in any process.
+gives the same cases, in the same order, in any process that has the same local modules loaded
+(Hypothesis mixes literals of non-site-packages modules into its draws, so e.g. a sandbox run
+of an editable install and a live run may differ). A replay does not generate: it sends the
+recorded cases (teleconform.properties).
 """
 
 from __future__ import annotations

@@ -332,6 +332,7 @@ def run_command(args: argparse.Namespace) -> int:
     run_id = f"tc-{uuid.uuid4().hex[:10]}"
     limiter = RateLimiter(args.rate_limit)
     deadline = time.monotonic() + args.deadline if args.deadline else None
+    stop = threading.Event()  # set on SIGTERM/Ctrl-C: worker threads stop and clean up
 
     runs: dict[str, dict[str, Any]] = {}
     failures: list[tuple[int, str]] = []
@@ -385,6 +386,7 @@ def run_command(args: argparse.Namespace) -> int:
                 run_id=run_id,
                 state=run_state,
                 deadline=deadline,
+                stop=stop,
                 progress=printer.progress,
                 client=client,
                 clock=clock,
@@ -405,8 +407,14 @@ def run_command(args: argparse.Namespace) -> int:
         threads = [threading.Thread(target=one, args=(api,)) for api in selected]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join()
+        try:
+            for t in threads:
+                t.join()
+        except BaseException:
+            stop.set()  # the signal reached this thread only; the API threads clean up
+            for t in threads:
+                t.join()
+            raise
     else:
         for api in selected:
             one(api)

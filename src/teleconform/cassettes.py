@@ -25,7 +25,8 @@ Format (vcrpy reads it: ``vcr.serialize.deserialize(text, yamlserializer)``)::
         status: {code: 200, message: OK}
         headers: {Name: [value]}
         body: {string: text}
-      teleconform: {seq: 0, at: 1763790000.5, elapsed_s: 0.003, error: null | "ReadTimeout: ..."}
+      teleconform: {seq: 0, at: 1763790000.5, elapsed_s: 0.003, error: null | "ReadTimeout: ...",
+                    case: {n: 0, kind: case, op: "GET /api/v1/invite/{id}", mode: negative, ...}}
 
 Everything is redacted before it is written (teleconform.redact, one Redactor per API, so
 placeholders agree across its cassettes; the credentials are also replaced wherever their
@@ -58,10 +59,12 @@ same place, a value that redacts to a placeholder of the same kind (e.g. the ``l
 afterwards, so a check comparing an echo with what it sent judges as it did when recording.
 Only values the replaying run itself sent are put back; nothing recorded is restored.
 
-Generated cases: while a session is open, Hypothesis' pool of constants taken from loaded
-local modules is emptied (teleconform._cassette_hypothesis), since a recording process has
-other modules loaded than its replay. Property cases are regenerated from the recorded seed
-and matched as above; see ``state()`` for the recorded requests a property runner can replay.
+Generated cases are not generated again. Each request the property tests send carries a
+description (the ``teleconform.case`` request extension: its number, kind, operation, mode and
+per-location modes; no values), kept as ``teleconform.case``. A replay hands the recorded
+requests to the property tests (``state()``, ``replay_cases``), which send them again as they
+were recorded, in order, and run today's checks on the answers; the generator (its seed, budget,
+version or the modules loaded) plays no part.
 
 Clock, seed, budget: the run clock is the recorded time of the latest served interaction
 (starting at ``clock``, i.e. frozen at recording time), and the recorded seed and budget are
@@ -70,8 +73,9 @@ used. Today's checks run on the recorded responses; stored verdicts are never re
 Refused with a one-line ConfigError (exit 2): ``--record`` into a non-empty folder without
 ``--overwrite``, ``--record`` with ``--replay``, ``--replay`` with ``--target`` or
 ``--sandbox-fault``, a missing or corrupt cassette, and cassettes that would no longer
-match the requests: recorded with another schemathesis or hypothesis version (generated
-cases differ), or against a spec whose request-relevant content changed (``spec.digest``).
+match the requests: recorded with another schemathesis or hypothesis version (a recording
+today would send other cases, and the recorded case descriptions follow schemathesis), or
+against a spec whose request-relevant content changed (``spec.digest``).
 Recording with ``--workers`` > 1 is allowed: each API is recorded by its own recorder, which
 is thread-safe, so placeholders stay consistent.
 """
@@ -91,7 +95,6 @@ import yaml
 
 from ._cassette_format import YAML_LOADER, Cassette, CassetteError, load_cassette, spec_digest
 from ._cassette_guard import block_network, unblock_network
-from ._cassette_hypothesis import pin_generation, unpin_generation
 from ._cassette_record import (
     WEBHOOK_EVENTS,
     ApiRecorder,
@@ -124,7 +127,8 @@ __all__ = [
 ]
 
 RERECORD = "scripts/record-cassettes.sh, or `teleconform run {api} --record DIR --overwrite`"
-# Versions of what generates requests: another version generates other cases.
+# Versions of what generates requests: another version generates other cases than the
+# recorded ones (a replay sends the recorded ones, but they would no longer be today's).
 GENERATOR_TOOLS = ("schemathesis", "hypothesis")
 
 
@@ -177,7 +181,7 @@ def stale_reason(cassettes: list[Cassette], api: str, tool: Mapping[str, str]) -
         for name in GENERATOR_TOOLS:
             if name in tool and recorded.get(name) != tool[name]:
                 return (f"recorded with {name} {recorded.get(name)}, this is {tool[name]}, so "
-                        "generated requests would differ")
+                        "a recording today would send other cases")
         spec = cassette.metadata.get("spec") or {}
         if spec.get("digest") != today["digest"]:
             return f"recorded against another version of specs/{today['file']}"
@@ -200,7 +204,6 @@ class Session:
         self._transports: dict[str, ReplayTransport] = {}
         self._tmp: Path | None = None
         self._guarded = False
-        self._pinned = False
         self.written: list[Path] = []
 
     # -- replay ------------------------------------------------------------------------------
@@ -260,7 +263,8 @@ class Session:
         """Keys added to ``ctx.state`` of the API's run.
 
         Recording: ``recording`` (RecordingNotes). Replay: ``replay_cases``, the recorded
-        requests per clause group ({label: [{method, uri, headers, body}]}, redacted).
+        requests per clause group, in recorded order ({label: [{method, uri, headers, body,
+        case}]}, redacted; ``case`` is the property tests' description or None).
         """
         if self.mode == "record":
             self.recorder(api)
@@ -269,17 +273,14 @@ class Session:
         for cassette in self._cassettes.get(api, []):
             cases[cassette.label] = [
                 {"method": i.method, "uri": i.uri, "headers": i.request_headers,
-                 "body": i.request_body}
-                for i in cassette.interactions
+                 "body": i.request_body, "case": i.case}
+                for i in sorted(cassette.interactions, key=lambda i: i.seq)
             ]
         return {"replay_cases": cases}
 
     # -- end ---------------------------------------------------------------------------------
     def finish(self) -> None:
         """Write the cassettes (record); lift the network guard and clean up (replay)."""
-        if self._pinned:
-            unpin_generation()
-            self._pinned = False
         if self.mode == "record":
             self._write()
             return
@@ -339,8 +340,6 @@ def _open_record(
                           "replace its cassettes")
     session = Session("record", seed, str(getattr(args, "budget", "standard")), folder)
     session.overwrite = bool(getattr(args, "overwrite", False))
-    pin_generation()
-    session._pinned = True
     session.tool = dict(tool)
     session.extra = {
         "clauses": sorted(getattr(args, "clause", None) or []) or None,
@@ -379,6 +378,4 @@ def _open_replay(args: argparse.Namespace, apis: list[str], tool: Mapping[str, s
     session._cassettes = loaded
     block_network()
     session._guarded = True
-    pin_generation()
-    session._pinned = True
     return session

@@ -253,6 +253,7 @@ def run_api(
     on_exchange: Iterable[Callable[[Any], None]] = (),
     on_created: Callable[[dict[str, Any]], None] | None = None,
     deadline: float | None = None,
+    stop: threading.Event | None = None,
     progress: Callable[[str, str, str], None] | None = None,
     suites_root: Path | None = None,
     ledger_path: Path | None = None,
@@ -280,6 +281,7 @@ def run_api(
         timeout_s=timeout_s,
         limiter=rate_limiter or RateLimiter(None),
         deadline=deadline,
+        stop=stop,
     )
     http.on_exchange.extend(on_exchange)
     outcomes: dict[str, list[Outcome]] = {cid: [] for cid in selected}
@@ -353,6 +355,11 @@ def run_api(
                 for cid in check.clauses:
                     if cid in outcomes and not outcomes[cid]:
                         record(Outcome(cid, "error", "run deadline reached before this check ran"))
+                continue
+            if stop is not None and stop.is_set():
+                for cid in check.clauses:
+                    if cid in outcomes and not outcomes[cid]:
+                        record(Outcome(cid, "error", "run interrupted before this check ran"))
                 continue
             http.label = check.module.rsplit(".", 1)[-1]
             if progress:
@@ -554,6 +561,7 @@ def run_api_parallel(api: str, base_url: str, credentials: Mapping[str, str] | N
     if workers <= 1 or len(units) <= 1:
         return run_api(api, base_url, credentials, clauses=clauses, **kwargs)
     state = kwargs.pop("state", None) or {}
+    stop = kwargs["stop"] = kwargs.get("stop") or threading.Event()
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tc-{api}") as pool:
         futures = [
@@ -563,7 +571,15 @@ def run_api_parallel(api: str, base_url: str, credentials: Mapping[str, str] | N
                         stream=f"unit-{index}", **kwargs)
             for index, unit in enumerate(units)
         ]
-        parts = [f.result() for f in futures]
+        try:
+            parts = [f.result() for f in futures]
+        except BaseException:
+            # SIGTERM/Ctrl-C reach this thread only: the units stop and clean up before the
+            # pool's exit waits for them, instead of running every check to the end.
+            stop.set()
+            for future in futures:
+                future.cancel()  # units not started yet: nothing to clean, nothing to send
+            raise
     order = {cid: i for i, cid in enumerate(kwargs.get("catalogue") or load_catalogue())}
     merged = ApiRun(
         api=api,

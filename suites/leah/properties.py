@@ -6,10 +6,14 @@ checks.
 Routing: accepted without or with an invalid LEAH-AUTH-TOKEN -> LEAH-AUTH-01; every other
 failure (5xx included) -> LEAH-GEN-01. Budgets and the stated minimum:
 teleconform.properties.
+
+Every appointment the property tests create carries the run id in its externalId
+(``teleconform-<run id>-p<n>``); a transfer has no field that could carry it.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +29,10 @@ from teleconform.suite import Context, clause
 from ._common import auth_headers
 
 SPEC = "leah.openapi.yaml"
-MAX_PAGE = 1000
+# The spec's maxima of page and itemsPerPage (components/parameters).
+MAX_PAGE = 1_000_000
+MAX_ITEMS_PER_PAGE = 1000
+_PHP_NUMBER = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)")
 TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
     "3a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082"
@@ -63,36 +70,76 @@ def _future(ctx: Context) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def prepare(ctx: Context, case: Any, mode: str) -> None:
-    """Give positive requests what the target needs to accept them.
+def _php_int(value: Any) -> int | None:
+    """What API Platform reads from a query value: PHP's integer cast of its text (the last of
+    repeated keys); None for values sent as something else (objects)."""
+    if isinstance(value, list):
+        return _php_int(value[-1]) if value else None
+    if isinstance(value, bool):
+        return 0  # "true" / "false"
+    if isinstance(value, dict):
+        return None
+    match = _PHP_NUMBER.match("" if value is None else str(value))
+    if match is None:
+        return 0
+    try:
+        return int(float(match.group(1)))
+    except (OverflowError, ValueError):
+        return None
 
-    The schema cannot say that office must name an existing office, healthcareWorker an
-    existing worker, startTime a future instant or phoneNumber a dialable number, nor that
-    API Platform refuses a page whose offset overflows, or a page beyond 1 when
-    itemsPerPage is 0: generated values would be rightly refused, which is not a finding.
+
+def _paging(case: Any, mode: str) -> None:
+    """Keep page and itemsPerPage to what says something about the server.
+
+    Positive: a page beyond 1 with itemsPerPage 0 is refused by API Platform (the schema
+    cannot say so). Negative: itemsPerPage is honoured only where client page sizes are
+    enabled (spec), so an invalid one says nothing about the server and is left out; a page
+    whose text PHP's integer cast turns into a valid page ("1.5", "7abc") is read as that page,
+    as schemathesis itself reads "5" sent for an integer, and is left out too.
     """
-    if mode != "positive":
-        # itemsPerPage is honoured only where client page sizes are enabled (spec): a server
-        # may ignore it, so an invalid value says nothing about the server
-        per_page = (case.query or {}).get("itemsPerPage")
-        if "itemsPerPage" in (case.query or {}) and not (
-            isinstance(per_page, int) and not isinstance(per_page, bool) and per_page >= 0
-        ):
-            case.query = {k: v for k, v in case.query.items() if k != "itemsPerPage"}
+    query = dict(case.query or {})
+    if "page" not in query and "itemsPerPage" not in query:
         return
-    if case.query and ("page" in case.query or "itemsPerPage" in case.query):
-        query = dict(case.query)
+    if mode == "positive":
         if isinstance(query.get("page"), int):
             query["page"] = min(query["page"], MAX_PAGE)
         if isinstance(query.get("itemsPerPage"), int):
-            query["itemsPerPage"] = min(query["itemsPerPage"], MAX_PAGE)
+            query["itemsPerPage"] = min(query["itemsPerPage"], MAX_ITEMS_PER_PAGE)
             if query["itemsPerPage"] == 0 and "page" in query:
                 query["page"] = 1
-        if query != case.query:
-            case.query = query
-    if not isinstance(case.body, dict):
-        return
+    else:
+        per_page = query.get("itemsPerPage")
+        if "itemsPerPage" in query and not (
+            isinstance(per_page, int) and not isinstance(per_page, bool)
+            and 0 <= per_page <= MAX_ITEMS_PER_PAGE
+        ):
+            del query["itemsPerPage"]
+        page = query.get("page")
+        read = _php_int(page) if "page" in query else None
+        if not isinstance(page, int) and read is not None and 1 <= read <= MAX_PAGE:
+            del query["page"]
+    if query != case.query:
+        case.query = query
+
+
+def prepare(ctx: Context, case: Any, mode: str) -> None:
+    """Give positive requests what the target needs to accept them, and mark creations.
+
+    The schema cannot say that office must name an existing office, healthcareWorker an
+    existing worker, startTime a future instant or phoneNumber a dialable number: generated
+    values would be rightly refused, which is not a finding. Paging: ``_paging``. Every
+    appointment body (negative ones too: a faulty server may accept one) gets an externalId
+    with the run id.
+    """
+    if case.query:
+        _paging(case, mode)
     label = f"{case.method.upper()} {case.path}"
+    if label == "POST /api/appointments" and isinstance(case.body, dict):
+        marked = dict(case.body)
+        marked["externalId"] = _external_id(ctx)
+        case.body = marked
+    if mode != "positive" or not isinstance(case.body, dict):
+        return
     body = dict(case.body)
     if label == "POST /api/appointments":
         body["phoneNumber"] = safe_phone()
@@ -114,6 +161,13 @@ def prepare(ctx: Context, case: Any, mode: str) -> None:
             body["healthcareWorker"] = worker
     if body != case.body:
         case.body = body
+
+
+def _external_id(ctx: Context) -> str:
+    """A fresh externalId carrying the run id (one per prepared appointment body)."""
+    count = int(ctx.state.get("leah.properties.marked", 0)) + 1
+    ctx.state["leah.properties.marked"] = count
+    return f"teleconform-{ctx.run_id}-p{count}"
 
 
 @clause("LEAH-AUTH-01", "LEAH-GEN-01")

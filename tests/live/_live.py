@@ -1,9 +1,14 @@
-"""Helpers for the live-target tests: served sandboxes, the CLI as a subprocess, reports."""
+"""Helpers for the live-target tests: served sandboxes, the CLI in-process or as a subprocess,
+reports."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,9 +42,11 @@ def cli_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def creds_env(api: str, **extra: str) -> dict[str, str]:
-    """The environment of a CLI run against a sandbox of ``api`` (its seeded credentials)."""
-    module = hcw if api == "hcw" else leah
-    return cli_env({**module.CREDENTIALS, **extra})
+    """The environment of a CLI run against sandboxes of ``api`` (hcw, leah or all): their
+    seeded credentials."""
+    modules = {"hcw": [hcw], "leah": [leah], "all": [hcw, leah]}[api]
+    creds = {k: v for module in modules for k, v in module.CREDENTIALS.items()}
+    return cli_env({**creds, **extra})
 
 
 @contextmanager
@@ -59,6 +66,49 @@ def run_cli(argv: list[str], env: dict[str, str], cwd: Path,
     """``python -m teleconform ARGV`` with its output captured."""
     return subprocess.run([sys.executable, "-m", "teleconform", *argv], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def run_main(argv: list[str], env: dict[str, str], cwd: Path,
+             warm: tuple[str, ...] = ("hcw", "leah")) -> subprocess.CompletedProcess[str]:
+    """``teleconform.__main__.main(ARGV)`` in this process, as ``run_cli`` would run it.
+
+    A subprocess spends a third of a CPU second on imports (seconds on a busy machine);
+    in-process runs share them. The
+    environment, working directory, SIGTERM handler and the ``teleconform`` logger are
+    restored afterwards. ``warm`` imports the suites first, so a run's clock (``--deadline``)
+    does not include their import.
+    """
+    from teleconform.__main__ import main
+    from teleconform.runner import load_checks
+
+    for api in warm:
+        load_checks(api)
+    logger = logging.getLogger("teleconform")
+    saved_logger = (list(logger.handlers), logger.level, logger.propagate)
+    saved_env = dict(os.environ)
+    saved_term = signal.getsignal(signal.SIGTERM)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            code = main(argv)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        if saved_term is not None:  # None: a handler installed outside Python, left alone
+            signal.signal(signal.SIGTERM, saved_term)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            if handler not in saved_logger[0]:
+                handler.close()
+        for handler in saved_logger[0]:
+            logger.addHandler(handler)
+        logger.setLevel(saved_logger[1])
+        logger.propagate = saved_logger[2]
+    return subprocess.CompletedProcess(["teleconform", *argv], code, out.getvalue(),
+                                       err.getvalue())
 
 
 def start_cli(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:

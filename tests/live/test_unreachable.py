@@ -50,22 +50,33 @@ def test_tls_error_is_exit_3_saying_tls(tmp_path: Path) -> None:
     assert elapsed < 10
 
 
-@pytest.mark.parametrize("suffix", ["/wrong", "/api/v1"])
-def test_wrong_base_path_is_exit_3_check_the_base_url(tmp_path: Path, suffix: str) -> None:
-    with served("hcw") as (_app, proxy):
-        line, elapsed = _exit3(tmp_path, proxy.base_url + suffix, creds_env("hcw"))
+@pytest.mark.parametrize(("api", "suffix"),
+                         [("hcw", "/wrong"), ("hcw", "/api/v1"), ("leah", "/wrong"),
+                          ("leah", "/api")])
+def test_wrong_base_path_is_exit_3_check_the_base_url(
+    tmp_path: Path, api: str, suffix: str
+) -> None:
+    with served(api) as (_app, proxy):
+        line, elapsed = _exit3(tmp_path, proxy.base_url + suffix, creds_env(api), api=api)
     assert "check the base URL" in line
     assert elapsed < 10
+    assert not (tmp_path / "out" / "report.json").exists()
 
 
-def test_refused_login_is_exit_3_check_the_credentials(tmp_path: Path) -> None:
-    env = creds_env("hcw", TELECONFORM_HCW_PASSWORD="teleconform-wrong-password")
-    with served("hcw") as (_app, proxy):
-        line, elapsed = _exit3(tmp_path, proxy.base_url, env)
-    assert "TELECONFORM_HCW_PASSWORD" in line and "check" in line
-    assert "teleconform-wrong-password" not in line  # never echo a credential
+@pytest.mark.parametrize(("api", "variable"), [("hcw", "TELECONFORM_HCW_PASSWORD"),
+                                               ("leah", "TELECONFORM_LEAH_API_KEY")])
+def test_refused_credentials_are_exit_3_check_the_credentials(
+    tmp_path: Path, api: str, variable: str
+) -> None:
+    env = creds_env(api, **{variable: "teleconform-wrong-secret"})
+    with served(api) as (_app, proxy):
+        line, elapsed = _exit3(tmp_path, proxy.base_url, env, api=api)
+        sent = proxy.log.entries
+    assert variable in line and "check" in line
+    assert "teleconform-wrong-secret" not in line  # never echo a credential
     assert elapsed < 10
     assert not (tmp_path / "out" / "report.json").exists()
+    assert len(sent) <= 3, "the run went on after the credentials were refused"
 
 
 def test_hanging_target_is_exit_3_within_the_timeout(tmp_path: Path) -> None:
@@ -73,9 +84,9 @@ def test_hanging_target_is_exit_3_within_the_timeout(tmp_path: Path) -> None:
     from ._chaos import Rule
 
     with served("hcw", [Rule("hang", seconds=20)]) as (_app, proxy):
-        line, elapsed = _exit3(tmp_path, proxy.base_url, creds_env("hcw"), timeout="1")
+        line, elapsed = _exit3(tmp_path, proxy.base_url, creds_env("hcw"), timeout="0.5")
     assert "check" in line and "ReadTimeout" in line
-    assert elapsed < 8  # --timeout 1: the probe and the sign-in time out once each
+    assert elapsed < 8  # --timeout 0.5: the probe and the sign-in time out once each
 
 
 @pytest.mark.parametrize(

@@ -341,7 +341,11 @@ def test_leah_responses_are_json_ld_and_401_is_opaque() -> None:
 def test_leah_pagination_parameters() -> None:
     spec = load_spec("leah")
     page = spec["components"]["parameters"]["Page"]
-    assert (page["in"], page["schema"]) == ("query", {"type": "integer", "minimum": 1})
+    # bounded like the reference sandbox (API Platform refuses a page whose offset overflows)
+    assert (page["in"], page["schema"]) == (
+        "query", {"type": "integer", "minimum": 1, "maximum": 1000000})
+    per_page = spec["components"]["parameters"]["ItemsPerPage"]
+    assert per_page["schema"] == {"type": "integer", "minimum": 0, "maximum": 1000}
     for operation_id in ("listHealthcareWorkers", "listOffices"):
         refs = [p.get("$ref", p.get("name")) for p in _op("leah", operation_id).definition[
             "parameters"]]

@@ -29,7 +29,7 @@ FAULTS: dict[str, Fault] = fault_table(
     _f("login-message-missing", "HCW-AUTH-01",
        "login-local answers {success: true, user} without the 'Login Successful' message"),
     _f("no-cookie", "HCW-AUTH-05", "login-local sets no cookie carrying the JWT"),
-    _f("wrong-creds-400", "HCW-AUTH-06 HCW-GEN-04",
+    _f("wrong-creds-400", "HCW-AUTH-06",
        "wrong password or unknown e-mail gets 400 'Incorrect email or password' "
        "(HCW@Home 5.4.62) instead of 401"),
     _f("unknown-email-404", "HCW-AUTH-06",

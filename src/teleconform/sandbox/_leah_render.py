@@ -147,11 +147,27 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
 
 
 def php_int(value: str) -> int:
-    """PHP's (int) cast of a string: leading integer or 0, clamped to PHP_INT_MAX."""
-    match = re.match(r"\s*([+-]?\d+)", value)
+    """PHP's (since 7.1) (int) cast of a string: its leading number or 0, capped to 64 bits.
+
+    A leading float, exponent included, is truncated ("1.5" is 1, "6.4e+16" is 64000000000000000).
+    """
+    match = re.match(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)", value)
     if not match:
         return 0
-    return max(-PHP_INT_MAX - 1, min(PHP_INT_MAX, int(match.group(1))))
+    text = match.group(1)
+    if re.fullmatch(r"[+-]?\d+", text):
+        number = int(text)
+    else:
+        try:
+            as_float = float(text)
+        except OverflowError:  # pragma: no cover - float() gives inf rather than raising
+            as_float = math.inf
+        if math.isnan(as_float):
+            return 0
+        if math.isinf(as_float):
+            return PHP_INT_MAX if as_float > 0 else -PHP_INT_MAX - 1
+        number = int(as_float)
+    return max(-PHP_INT_MAX - 1, min(PHP_INT_MAX, number))
 
 
 def _array_name(name: str) -> str:
@@ -199,8 +215,20 @@ class Page:
     offset: int
 
 
+# The sandbox's bounds (specs/leah.openapi.yaml documents the same maxima): pages beyond
+# MAX_PAGE get API Platform's overflow answer, and client page sizes are capped like
+# API Platform's maximum_items_per_page, except that a larger size is refused, not lowered.
+MAX_PAGE = 1_000_000
+MAX_ITEMS_PER_PAGE = 1000
+_ITEMS_PER_PAGE = re.compile(r"\s*\+?\d+\s*")
+
+
 def paginate(pairs: Sequence[tuple[str, str]], total: int, default_size: int) -> Page:
-    """The page requested, validated the way API Platform's Pagination does."""
+    """The page requested, validated the way API Platform's Pagination does.
+
+    ``page`` is read with PHP's integer cast; ``itemsPerPage`` (client page sizes enabled)
+    must be a whole number of at most MAX_ITEMS_PER_PAGE.
+    """
     page_values = [v for n, v in pairs if n == "page"]
     number = php_int(page_values[-1]) if page_values else 1
     if number < 1:
@@ -209,9 +237,13 @@ def paginate(pairs: Sequence[tuple[str, str]], total: int, default_size: int) ->
     limit = php_int(limit_values[-1]) if limit_values else default_size
     if limit < 0:
         raise PaginationError("Limit should not be less than 0")
+    if limit_values and (not _ITEMS_PER_PAGE.fullmatch(limit_values[-1])
+                         or limit > MAX_ITEMS_PER_PAGE):
+        raise PaginationError(
+            f"Items per page should be a whole number from 0 to {MAX_ITEMS_PER_PAGE}")
     if limit == 0 and number > 1:
         raise PaginationError("Page should not be greater than 1 if limit is equal to 0")
-    if limit and (number - 1) * limit > PHP_INT_MAX:
+    if number > MAX_PAGE or (limit and (number - 1) * limit > PHP_INT_MAX):
         raise PaginationError("Page parameter is too large.")
     last = 1 if limit == 0 else max(1, math.ceil(total / limit))
     return Page(number, limit, last, (number - 1) * limit)
