@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import shared_path
+from _shared_data import shared_path
 
 from teleconform.hydra import (
     HydraError,

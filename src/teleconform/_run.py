@@ -265,11 +265,6 @@ def run_command(args: argparse.Namespace) -> int:
         if args.shard:
             raise UsageError(f"teleconform run {args.api}: --shard {args.shard} selects no clause")
         raise UsageError(f"teleconform run {args.api}: the selected clauses belong to another API")
-    if args.replay and (args.clause or args.shard):
-        # A replay serves one recorded run in order; a subset would be matched against the
-        # wrong recordings. Record the subset instead (`--record DIR --clause ...`).
-        raise UsageError("teleconform run: --replay replays a whole recording; select clauses "
-                         "with --clause/--shard when recording, not when replaying")
     if args.workers < 1:
         raise UsageError("teleconform run: --workers must be at least 1")
     if args.rate_limit <= 0 or args.timeout <= 0 or (args.deadline is not None and args.deadline <= 0):
@@ -313,6 +308,13 @@ def run_command(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             raise UsageError(f"teleconform run: {exc}") from exc
         seed = session.seed
+        if args.replay and not args.clause and not args.shard and (
+            session.recorded_clauses or session.recorded_shard
+        ):
+            # replay the recorded selection by default
+            args.clause, args.shard = list(session.recorded_clauses), session.recorded_shard
+            session.finish()
+            return run_command(args)
         if args.replay:
             args.budget = session.budget  # the recorded cases need the recorded budget
         if args.dry_run:

@@ -205,6 +205,8 @@ class Session:
         self._tmp: Path | None = None
         self._guarded = False
         self.written: list[Path] = []
+        self.recorded_clauses: list[str] = []
+        self.recorded_shard: str | None = None
 
     # -- replay ------------------------------------------------------------------------------
     def _meta(self, api: str) -> dict[str, Any]:
@@ -343,6 +345,7 @@ def _open_record(
     session.tool = dict(tool)
     session.extra = {
         "clauses": sorted(getattr(args, "clause", None) or []) or None,
+        "shard": getattr(args, "shard", None),
         "sandbox_faults": list(getattr(args, "sandbox_fault", None) or []),
     }
     return session
@@ -373,7 +376,27 @@ def _open_replay(args: argparse.Namespace, apis: list[str], tool: Mapping[str, s
     if len(seeds) > 1 or len(budgets) > 1:
         raise ConfigError(f"cassettes in {folder} come from different recordings (seeds "
                           f"{sorted(seeds)}, budgets {sorted(budgets)}): replay one API at a time")
+    selections = {
+        (tuple(c.metadata.get("clauses") or ()), c.metadata.get("shard"))
+        for cs in loaded.values() for c in cs
+    }
+    if len(selections) > 1:
+        raise ConfigError(f"cassettes in {folder} come from runs with different --clause/--shard "
+                          "selections: re-record them in one run")
+    recorded_clauses, recorded_shard = selections.pop() if selections else ((), None)
+    asked = tuple(sorted(getattr(args, "clause", None) or ()))
+    asked_shard = getattr(args, "shard", None)
+    # A replay serves one recorded run in order: a different selection would match requests
+    # against the wrong recordings, so it must be the recorded one (or be left out).
+    if (asked or asked_shard) and (asked, asked_shard) != (recorded_clauses, recorded_shard):
+        recorded = " ".join(f"--clause {c}" for c in recorded_clauses) or "all clauses"
+        if recorded_shard:
+            recorded += f" --shard {recorded_shard}"
+        raise ConfigError(f"the cassettes in {folder} were recorded with {recorded}; replay them "
+                          "with that selection or without --clause/--shard")
     session = Session("replay", seeds.pop(), budgets.pop(), folder)
+    session.recorded_clauses = list(recorded_clauses)
+    session.recorded_shard = recorded_shard
     session.tool = dict(tool)
     session._cassettes = loaded
     block_network()

@@ -27,8 +27,12 @@ budget     positive  negative  links followed                                aut
 quick      5         5         1 created resource per operation, 1+1 cases   1 per variant
 standard   25        25        2 created resources, 2+2 cases per link        1 per variant
 deep       100       100       5 created resources, 5+5 cases, chains of 5    2 per variant
-                               + up to 50 coverage-phase cases per operation
 =========  ========  ========  ============================================  =============
+
+schemathesis' coverage phase stays off in every budget for now: its "missing required header"
+cases reach the wire with the run's credentials added, and its boundary cases include paging
+combinations API Platform legitimately refuses (``page>1&itemsPerPage=0``), so it reported
+false failures on conformant servers.
 
 Stated minimum (measured as ``cases`` on the default clause, e.g. HCW-GEN-04): every operation
 that may be sent gets at least the budget's positive and negative counts (quick: 5 + 5,
@@ -96,7 +100,7 @@ BUDGETS: dict[str, Budget] = {
         positive=25, negative=25, chains=2, link_cases=2, depth=3, auth_probes=1, coverage=0
     ),
     "deep": Budget(
-        positive=100, negative=100, chains=5, link_cases=5, depth=5, auth_probes=2, coverage=50
+        positive=100, negative=100, chains=5, link_cases=5, depth=5, auth_probes=2, coverage=0
     ),
 }
 

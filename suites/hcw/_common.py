@@ -444,10 +444,28 @@ def queue_ref(value: Any) -> str | None:
 
 @cleaner
 def delete_invite(ctx: Context, entry: dict[str, Any]) -> bool:
-    """Remove an invite this run created (already gone counts as removed)."""
+    """Remove an invite this run created (already gone counts as removed); close a consultation."""
     cleanup = entry.get("cleanup")
+    if entry.get("kind") == "consultation" and cleanup:
+        return _close_consultation(ctx, str(entry["id"]), str(cleanup[1]))
     if entry.get("kind") != "invite" or not cleanup:
         return False
     method, path = cleanup
     response = ctx.request(method, path, headers=auth_headers(ctx))
     return response.is_success or response.status_code == 404
+
+
+def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bool:
+    """Close a consultation the run opened: as the scheduler, after the doctor's accept if needed."""
+    close = f"{invite_path}/consultation/close"
+    scheduler = auth_headers(ctx)
+    first = ctx.request("POST", close, headers=scheduler)
+    if first.is_success or first.status_code == 404:  # closed now, or already (invite destroyed)
+        return True
+    if not ctx.has("hcw.sso_secret"):
+        return False
+    accepted = ctx.request("POST", f"/api/v1/consultation/{consultation}/accept",
+                           headers=doctor_headers(ctx))
+    if not accepted.is_success:
+        return False
+    return ctx.request("POST", close, headers=scheduler).is_success

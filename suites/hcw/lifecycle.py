@@ -132,6 +132,9 @@ def consultation_lifecycle(ctx: Context) -> None:
     consultation = _consultation_id(json_body(requested))
     ctx.precondition(requested.is_success and consultation is not None,
                      f"the patient's consultation request: {describe(requested)}", requested)
+    # If the run stops before the close below, cleanup must close this consultation (the
+    # invite's DELETE is refused while it is open): no test patient is left waiting.
+    ctx.created("consultation", str(consultation), cleanup=("POST", f"{INVITE}/{ident}"))
 
     scheduler = auth_headers(ctx)
     path = f"{INVITE}/{ident}"

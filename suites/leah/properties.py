@@ -147,8 +147,15 @@ def prepare(ctx: Context, case: Any, mode: str) -> None:
         if office is not None:
             body["office"] = office
         body["startTime"] = _future(ctx)
-    elif label == "PATCH /api/appointments/{id}" and "startTime" in body:
-        body["startTime"] = _future(ctx)
+    elif label == "PATCH /api/appointments/{id}":
+        if body.get("status") == "cancelled":
+            # A cancel ends the appointment for good (LEAH-APT-08): every later positive PATCH
+            # in the chain would be rightly refused. Positive cases reschedule; cancelling is
+            # the appointments suite's job (LEAH-APT-06/08).
+            body.pop("status")
+            body.setdefault("startTime", _future(ctx))
+        if "startTime" in body:
+            body["startTime"] = _future(ctx)
     elif label == "POST /api/transfers/{id}/files" and isinstance(body.get("file[]"), list):
         # real PNGs (the server reads the bytes, not the declared type), at most 2 per upload
         # so that the uploads of one transfer stay within its 10 files

@@ -32,7 +32,7 @@ TELECONFORM = str(VENV_BIN / "teleconform")
 # The sandbox faults that reproduce HCW@Home 5.4.62 as observed (one per deviation).
 HCW_5_4_62_FAULTS = (
     "bearer-only",                        # x-access-token ignored (HCW-AUTH-04)
-    "wrong-creds-400",                    # wrong credentials: 400, not 401 (HCW-AUTH-06, GEN-04)
+    "wrong-creds-400",                    # wrong credentials: 400, not 401 (HCW-AUTH-06)
     "delete-after-consultation-allowed",  # DELETE after the consultation request (HCW-INV-13)
     "sso-future-accepted",                # future SSO timestamps accepted (HCW-SSO-06)
     "sso-replay-accepted",                # an SSO token works again (HCW-SSO-08)

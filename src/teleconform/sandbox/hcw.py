@@ -346,7 +346,8 @@ def _parse_scheduled_for(ctx: _Ctx, value: Any) -> int:
 
 
 def _check_types(ctx: _Ctx, data: dict[str, Any]) -> None:
-    wrong = [k for k in _STRING_FIELDS if data.get(k) is not None and not isinstance(data[k], str)]
+    # null is a wrong type too: the API describes these fields as strings, not nullable ones
+    wrong = [k for k in _STRING_FIELDS if k in data and not isinstance(data[k], str)]
     if data.get("sendInvite") is not None and not isinstance(data["sendInvite"], bool):
         wrong.append("sendInvite")
     if wrong:

@@ -1,0 +1,71 @@
+"""A replay serves the recorded selection: another --clause/--shard is refused, none means 'as recorded'."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from teleconform.__main__ import main
+
+
+def test_replay_uses_the_recorded_selection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "rec"
+    argv = [
+        "run",
+        "hcw",
+        "--record",
+        str(rec),
+        "--clause",
+        "HCW-AUTH-01",
+        "--clause",
+        "HCW-SSO-02",
+        "--seed",
+        "4",
+        "-q",
+        "--report-dir",
+        str(tmp_path / "r1"),
+    ]
+    assert main(argv) == 0
+    # no selection on replay: the recorded one is replayed
+    assert (
+        main(
+            [
+                "run",
+                "hcw",
+                "--replay",
+                "--cassettes",
+                str(rec),
+                "-q",
+                "--report-dir",
+                str(tmp_path / "r2"),
+            ]
+        )
+        == 0
+    )
+    report = json.loads((tmp_path / "r2" / "report.json").read_text())
+    assert {c["id"]: c["verdict"] for c in report["runs"][0]["clauses"]} == {
+        "HCW-AUTH-01": "pass",
+        "HCW-SSO-02": "pass",
+    }
+    capsys.readouterr()
+    # a different selection would match requests against the wrong recordings: refused
+    code = main(
+        [
+            "run",
+            "hcw",
+            "--replay",
+            "--cassettes",
+            str(rec),
+            "--clause",
+            "HCW-SSO-02",
+            "--report-dir",
+            str(tmp_path / "r3"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "recorded with --clause HCW-AUTH-01 --clause HCW-SSO-02" in err
+    assert len(err.strip().splitlines()) == 1
