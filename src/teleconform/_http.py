@@ -99,7 +99,9 @@ class HttpClient:
             return path
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
-    def request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any
+    ) -> httpx.Response:
         method = method.upper()
         headers = {**self.extra_headers, **(kwargs.pop("headers", None) or {})}
         request = self.client.build_request(
@@ -114,11 +116,13 @@ class HttpClient:
         for attempt in range(attempts):
             last = attempt + 1 == attempts
             self.limiter.wait()
-            if (self.deadline is not None and self.label not in _DEADLINE_EXEMPT
-                    and time.monotonic() > self.deadline):
+            if (
+                self.deadline is not None
+                and self.label not in _DEADLINE_EXEMPT
+                and time.monotonic() > self.deadline
+            ):
                 raise DeadlineReached(f"run deadline reached; {method} {request.url.path} not sent")
-            if (self.stop is not None and self.stop.is_set()
-                    and self.label not in _DEADLINE_EXEMPT):
+            if self.stop is not None and self.stop.is_set() and self.label not in _DEADLINE_EXEMPT:
                 raise DeadlineReached(f"run interrupted; {method} {request.url.path} not sent")
             started = time.monotonic()
             try:
@@ -128,13 +132,19 @@ class HttpClient:
                 elapsed = time.monotonic() - started
                 # Only real connection errors: a replay's answer ("not in cassette", a recorded
                 # error) is final, so waiting to ask again would only slow the run down.
-                retryable = method in IDEMPOTENT and isinstance(
-                    exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError
-                ) and not getattr(exc, "final", False)
+                retryable = (
+                    method in IDEMPOTENT
+                    and isinstance(
+                        exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError
+                    )
+                    and not getattr(exc, "final", False)
+                )
                 if retryable and not last:
                     time.sleep(0.2 * (attempt + 1))
                     continue
-                self._log(Exchange(request, None, f"{type(exc).__name__}: {exc}", elapsed, self.label))
+                self._log(
+                    Exchange(request, None, f"{type(exc).__name__}: {exc}", elapsed, self.label)
+                )
                 raise TransportError(method, str(request.url), exc) from exc
             self.sent += 1
             elapsed = time.monotonic() - started

@@ -17,7 +17,12 @@ NEED_ENV: dict[str, str] = {
 ENV_NEED = {env: need for need, env in NEED_ENV.items()}
 PAIRS = (("hcw.email", "hcw.password"),)
 EMAIL_NEEDS = ("hcw.email", "hcw.doctor_email", "leah.hcw_email")
-FLAG_NEEDS = ("hcw.allow_writes", "leah.allow_writes", "leah.webhook_events", "leah.webhook_receiver")
+FLAG_NEEDS = (
+    "hcw.allow_writes",
+    "leah.allow_writes",
+    "leah.webhook_events",
+    "leah.webhook_receiver",
+)
 ALL_NEEDS = (*NEED_ENV, *FLAG_NEEDS)
 
 SAFE_EMAIL_ENV = "TELECONFORM_SAFE_EMAIL"

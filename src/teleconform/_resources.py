@@ -10,7 +10,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @cache
 def data_root() -> Path:
-    """Folder holding specs/ and suites/ (``teleconform/_data`` in a wheel, the repo root otherwise)."""
+    """Folder holding specs/ and suites/ (`teleconform/_data` in a wheel, else the repo root)."""
     bundled = _PACKAGE_DIR / "_data"
     if (bundled / "specs").is_dir():
         return bundled

@@ -111,7 +111,8 @@ def apply_baseline(run: dict[str, Any], waivers: list[dict[str, Any]], today: dt
         if clause["verdict"] != "fail":
             continue
         matching = [
-            w for w in waivers
+            w
+            for w in waivers
             if w["clause"] == clause["id"] and _waiver_target_matches(w["target"], run["target"])
         ]
         if not matching:
@@ -249,7 +250,9 @@ def run_command(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     unknown = [c for c in args.clause if c not in catalogue]
     if unknown:
-        raise UsageError(f"teleconform run: unknown clause id {unknown[0]} (see `teleconform clauses`)")
+        raise UsageError(
+            f"teleconform run: unknown clause id {unknown[0]} (see `teleconform clauses`)"
+        )
     selected: dict[str, set[str] | None] = {}
     shard_ids = _shard(args.shard, catalogue, apis) if args.shard else None
     for api in apis:
@@ -267,7 +270,11 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"teleconform run {args.api}: the selected clauses belong to another API")
     if args.workers < 1:
         raise UsageError("teleconform run: --workers must be at least 1")
-    if args.rate_limit <= 0 or args.timeout <= 0 or (args.deadline is not None and args.deadline <= 0):
+    if (
+        args.rate_limit <= 0
+        or args.timeout <= 0
+        or (args.deadline is not None and args.deadline <= 0)
+    ):
         raise UsageError("teleconform run: --rate-limit, --timeout and --deadline must be positive")
     try:
         targets = parse_targets(args.target, list(selected))
@@ -285,7 +292,9 @@ def run_command(args: argparse.Namespace) -> int:
                 if api in targets:
                     continue
                 known = importlib.import_module(SANDBOX_MODULES[api]).FAULTS
-                bad = [f for f in args.sandbox_fault if f not in known and not _fault_elsewhere(f, api)]
+                bad = [
+                    f for f in args.sandbox_fault if f not in known and not _fault_elsewhere(f, api)
+                ]
                 if bad:
                     raise ConfigError(f"--sandbox-fault {bad[0]}: no such sandbox fault")
     except ConfigError as exc:
@@ -294,8 +303,10 @@ def run_command(args: argparse.Namespace) -> int:
     printer = _Printer(
         args.quiet,
         args.verbose,
-        {api: len(ids) if ids else sum(1 for c in catalogue.values() if c.api == api)
-         for api, ids in selected.items()},
+        {
+            api: len(ids) if ids else sum(1 for c in catalogue.values() if c.api == api)
+            for api, ids in selected.items()
+        },
     )
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     # --- record/replay (teleconform.cassettes owns the session) ---
@@ -308,8 +319,11 @@ def run_command(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             raise UsageError(f"teleconform run: {exc}") from exc
         seed = session.seed
-        if args.replay and not args.clause and not args.shard and (
-            session.recorded_clauses or session.recorded_shard
+        if (
+            args.replay
+            and not args.clause
+            and not args.shard
+            and (session.recorded_clauses or session.recorded_shard)
         ):
             # replay the recorded selection by default
             args.clause, args.shard = list(session.recorded_clauses), session.recorded_shard
@@ -328,7 +342,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         log_file = setup_log(report_dir)
     except OSError as exc:
-        raise UsageError(f"teleconform run: cannot write --report-dir {report_dir}: {exc.strerror}") from exc
+        raise UsageError(
+            f"teleconform run: cannot write --report-dir {report_dir}: {exc.strerror}"
+        ) from exc
     printer.line(f"teleconform {__version__}: seed {seed}, budget {args.budget}")
     started_at = _now_rfc3339()
     run_id = f"tc-{uuid.uuid4().hex[:10]}"
@@ -354,7 +370,9 @@ def run_command(args: argparse.Namespace) -> int:
                 credentials = dict(env_creds.get(api, {}))
                 unreachable = _probe(base_url, args.timeout, limiter)
                 if unreachable:
-                    failures.append((EXIT_TARGET, f"teleconform: {api} target {base_url}: {unreachable}"))
+                    failures.append(
+                        (EXIT_TARGET, f"teleconform: {api} target {base_url}: {unreachable}")
+                    )
                     return
             else:
                 api_faults = tuple(f for f in args.sandbox_fault if _fault_in(api, f))
@@ -397,8 +415,9 @@ def run_command(args: argparse.Namespace) -> int:
             )
             runs[api] = run_to_json(result)
         except PreflightFailed as exc:
-            failures.append((EXIT_TARGET, f"teleconform: {api} target refused or unusable: "
-                             f"{_with_hint(exc)}"))
+            failures.append(
+                (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {_with_hint(exc)}")
+            )
         except TransportError as exc:
             failures.append((EXIT_TARGET, f"teleconform: {api} target: {exc}"))
         finally:
@@ -449,7 +468,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _shard(spec: str, catalogue: dict[str, Clause], apis: list[str]) -> set[str]:
-    """Clause ids of shard ``I/N``: whole areas dealt round-robin, so related checks stay together."""
+    """Clause ids of shard ``I/N``: whole areas dealt round-robin (related checks together)."""
     try:
         index, count = (int(part) for part in spec.split("/"))
     except ValueError:
@@ -476,20 +495,30 @@ def _probe(base_url: str, timeout: float, limiter: RateLimiter) -> str | None:
         with httpx.Client(timeout=timeout) as client:
             client.get(base_url)
     except httpx.ConnectTimeout:
-        return (f"no connection within {timeout:g}s: check the host, port, firewall and proxy "
-                "settings")
+        return (
+            f"no connection within {timeout:g}s: check the host, port, firewall and proxy settings"
+        )
     except httpx.ConnectError as exc:
         text = str(exc)
         lowered = text.lower()
-        if "name or service" in lowered or "nodename" in lowered or "name resolution" in lowered \
-                or "getaddrinfo" in lowered or "errno -" in lowered:
+        if (
+            "name or service" in lowered
+            or "nodename" in lowered
+            or "name resolution" in lowered
+            or "getaddrinfo" in lowered
+            or "errno -" in lowered
+        ):
             return f"cannot resolve the host name {host} ({text}): check the host name and DNS"
         if "ssl" in lowered or "tls" in lowered or "certificate" in lowered:
-            return (f"TLS handshake failed ({text}): check https:// versus http:// and the "
-                    "certificate (SSL_CERT_FILE for a private CA)")
+            return (
+                f"TLS handshake failed ({text}): check https:// versus http:// and the "
+                "certificate (SSL_CERT_FILE for a private CA)"
+            )
         if "refused" in lowered:
-            return (f"connection refused by {host}: check the host and port, and that the "
-                    "server is running")
+            return (
+                f"connection refused by {host}: check the host and port, and that the "
+                "server is running"
+            )
         return f"cannot connect ({text}): check the URL, DNS, proxy and TLS settings"
     except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.ProxyError) as exc:
         return f"cannot connect ({type(exc).__name__}: {exc}): check the URL and proxy settings"
@@ -541,12 +570,16 @@ def _write_reports(report: dict[str, Any], report_dir: Path) -> None:
     write_reports(report, report_dir)
 
 
-def _print_summary(report: dict[str, Any], printer: _Printer, report_dir: Path, log_file: Path) -> None:
+def _print_summary(
+    report: dict[str, Any], printer: _Printer, report_dir: Path, log_file: Path
+) -> None:
     for run in report["runs"]:
         for c in run["clauses"]:
             if c["verdict"] in ("fail", "error"):
                 label = "fail (waived)" if c.get("waived") else c["verdict"]
-                printer.line(f"  {c['id']:<14} {c['level']:<6} {label}: {c['reason'][:200]}", always=True)
+                printer.line(
+                    f"  {c['id']:<14} {c['level']:<6} {label}: {c['reason'][:200]}", always=True
+                )
     t = report["totals"]
     printer.line(
         f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"

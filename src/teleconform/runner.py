@@ -23,8 +23,8 @@ from ._evidence import EvidenceBuilder
 from ._http import DeadlineReached, HttpClient, RateLimiter, TransportError
 from ._needs import ENV_NEED, NEED_ENV
 from ._resources import suites_dir
-from .ledger import WRITE_METHODS, Ledger
 from .catalogue import Clause, load_catalogue
+from .ledger import WRITE_METHODS, Ledger
 from .suite import (
     Context,
     CredentialsRefused,
@@ -127,7 +127,9 @@ def _ensure_suites_package(root: Path) -> None:
     existing = sys.modules.get(SUITES_PACKAGE)
     if existing is not None and list(getattr(existing, "__path__", [])) == [str(root)]:
         return
-    for name in [m for m in sys.modules if m == SUITES_PACKAGE or m.startswith(SUITES_PACKAGE + ".")]:
+    for name in [
+        m for m in sys.modules if m == SUITES_PACKAGE or m.startswith(SUITES_PACKAGE + ".")
+    ]:
         del sys.modules[name]
     spec = importlib.machinery.ModuleSpec(SUITES_PACKAGE, None, is_package=True)
     spec.submodule_search_locations = [str(root)]
@@ -160,7 +162,9 @@ def load_checks(api: str, root: Path | None = None) -> list[CheckFunction]:
         ]
         funcs.sort(key=lambda f: f.__code__.co_firstlineno)
         for func in funcs:
-            checks.append(CheckFunction(module.__name__, func.__name__, func.__teleconform_clauses__, func))
+            checks.append(
+                CheckFunction(module.__name__, func.__name__, func.__teleconform_clauses__, func)
+            )
     return checks
 
 
@@ -264,7 +268,11 @@ def run_api(
     started = time.monotonic()
     catalogue = catalogue or load_catalogue()
     api_clauses = [c for c in catalogue.values() if c.api == api]
-    selected = {c.id for c in api_clauses} if clauses is None else set(clauses) & {c.id for c in api_clauses}
+    selected = (
+        {c.id for c in api_clauses}
+        if clauses is None
+        else set(clauses) & {c.id for c in api_clauses}
+    )
     creds = dict(credentials or {})
     if writes_allowed is None:
         writes_allowed = mode in ("sandbox", "replay")
@@ -292,9 +300,11 @@ def run_api(
     evidence = evidence or EvidenceBuilder()
     if ledger_path is not None:
         http.before_send.append(
-            lambda req: ledger.pending(req.method, req.url.path, http.label)
-            if req.method in WRITE_METHODS
-            else None
+            lambda req: (
+                ledger.pending(req.method, req.url.path, http.label)
+                if req.method in WRITE_METHODS
+                else None
+            )
         )
 
     def record(outcome: Outcome) -> None:
@@ -339,7 +349,8 @@ def run_api(
     try:
         checks = load_checks(api, suites_root) if selected else []
         runnable = [
-            check for check in checks
+            check
+            for check in checks
             if any(c in selected and c not in skipped_for_needs for c in check.clauses)
         ]
         if runnable:
@@ -466,7 +477,9 @@ def _run_check(
     before = {cid: len(outcomes.get(cid, [])) for cid in check.clauses}
 
     def unresolved() -> list[str]:
-        return [cid for cid in check.clauses if cid in outcomes and len(outcomes[cid]) == before[cid]]
+        return [
+            cid for cid in check.clauses if cid in outcomes and len(outcomes[cid]) == before[cid]
+        ]
 
     try:
         if check.module.endswith(".properties"):
@@ -495,11 +508,21 @@ def _run_check(
     except Exception as exc:  # a check tripped over an unexpected answer or a bug of ours
         log.error("check %s.%s crashed:\n%s", check.module, check.name, traceback.format_exc())
         for cid in unresolved():
-            record(Outcome(cid, "error", f"check {check.name} could not finish: {type(exc).__name__}: {exc}"))
+            record(
+                Outcome(
+                    cid,
+                    "error",
+                    f"check {check.name} could not finish: {type(exc).__name__}: {exc}",
+                )
+            )
 
 
 def cleanup_from_ledger(
-    path: Path, credentials: Mapping[str, str], *, client: httpx.Client | None = None, timeout_s: float = 10.0
+    path: Path,
+    credentials: Mapping[str, str],
+    *,
+    client: httpx.Client | None = None,
+    timeout_s: float = 10.0,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Finish a killed run's cleanup from its ledger; returns (entries tried, failures)."""
     from .ledger import read_ledger
@@ -514,10 +537,21 @@ def cleanup_from_ledger(
     ledger.path = path  # append outcomes to the same file
     ledger.entries.extend(remaining)
     ctx = Context(
-        api=api, mode="live", http=http, credentials=dict(credentials), seed=0, budget="quick",
-        run_id=str(header.get("run_id", "")), clock=time.time, writes_allowed=True,
-        disruptive_allowed=False, state={}, evidence=EvidenceBuilder(),
-        on_created=lambda *a: None, on_outcome=lambda o: None, on_measure=lambda *a: None,
+        api=api,
+        mode="live",
+        http=http,
+        credentials=dict(credentials),
+        seed=0,
+        budget="quick",
+        run_id=str(header.get("run_id", "")),
+        clock=time.time,
+        writes_allowed=True,
+        disruptive_allowed=False,
+        state={},
+        evidence=EvidenceBuilder(),
+        on_created=lambda *a: None,
+        on_outcome=lambda o: None,
+        on_measure=lambda *a: None,
     )
     try:
         return len(remaining), clean_up(ctx, ledger)
@@ -525,7 +559,9 @@ def cleanup_from_ledger(
         http.close()
 
 
-def work_units(api: str, selected: Iterable[str] | None, root: Path | None = None) -> list[set[str]]:
+def work_units(
+    api: str, selected: Iterable[str] | None, root: Path | None = None
+) -> list[set[str]]:
     """Clause sets that can run in parallel: suite modules joined when they share a clause.
 
     A module is a unit of its own because its checks chain (create, then read) through
@@ -551,9 +587,15 @@ def work_units(api: str, selected: Iterable[str] | None, root: Path | None = Non
     return units
 
 
-def run_api_parallel(api: str, base_url: str, credentials: Mapping[str, str] | None = None, *,
-                     clauses: Iterable[str] | None = None, workers: int = 2,
-                     **kwargs: Any) -> ApiRun:
+def run_api_parallel(
+    api: str,
+    base_url: str,
+    credentials: Mapping[str, str] | None = None,
+    *,
+    clauses: Iterable[str] | None = None,
+    workers: int = 2,
+    **kwargs: Any,
+) -> ApiRun:
     """``run_api`` over independent work units in ``workers`` threads, merged into one ApiRun."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -567,8 +609,16 @@ def run_api_parallel(api: str, base_url: str, credentials: Mapping[str, str] | N
         futures = [
             # each unit draws its own random stream: two units minting tokens at the same
             # second must not produce the same jti (a server would see a replay)
-            pool.submit(run_api, api, base_url, credentials, clauses=unit, state=dict(state),
-                        stream=f"unit-{index}", **kwargs)
+            pool.submit(
+                run_api,
+                api,
+                base_url,
+                credentials,
+                clauses=unit,
+                state=dict(state),
+                stream=f"unit-{index}",
+                **kwargs,
+            )
             for index, unit in enumerate(units)
         ]
         try:

@@ -161,8 +161,7 @@ def login_jwt(response: httpx.Response) -> str | None:
     body = json_body(response)
     if isinstance(body, dict):
         user = body.get("user")
-        for candidate in (user.get("token") if isinstance(user, dict) else None,
-                          body.get("token")):
+        for candidate in (user.get("token") if isinstance(user, dict) else None, body.get("token")):
             if is_jwt(candidate):
                 return str(candidate)
     cookies = cookie_jwts(response)
@@ -206,7 +205,8 @@ def auth_headers(ctx: Context) -> dict[str, str]:
     token = login_jwt(response)
     if token is None:
         ctx.state["hcw.auth_failure"] = (
-            f"login-local answered {response.status_code} without an access JWT")
+            f"login-local answered {response.status_code} without an access JWT"
+        )
         ctx.precondition(False, ctx.state["hcw.auth_failure"], response)
         raise AssertionError("unreachable")
     ok, probe = probe_authorized(ctx, token_headers(token, "x-access-token"))
@@ -216,7 +216,8 @@ def auth_headers(ctx: Context) -> dict[str, str]:
         if not ok_bearer:
             ctx.state["hcw.auth_failure"] = (
                 "the login JWT is refused in x-access-token and in Authorization: Bearer "
-                f"({probe.status_code}, {bearer_probe.status_code})")
+                f"({probe.status_code}, {bearer_probe.status_code})"
+            )
             ctx.precondition(False, ctx.state["hcw.auth_failure"], probe, bearer_probe)
         ctx.state["hcw.x_access_token_refused"] = probe
         style, probe = "bearer", bearer_probe
@@ -249,11 +250,13 @@ def check_login(ctx: Context) -> None:
         raise TargetUnreachable(
             f"POST {LOGIN} answered {response.status_code} "
             f"({response.headers.get('content-type', 'no content type')}): "
-            "is the target URL the HCW@Home backend (without /api/v1)?")
+            "is the target URL the HCW@Home backend (without /api/v1)?"
+        )
     if response.status_code in (400, 401, 403):
         raise CredentialsRefused(
             f"login-local refused TELECONFORM_HCW_EMAIL/TELECONFORM_HCW_PASSWORD "
-            f"({response.status_code}); check the scheduler account")
+            f"({response.status_code}); check the scheduler account"
+        )
 
 
 # -- SSO -------------------------------------------------------------------------------------
@@ -300,8 +303,7 @@ def _b64url(data: dict[str, Any]) -> str:
 
 def unsigned_sso(ctx: Context) -> str:
     """An "alg": "none" token for the doctor, now (no signature)."""
-    claims = {"email": ctx.need("hcw.doctor_email"), "timestamp": int(ctx.now()),
-              "jti": _jti(ctx)}
+    claims = {"email": ctx.need("hcw.doctor_email"), "timestamp": int(ctx.now()), "jti": _jti(ctx)}
     return f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}."
 
 
@@ -424,8 +426,9 @@ def post_invite(
     """POST /api/v1/invite as the scheduler; anything created enters the cleanup ledger."""
     headers = auth_headers(ctx)
     if content is not None:
-        response = ctx.request("POST", INVITE, headers=headers | {
-            "Content-Type": "application/json"}, content=content)
+        response = ctx.request(
+            "POST", INVITE, headers=headers | {"Content-Type": "application/json"}, content=content
+        )
     else:
         response = ctx.request("POST", INVITE, headers=headers, json=body)
     invite = invite_of(response) if response.is_success else None
@@ -456,7 +459,7 @@ def delete_invite(ctx: Context, entry: dict[str, Any]) -> bool:
 
 
 def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bool:
-    """Close a consultation the run opened: as the scheduler, after the doctor's accept if needed."""
+    """Close a consultation the run opened (the doctor accepts it first if needed)."""
     close = f"{invite_path}/consultation/close"
     scheduler = auth_headers(ctx)
     first = ctx.request("POST", close, headers=scheduler)
@@ -464,8 +467,9 @@ def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bo
         return True
     if not ctx.has("hcw.sso_secret"):
         return False
-    accepted = ctx.request("POST", f"/api/v1/consultation/{consultation}/accept",
-                           headers=doctor_headers(ctx))
+    accepted = ctx.request(
+        "POST", f"/api/v1/consultation/{consultation}/accept", headers=doctor_headers(ctx)
+    )
     if not accepted.is_success:
         return False
     return ctx.request("POST", close, headers=scheduler).is_success

@@ -1,4 +1,4 @@
-"""A replay serves the recorded selection: another --clause/--shard is refused, none means 'as recorded'."""
+"""A replay serves the recorded selection; another --clause/--shard is refused."""
 
 from __future__ import annotations
 

@@ -45,5 +45,7 @@ def check_fault_names(names: Iterable[str], known: Mapping[str, Fault]) -> froze
     chosen = frozenset(names)
     unknown = sorted(chosen - set(known))
     if unknown:
-        raise ValueError(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return chosen
