@@ -289,6 +289,13 @@ def check_exchange(spec: Spec, op: Operation, ex: RecordedExchange) -> list[Viol
                              f"content type {shown} is not documented for {key} "
                              f"(documented: {', '.join(str(k) for k in content)})"))
         return out
+    if (spec.api == "hcw" and path.startswith("/api/v1") and not _is_json(media)
+            and not 300 <= status < 400):
+        # The spec lists the real server's text/plain errors so that HCW-GEN-04 accepts them,
+        # but they still break the SHOULD clause "API responses are JSON".
+        out.append(Violation(status, "HCW-GEN-03",
+                             f"content type {media or 'none'} is not JSON (a SHOULD finding)"))
+        return out
     media_obj = _deref(spec, content[chosen])
     schema = media_obj.get("schema") if isinstance(media_obj, Mapping) else None
     if not _is_json(media) or schema is None:
