@@ -347,7 +347,9 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"teleconform: `python -m teleconform run API --sandbox-fault NAME --clause C ...` "
             f"(every clause the fault declares), default budget, seed {settings['seed']}; "
             "detected = a declared clause is `fail` in report.json, with exit status 1 when "
-            "that clause is a MUST (a failing SHOULD exits 0 without --strict, by design). The "
+            "that clause is a MUST (a failing SHOULD exits 0 without --strict, by design); a "
+            "fault that refuses the run's own credentials is detected by the CONTRACT's exit 3 "
+            "(credentials refused, before any clause runs). The "
             "time is the wall time of that whole process, start-up included. "
             f"Detected: {sum(1 for f in faults if f['detected'])}/{len(faults)}.",
             "",

@@ -356,7 +356,16 @@ def teleconform_fault_rows(opts: Options) -> list[dict[str, Any]]:
             )
             exits.add(sample.returncode)
             if report is None:
-                error = f"exit {sample.returncode}: {last_line(sample.stderr or sample.stdout)}"
+                message = last_line(sample.stderr or sample.stdout)
+                if sample.returncode == 3 and "refused" in message:
+                    # CONTRACT exit 3: the target refused the configured credentials before any
+                    # clause could run (a fault such as valid-key-refused): a loud detection.
+                    failed.update(clauses)
+                    walls.append(sample.wall_s)
+                    cpus.append(sample.cpu_s)
+                    rss.append(sample.max_rss_kb)
+                    break
+                error = f"exit {sample.returncode}: {message}"
                 break
             walls.append(sample.wall_s)
             cpus.append(sample.cpu_s)
@@ -395,7 +404,7 @@ def judge(failed: set[str] | list[str], exits: set[int] | list[int], error: str)
     if error or not failed:
         return False
     must = {cid for cid, level in clause_levels().items() if level == "MUST"}
-    return 1 in exits if set(failed) & must else True
+    return bool({1, 3} & set(exits)) if set(failed) & must else True
 
 
 _LEVELS: dict[str, str] = {}

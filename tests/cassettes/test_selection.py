@@ -69,3 +69,59 @@ def test_replay_uses_the_recorded_selection(
     err = capsys.readouterr().err
     assert code == 2 and "recorded with --clause HCW-AUTH-01 --clause HCW-SSO-02" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_recording_with_workers_replays_to_the_same_verdicts(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    clauses = [
+        "--clause",
+        "HCW-AUTH-01",
+        "--clause",
+        "HCW-SSO-01",
+        "--clause",
+        "HCW-INV-12",
+        "--clause",
+        "HCW-INV-13",
+    ]
+    assert (
+        main(
+            [
+                "run",
+                "hcw",
+                "--record",
+                str(rec),
+                "--workers",
+                "2",
+                "--seed",
+                "9",
+                "--budget",
+                "quick",
+                "-q",
+                "--report-dir",
+                str(tmp_path / "r1"),
+                *clauses,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "run",
+                "hcw",
+                "--replay",
+                "--cassettes",
+                str(rec),
+                "-q",
+                "--report-dir",
+                str(tmp_path / "r2"),
+            ]
+        )
+        == 0
+    )
+
+    def verdicts(folder: str) -> dict[str, str]:
+        report = json.loads((tmp_path / folder / "report.json").read_text())
+        return {c["id"]: c["verdict"] for c in report["runs"][0]["clauses"]}
+
+    assert verdicts("r1") == verdicts("r2") and set(verdicts("r2").values()) == {"pass"}
