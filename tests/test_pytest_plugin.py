@@ -64,3 +64,31 @@ def test_a_failing_clause_fails_its_item(
         )
     result.assert_outcomes(passed=1, failed=1)
     assert "HCW-AUTH-04 fail" in result.stdout.str()
+
+
+def test_under_xdist_units_stay_together_and_one_report_is_merged(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+        "--teleconform-api",
+        "hcw",
+        "--teleconform-seed",
+        "3",
+        "-k",
+        "HCW-SSO or HCW-AUTH",
+        "--teleconform-report-dir",
+        "rep",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=14)
+    report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    (run,) = report["runs"]
+    assert sorted(c["id"] for c in run["clauses"]) == sorted(
+        [f"HCW-SSO-0{i}" for i in range(1, 9)] + [f"HCW-AUTH-0{i}" for i in range(1, 7)]
+    )
+    assert report["totals"]["pass"] == 14 and run["target"]["mode"] == "sandbox"
