@@ -7,14 +7,13 @@ every recorded property request must be served, in order, with the recorded verd
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _planted import planted_app_module
 from starlette.testclient import TestClient
 
 from teleconform import _properties_gen
@@ -30,16 +29,7 @@ IDS = ["HCW-GEN-01", "HCW-GEN-02", "HCW-GEN-03", "HCW-GEN-04"]
 BASE = "http://testserver"
 
 
-def _planted() -> Any:
-    spec = importlib.util.spec_from_file_location("planted_app", FIXTURES / "planted_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("planted_app", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-PLANTED = _planted()
+PLANTED = planted_app_module()
 
 
 def _record(folder: Path, fault: str | None) -> ApiRun:

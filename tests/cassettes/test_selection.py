@@ -10,42 +10,18 @@ import pytest
 from teleconform.__main__ import main
 
 
+def _run(*argv: str) -> int:
+    return main(["run", "hcw", "-q", *argv])
+
+
 def test_replay_uses_the_recorded_selection(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rec = tmp_path / "rec"
-    argv = [
-        "run",
-        "hcw",
-        "--record",
-        str(rec),
-        "--clause",
-        "HCW-AUTH-01",
-        "--clause",
-        "HCW-SSO-02",
-        "--seed",
-        "4",
-        "-q",
-        "--report-dir",
-        str(tmp_path / "r1"),
-    ]
-    assert main(argv) == 0
+    assert _run("--record", str(rec), "--clause", "HCW-AUTH-01", "--clause", "HCW-SSO-02",
+                "--seed", "4", "--report-dir", str(tmp_path / "r1")) == 0
     # no selection on replay: the recorded one is replayed
-    assert (
-        main(
-            [
-                "run",
-                "hcw",
-                "--replay",
-                "--cassettes",
-                str(rec),
-                "-q",
-                "--report-dir",
-                str(tmp_path / "r2"),
-            ]
-        )
-        == 0
-    )
+    assert _run("--replay", "--cassettes", str(rec), "--report-dir", str(tmp_path / "r2")) == 0
     report = json.loads((tmp_path / "r2" / "report.json").read_text())
     assert {c["id"]: c["verdict"] for c in report["runs"][0]["clauses"]} == {
         "HCW-AUTH-01": "pass",
@@ -53,19 +29,8 @@ def test_replay_uses_the_recorded_selection(
     }
     capsys.readouterr()
     # a different selection would match requests against the wrong recordings: refused
-    code = main(
-        [
-            "run",
-            "hcw",
-            "--replay",
-            "--cassettes",
-            str(rec),
-            "--clause",
-            "HCW-SSO-02",
-            "--report-dir",
-            str(tmp_path / "r3"),
-        ]
-    )
+    code = _run("--replay", "--cassettes", str(rec), "--clause", "HCW-SSO-02",
+                "--report-dir", str(tmp_path / "r3"))
     err = capsys.readouterr().err
     assert code == 2 and "recorded with --clause HCW-AUTH-01 --clause HCW-SSO-02" in err
     assert len(err.strip().splitlines()) == 1
@@ -73,52 +38,11 @@ def test_replay_uses_the_recorded_selection(
 
 def test_recording_with_workers_replays_to_the_same_verdicts(tmp_path: Path) -> None:
     rec = tmp_path / "rec"
-    clauses = [
-        "--clause",
-        "HCW-AUTH-01",
-        "--clause",
-        "HCW-SSO-01",
-        "--clause",
-        "HCW-INV-12",
-        "--clause",
-        "HCW-INV-13",
-    ]
-    assert (
-        main(
-            [
-                "run",
-                "hcw",
-                "--record",
-                str(rec),
-                "--workers",
-                "2",
-                "--seed",
-                "9",
-                "--budget",
-                "quick",
-                "-q",
-                "--report-dir",
-                str(tmp_path / "r1"),
-                *clauses,
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "run",
-                "hcw",
-                "--replay",
-                "--cassettes",
-                str(rec),
-                "-q",
-                "--report-dir",
-                str(tmp_path / "r2"),
-            ]
-        )
-        == 0
-    )
+    clauses = [arg for cid in ("HCW-AUTH-01", "HCW-SSO-01", "HCW-INV-12", "HCW-INV-13")
+               for arg in ("--clause", cid)]
+    assert _run("--record", str(rec), "--workers", "2", "--seed", "9", "--budget", "quick",
+                "--report-dir", str(tmp_path / "r1"), *clauses) == 0
+    assert _run("--replay", "--cassettes", str(rec), "--report-dir", str(tmp_path / "r2")) == 0
 
     def verdicts(folder: str) -> dict[str, str]:
         report = json.loads((tmp_path / folder / "report.json").read_text())
