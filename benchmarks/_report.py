@@ -8,6 +8,7 @@ from typing import Any
 ROW_TITLES = {
     "sandbox": "teleconform run all, sandboxes, default budget (standard)",
     "quick": "teleconform run all --budget quick",
+    "workers": "teleconform run all --workers 2 (pytest-xdist processes), default budget",
     "deep": "teleconform run all --budget deep",
     "properties": "property tests only (--clause HCW-GEN-04 --clause LEAH-GEN-01)",
     "replay": "teleconform run all --replay (cassettes/)",

@@ -43,6 +43,7 @@ SPECS = {"hcw": "specs/hcw-athome.openapi.yaml", "leah": "specs/leah.openapi.yam
 SECTIONS = (
     "sandbox",
     "quick",
+    "workers",
     "deep",
     "properties",
     "replay",
@@ -665,6 +666,10 @@ def run_sections(opts: Options) -> dict[str, Any]:
     steps: list[tuple[str, Callable[[], None]]] = [
         ("sandbox", lambda: tc("sandbox", [apis, *seed], opts.runs, opts.warmup)),
         ("quick", lambda: tc("quick", [apis, "--budget", "quick", *seed], opts.runs, opts.warmup)),
+        (
+            "workers",
+            lambda: tc("workers", [apis, "--workers", "2", *seed], opts.runs, opts.warmup),
+        ),
         (
             "properties",
             lambda: tc(

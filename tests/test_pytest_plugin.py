@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+
+from teleconform.pytest_plugin import clause_of_nodeid, unit_map
 
 pytest_plugins = ["pytester"]
 
@@ -66,29 +69,55 @@ def test_a_failing_clause_fails_its_item(
     assert "HCW-AUTH-04 fail" in result.stdout.str()
 
 
+@pytest.mark.parametrize("dist", ["load", "loadgroup"])
 def test_under_xdist_units_stay_together_and_one_report_is_merged(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, dist: str
 ) -> None:
+    """Each work unit runs on one worker, whether or not xdist's own grouping works (pytest
+    9.2 broke it: pytest-xdist #1386); ``-n`` alone (``--dist load``) keeps units too."""
     result = pytester.runpytest_subprocess(
         "-n",
         "2",
         "--dist",
-        "loadgroup",
+        dist,
+        "-v",
         "--teleconform-api",
         "hcw",
         "--teleconform-seed",
         "3",
         "-k",
-        "HCW-SSO or HCW-AUTH",
+        "HCW-SSO or HCW-AUTH or HCW-INV-01",
         "--teleconform-report-dir",
         "rep",
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=14)
+    result.assert_outcomes(passed=15)
+    ran_on: dict[str, str] = {}
+    for line in result.stdout.lines:
+        found = re.match(r"\[(gw\d+)\] .*PASSED (\S+)", line)
+        if found:
+            cid = clause_of_nodeid(found.group(2))
+            assert cid is not None
+            ran_on[cid] = found.group(1)
+    assert len(ran_on) == 15
+    units: dict[str, set[str]] = {}
+    for cid, worker in ran_on.items():
+        units.setdefault(unit_map("hcw")[cid], set()).add(worker)
+    assert len(units) >= 2 and all(len(w) == 1 for w in units.values()), units
+    assert len(set(ran_on.values())) == 2  # and the units were spread over both workers
     report = json.loads((pytester.path / "rep" / "report.json").read_text())
     (run,) = report["runs"]
     assert sorted(c["id"] for c in run["clauses"]) == sorted(
-        [f"HCW-SSO-0{i}" for i in range(1, 9)] + [f"HCW-AUTH-0{i}" for i in range(1, 7)]
+        [f"HCW-SSO-0{i}" for i in range(1, 9)]
+        + [f"HCW-AUTH-0{i}" for i in range(1, 7)]
+        + ["HCW-INV-01"]
     )
-    assert report["totals"]["pass"] == 14 and run["target"]["mode"] == "sandbox"
+    assert report["totals"]["pass"] == 15 and run["target"]["mode"] == "sandbox"
+
+
+def test_clause_of_nodeid_reads_plain_and_grouped_ids() -> None:
+    assert clause_of_nodeid("::teleconform::HCW-SSO-02") == "HCW-SSO-02"
+    assert clause_of_nodeid("::teleconform::HCW-SSO-02@hcw-unit-1") == "HCW-SSO-02"
+    assert clause_of_nodeid("tests/test_x.py::test_y") is None
+    assert clause_of_nodeid("HCW-SSO-02") is None

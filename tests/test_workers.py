@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 from teleconform.runner import run_api, run_api_parallel, sandbox_credentials, work_units
 from teleconform.sandbox._server import ThreadedServer
 from teleconform.sandbox.hcw import create_app
@@ -36,3 +42,72 @@ def test_parallel_run_gives_the_sequential_verdicts() -> None:
     assert parallel.verdicts == sequential.verdicts
     assert parallel.verdicts["HCW-AUTH-04"] == "fail" and parallel.verdicts["HCW-SSO-08"] == "fail"
     assert [c.id for c in parallel.clauses] == [c.id for c in sequential.clauses]
+
+
+# -- `teleconform run --workers N`: pytest-xdist worker processes ------------------------------
+def _cli(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "teleconform", "run", *argv, "--report-dir", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    return proc, report
+
+
+FAULTS = ("--sandbox-fault", "bearer-only", "--sandbox-fault", "sso-replay-accepted",
+          "--sandbox-fault", "duplicate-member-across-pages")
+
+
+def test_workers_are_processes_one_per_unit_with_the_sequential_verdicts(tmp_path: Path) -> None:
+    """Each work unit runs whole on one xdist worker (gw0, gw1: processes, not threads),
+    exactly once, and the verdicts, planted faults included, equal a one-worker run's."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    common = ("all", "--seed", "11", "--budget", "quick", *FAULTS)
+    one, sequential = _cli(tmp_path / "one", *common)
+    two, parallel = _cli(tmp_path / "two", *common, "--workers", "2")
+    assert one.returncode == two.returncode == 1, two.stdout + two.stderr
+    assert "2 worker processes (pytest-xdist)" in two.stdout
+
+    def verdicts(report: dict[str, Any]) -> dict[str, str]:
+        return {c["id"]: c["verdict"] for run in report["runs"] for c in run["clauses"]}
+
+    assert verdicts(parallel) == verdicts(sequential)
+    failing = {cid for cid, v in verdicts(parallel).items() if v == "fail"}
+    assert {"HCW-AUTH-04", "HCW-SSO-08"} <= failing
+    assert "LEAH-HYDRA-04" in failing
+    workers = set()
+    for run in parallel["runs"]:
+        units = run["units"]
+        names = [u["unit"] for u in units]
+        assert len(names) == len(set(names)), f"a unit ran twice: {names}"
+        ids = [cid for u in units for cid in u["clauses"]]
+        assert len(ids) == len(set(ids)), "a clause ran in two units"
+        assert sorted(ids) == sorted(c["id"] for c in run["clauses"])
+        assert run["requests_sent"] == sum(u["requests_sent"] for u in units) > 0
+        workers |= {u["worker"] for u in units}
+    assert workers == {"gw0", "gw1"}
+    assert [c["id"] for r in parallel["runs"] for c in r["clauses"]] == [
+        c["id"] for r in sequential["runs"] for c in r["clauses"]
+    ]
+
+
+def test_workers_never_exceed_the_work_units(tmp_path: Path) -> None:
+    proc, report = _cli(tmp_path, "hcw", "--clause", "HCW-SSO-01", "--workers", "4",
+                        "--budget", "quick")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 worker processes" in proc.stdout
+    assert [u["worker"] for u in report["runs"][0]["units"]] == ["gw0"]
+
+
+def test_the_deadline_reaches_the_workers(tmp_path: Path) -> None:
+    """--deadline is the whole run's, measured from the controller's start: worker processes
+    that start after it has passed run no check, and say so."""
+    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--deadline", "0.2",
+                        "--budget", "quick")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (run,) = report["runs"]
+    assert {c["verdict"] for c in run["clauses"]} == {"error"}
+    assert all("deadline" in c["reason"] for c in run["clauses"])
+    assert len({u["worker"] for u in run["units"]}) == 2

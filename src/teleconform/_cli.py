@@ -37,7 +37,13 @@ def _run_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--allow-disruptive", action="store_true")
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--seed", type=int)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run work units in up to N pytest-xdist worker processes (one rate limit)",
+    )
     p.add_argument("--rate-limit", type=float, default=5.0, metavar="R")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S")
     p.add_argument("--deadline", type=float, metavar="S")

@@ -7,6 +7,8 @@ that recording and evidence read.
 
 from __future__ import annotations
 
+import os
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +62,49 @@ class RateLimiter:
         """Push every later request back, e.g. after a 429 with Retry-After."""
         with self._lock:
             self._next = max(self._next, time.monotonic() + seconds)
+
+
+class SharedRateLimiter(RateLimiter):
+    """One rate limit for several processes (``run --workers`` under pytest-xdist).
+
+    The next allowed send time lives in ``path``, read and advanced under ``flock``, so the
+    workers of one run together keep to the limit exactly as threads of one process do.
+    ``time.monotonic()`` is the system-wide CLOCK_MONOTONIC on Linux and macOS, so the
+    processes of one machine agree on it.
+    """
+
+    def __init__(self, per_second: float | None, path: str | os.PathLike[str]) -> None:
+        super().__init__(per_second)
+        self.path = os.fspath(path)
+        # created by the controller; opened by each process once
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def _advance(self, update: Callable[[float, float], tuple[float, float]]) -> float:
+        import fcntl
+
+        with self._lock:  # flock is per open file: threads of one process need the lock too
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                raw = os.pread(self._fd, 8, 0)
+                stored = struct.unpack("<d", raw)[0] if len(raw) == 8 else 0.0
+                value, result = update(time.monotonic(), stored)
+                os.pwrite(self._fd, struct.pack("<d", value), 0)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return result
+
+    def wait(self) -> None:
+        interval = self._interval
+        start = self._advance(lambda now, nxt: (max(now, nxt) + interval, max(now, nxt)))
+        delay = start - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        self._advance(lambda now, nxt: (max(nxt, now + seconds), 0.0))
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 @dataclass(slots=True)

@@ -10,13 +10,18 @@ from pathlib import Path
 _current: Path | None = None
 
 
-def setup_log(report_dir: Path) -> Path:
-    """Send teleconform's log records to ``report_dir/teleconform.log``."""
+def setup_log(report_dir: Path, *, append: bool = False) -> Path:
+    """Send teleconform's log records to ``report_dir/teleconform.log``.
+
+    ``append``: a worker process of the same run adds to the controller's log.
+    """
     global _current
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "teleconform.log"
-    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = logging.FileHandler(path, mode="a" if append else "w", encoding="utf-8")
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
     logger = logging.getLogger("teleconform")
     for old in list(logger.handlers):
         logger.removeHandler(old)

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -195,7 +196,9 @@ class _Printer:
         self.quiet = quiet
         self.verbose = verbose
         self.lock = threading.Lock()
-        self.tty = sys.stdout.isatty()
+        # kept: `--workers` runs pytest with its stdout redirected, progress must not follow
+        self.out = sys.stdout
+        self.tty = self.out.isatty()
         self.color = self.tty and not os.environ.get("NO_COLOR")
         self.totals = totals or {}
         self.done: dict[str, int] = {}
@@ -209,7 +212,7 @@ class _Printer:
 
     def _clear_status(self) -> None:
         if self._status:
-            sys.stdout.write("\r\x1b[2K")
+            self.out.write("\r\x1b[2K")
             self._status = False
 
     def line(self, text: str, *, always: bool = False) -> None:
@@ -217,7 +220,7 @@ class _Printer:
             return
         with self.lock:
             self._clear_status()
-            print(text, flush=True)
+            print(text, file=self.out, flush=True)
 
     def progress(self, api: str, cid: str, verdict: str) -> None:
         if self.quiet:
@@ -231,14 +234,14 @@ class _Printer:
                 total = sum(self.totals.values()) or done
                 if verdict != "running" and (self.verbose or verdict in ("fail", "error")):
                     self._clear_status()
-                    print(f"  {cid:<14} {self._paint(verdict)}", flush=True)
-                sys.stdout.write(
+                    print(f"  {cid:<14} {self._paint(verdict)}", file=self.out, flush=True)
+                self.out.write(
                     f"\r\x1b[2K[{done}/{total}] {api}: {cid} · {self.failing} failing so far"
                 )
-                sys.stdout.flush()
+                self.out.flush()
                 self._status = True
             elif verdict != "running":
-                print(f"  {api} {cid:<14} {verdict}", flush=True)
+                print(f"  {api} {cid:<14} {verdict}", file=self.out, flush=True)
 
     def finish(self) -> None:
         with self.lock:
@@ -354,6 +357,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     runs: dict[str, dict[str, Any]] = {}
     failures: list[tuple[int, str]] = []
+    interrupted = False
 
     def one(api: str) -> None:
         sandbox: SandboxTarget | None = None
@@ -416,7 +420,7 @@ def run_command(args: argparse.Namespace) -> int:
             runs[api] = run_to_json(result)
         except PreflightFailed as exc:
             failures.append(
-                (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {_with_hint(exc)}")
+                (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {with_hint(exc)}")
             )
         except TransportError as exc:
             failures.append((EXIT_TARGET, f"teleconform: {api} target: {exc}"))
@@ -424,7 +428,29 @@ def run_command(args: argparse.Namespace) -> int:
             if sandbox is not None:
                 sandbox.stop()
 
-    if args.workers > 1 and len(selected) > 1:
+    if args.workers > 1 and session is None:
+        interrupted = _run_in_processes(
+            args,
+            selected,
+            targets,
+            env_creds,
+            catalogue,
+            printer,
+            report_dir,
+            runs,
+            failures,
+            settings={
+                "seed": seed,
+                "budget": args.budget,
+                "timeout": args.timeout,
+                "rate_limit": args.rate_limit,
+                "deadline_at": time.time() + (deadline - time.monotonic()) if deadline else None,
+                "disruptive_allowed": args.allow_disruptive,
+                "run_id": run_id,
+                "state": {"safe_email": safe_email, "safe_phone": safe_phone},
+            },
+        )
+    elif args.workers > 1 and len(selected) > 1:
         threads = [threading.Thread(target=one, args=(api,)) for api in selected]
         for t in threads:
             t.start()
@@ -445,6 +471,8 @@ def run_command(args: argparse.Namespace) -> int:
         session.finish()
     if failures and not runs:
         print(failures[0][1], file=sys.stderr)
+        if interrupted:
+            raise KeyboardInterrupt
         return failures[0][0]
     ordered = [runs[api] for api in selected if api in runs]
     for run in ordered:
@@ -462,9 +490,110 @@ def run_command(args: argparse.Namespace) -> int:
     _print_summary(report, printer, report_dir, log_file)
     for _code, message in failures:
         print(message, file=sys.stderr)
+    if interrupted:
+        raise KeyboardInterrupt  # after the reports: the CLI's one line and exit 130
     if failures:
         return failures[0][0]
     return exit_status(ordered, args.strict, args.allow_empty)
+
+
+def _run_in_processes(
+    args: argparse.Namespace,
+    selected: dict[str, set[str] | None],
+    targets: dict[str, str],
+    env_creds: dict[str, dict[str, str]],
+    catalogue: dict[str, Clause],
+    printer: _Printer,
+    report_dir: Path,
+    runs: dict[str, dict[str, Any]],
+    failures: list[tuple[int, str]],
+    settings: dict[str, Any],
+) -> bool:
+    """``--workers N``: the work units in pytest-xdist processes; True if interrupted."""
+    from ._http import SharedRateLimiter
+    from ._xdist import ApiTarget, XdistFailed, count_units, run_with_xdist
+
+    sandboxes: list[SandboxTarget] = []
+    chosen: dict[str, ApiTarget] = {}
+    try:
+        for api in selected:
+            if api in targets:
+                base_url = targets[api]
+                with tempfile.TemporaryDirectory() as tmp:  # the probe, before any worker
+                    probe_limiter = SharedRateLimiter(args.rate_limit, Path(tmp) / "rate")
+                    unreachable = _probe(base_url, args.timeout, probe_limiter)
+                    probe_limiter.close()
+                if unreachable:
+                    failures.append(
+                        (EXIT_TARGET, f"teleconform: {api} target {base_url}: {unreachable}")
+                    )
+                    continue
+                target = ApiTarget(
+                    base_url,
+                    "live",
+                    dict(env_creds.get(api, {})),
+                    args.allow_writes,
+                    str((report_dir / f"ledger-{api}.jsonl").resolve()),
+                )
+            else:
+                api_faults = tuple(f for f in args.sandbox_fault if _fault_in(api, f))
+                sandbox = SandboxTarget(api, faults=api_faults)
+                sandboxes.append(sandbox)
+                target = ApiTarget(sandbox.start(), "sandbox", dict(sandbox.credentials), True)
+            if args.webhook_events:
+                target.credentials["leah.webhook_events"] = str(Path(args.webhook_events).resolve())
+            if args.webhook_receiver:
+                target.credentials["leah.webhook_receiver"] = args.webhook_receiver
+            printer.line(f"{api}: {target.mode} {target.base_url}")
+            chosen[api] = target
+        if not chosen:
+            return False
+        wanted = {api: selected[api] for api in chosen}
+        workers = min(args.workers, count_units(wanted))
+        printer.line(f"{workers} worker processes (pytest-xdist)")
+        try:
+            result = run_with_xdist(
+                selected=wanted,
+                targets=chosen,
+                workers=workers,
+                settings=settings,
+                catalogue=catalogue,
+                progress=printer.progress,
+                report_dir=report_dir,
+            )
+        except XdistFailed as exc:
+            raise RuntimeError(str(exc)) from exc  # exit 4: a bug, with the log's path
+    finally:
+        for sandbox in sandboxes:
+            sandbox.stop()
+    for api, why in result.refused:
+        failures.append((EXIT_TARGET, f"teleconform: {api} target refused or unusable: {why}"))
+    if result.workers_died:
+        printer.line(
+            f"worker process {', '.join(result.workers_died)} died; its clauses are errors",
+            always=True,
+        )
+        _clean_after_dead_workers(chosen, result.runs, args.timeout, printer)
+    runs.update(result.runs)
+    return result.interrupted
+
+
+def _clean_after_dead_workers(
+    chosen: dict[str, Any], runs: dict[str, dict[str, Any]], timeout: float, printer: _Printer
+) -> None:
+    """A dead worker could not clean up: undo, from the ledger, what is still there."""
+    from .runner import cleanup_from_ledger
+
+    for api, target in chosen.items():
+        if target.mode != "live" or not target.ledger or not Path(target.ledger).is_file():
+            continue
+        tried, failed = cleanup_from_ledger(
+            Path(target.ledger), target.credentials, timeout_s=timeout
+        )
+        if tried:
+            printer.line(f"{api}: cleaned {tried - len(failed)} of {tried} left by a dead worker")
+        if api in runs:
+            runs[api]["cleanup_failures"].extend(failed)
 
 
 def _shard(spec: str, catalogue: dict[str, Clause], apis: list[str]) -> set[str]:
@@ -527,7 +656,7 @@ def _probe(base_url: str, timeout: float, limiter: RateLimiter) -> str | None:
     return None
 
 
-def _with_hint(exc: PreflightFailed) -> str:
+def with_hint(exc: PreflightFailed) -> str:
     """The preflight's message, plus what to check when it does not say."""
     from .suite import CredentialsRefused, TargetUnreachable
 

@@ -8,6 +8,11 @@ Items are grouped by work unit (suite modules that share no clause, see
 (``-n N --dist loadgroup``) a create-then-read chain stays on one worker. A unit runs once,
 when its first item runs; every item carries its clause's report entry in
 ``user_properties`` so that the controller can merge one report.
+
+``teleconform run --workers N`` is such a controller (see ``teleconform._xdist``): it hands
+each worker the run's settings in ``workerinput`` (never in the environment or on disk,
+since they include credentials), and a worker sends back, besides the clause entries, what
+its units sent, created and could not clean, or why its target refused the run.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ _UNITS = pytest.StashKey[dict[str, dict[str, Any]]]()  # unit -> {clause id: ent
 _STATE = pytest.StashKey[dict[str, Any]]()
 _ENTRIES = pytest.StashKey[dict[str, dict[str, Any]]]()  # (controller) api -> run entry
 PROPERTY = "teleconform-clause"
+UNIT_PROPERTY = "teleconform-unit"  # requests sent, created, cleanup failures of a unit
+REFUSED_PROPERTY = "teleconform-refused"  # a unit's preflight: unreachable or refused
+RUN_SPEC = "teleconform_run"  # workerinput key set by a `teleconform run --workers` controller
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -103,7 +111,7 @@ class ClauseItem(pytest.Item):
         units = self.session.stash.get(_UNITS, {})
         if self.unit in units and not units[self.unit]:
             raise ClauseFailed(f"{self.clause_id}: its target was refused or unusable (see above)")
-        result = _ensure_unit(self.session, self.unit).get(self.clause_id)
+        result = _ensure_unit(self).get(self.clause_id)
         if result is None:
             raise ClauseFailed(f"{self.clause_id}: no verdict (its API did not run)")
         self.user_properties.append((PROPERTY, json.dumps({"api": self.api, **result})))
@@ -132,15 +140,9 @@ def pytest_collection_modifyitems(
     api = config.getoption("--teleconform-api")
     if not api:
         return
-    from .runner import work_units
-
     only = set(config.getoption("--teleconform-clause"))
     parent = _Clauses.from_parent(session, name="teleconform")
-    unit_of: dict[str, str] = {}
-    for name in ("hcw", "leah"):
-        if api in ("all", name):
-            for index, unit in enumerate(work_units(name, None)):
-                unit_of.update({cid: f"{name}-unit-{index}" for cid in unit})
+    unit_of = unit_map(api)
     for clause in load_catalogue().values():
         if api in ("all", clause.api) and (not only or clause.id in only):
             items.append(
@@ -155,18 +157,104 @@ def pytest_collection_modifyitems(
             )
 
 
+def unit_map(api: str) -> dict[str, str]:
+    """Clause id -> the name of its work unit (``hcw-unit-3``), for ``api`` or ``all``."""
+    from .runner import work_units
+
+    unit_of: dict[str, str] = {}
+    for name in ("hcw", "leah"):
+        if api in ("all", name):
+            for index, unit in enumerate(work_units(name, None)):
+                unit_of.update({cid: f"{name}-unit-{index}" for cid in unit})
+    return unit_of
+
+
+def clause_of_nodeid(nodeid: str) -> str | None:
+    """The clause id of a clause item's node id (with or without xdist's ``@group``)."""
+    head, sep, tail = nodeid.rpartition("::")
+    if not sep or not head.endswith("teleconform"):
+        return None
+    return tail.split("@", 1)[0]
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Keep each work unit on one worker, whatever the pytest version does to node ids.
+
+    xdist's own loadgroup reads the group from a suffix it appends to node ids, which pytest
+    9.2 no longer lets it write (pytest-xdist issue #1386): the groups would silently split,
+    a unit would run on two workers, twice. This scheduler takes the unit from the clause id;
+    other tests of the session are scheduled as loadgroup schedules them. It is used for
+    ``--dist load`` (the default of ``-n``) and ``loadgroup``; other modes are left alone.
+    """
+    api = config.getoption("--teleconform-api", default=None)
+    if not api or config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
+
+    unit_of = unit_map(api)
+
+    class UnitScheduling(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            cid = clause_of_nodeid(nodeid)
+            if cid is not None and cid in unit_of:
+                return f"teleconform::{unit_of[cid]}"
+            return str(super()._split_scope(nodeid))
+
+    return UnitScheduling(config, log)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "teleconform: a teleconform conformance clause")
     # declared here too so that the marks are known when pytest-xdist is not loaded
     config.addinivalue_line("markers", "xdist_group(name): run these items on one xdist worker")
     seed = config.getoption("--teleconform-seed", default=None)
+    spec = run_spec(config)
+    if spec is not None:
+        seed = spec["seed"]
     config.stash[_STATE] = {
         "seed": seed if seed is not None else random.SystemRandom().randrange(2**31),
         "started_at": _now(),
         "lock": threading.Lock(),
         "sandboxes": {},
+        "stop": threading.Event(),
     }
     config.stash[_ENTRIES] = {}
+    if spec is not None:
+        _serve_controller(config, spec)
+
+
+def run_spec(config: pytest.Config) -> dict[str, Any] | None:
+    """The run settings a `teleconform run --workers` controller gave this xdist worker."""
+    workerinput = getattr(config, "workerinput", None)
+    spec = workerinput.get(RUN_SPEC) if isinstance(workerinput, dict) else None
+    return spec if isinstance(spec, dict) else None
+
+
+def _serve_controller(config: pytest.Config, spec: dict[str, Any]) -> None:
+    """Worker of `teleconform run --workers`: stop on the controller's signal, then clean up.
+
+    SIGTERM and SIGINT set the stop event instead of raising: the running check's next
+    request is refused, later checks and units send nothing, and each unit's cleanup runs,
+    as the threads of a single-process run do.
+    """
+    import signal
+
+    stop: threading.Event = config.stash[_STATE]["stop"]
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # pragma: no cover - xdist runs workers' tests in the main thread
+        pass
+    from ._logging import setup_log
+
+    setup_log(Path(spec["report_dir"]), append=True)
+    pids = Path(spec["control_dir"]) / "pids"
+    (pids / str(os.getpid())).touch()
 
 
 def _now() -> str:
@@ -237,22 +325,40 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         sandbox.stop()
 
 
-def _ensure_unit(session: pytest.Session, unit: str) -> dict[str, Any]:
+def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
+    """The unit's clause entries; the first item of a unit runs it."""
+    session, unit = item.session, item.unit
     config = session.config
     units = session.stash.setdefault(_UNITS, {})
     if unit in units:
         return units[unit]
     ids = [i.clause_id for i in session.items if isinstance(i, ClauseItem) and i.unit == unit]
     api = unit.split("-", 1)[0]
+    from ._http import TransportError
+    from ._run import with_hint
     from .runner import PreflightFailed
 
     try:
         run = _run_unit(config, api, ids, unit)
-    except PreflightFailed as exc:
+    except (PreflightFailed, TransportError) as exc:
         # the target is unreachable or refused the credentials: every item of the unit says so
         units[unit] = {}
-        raise ClauseFailed(f"{api} target refused or unusable: {exc}") from None
+        message = with_hint(exc) if isinstance(exc, PreflightFailed) else str(exc)
+        item.user_properties.append((REFUSED_PROPERTY, json.dumps({"api": api, "why": message})))
+        raise ClauseFailed(f"{api} target refused or unusable: {message}") from None
     units[unit] = {c["id"]: {**c, "target": run["target"]} for c in run["clauses"]}
+    workerinput = getattr(config, "workerinput", None)
+    unit_info = {
+        "api": api,
+        "unit": unit,
+        "worker": workerinput.get("workerid", "") if isinstance(workerinput, dict) else "",
+        "clauses": sorted(ids),
+        "requests_sent": run["requests_sent"],
+        "elapsed_s": run["elapsed_s"],
+        "created": run["created"],
+        "cleanup_failures": run["cleanup_failures"],
+    }
+    item.user_properties.append((UNIT_PROPERTY, json.dumps(unit_info)))
     return units[unit]
 
 
@@ -264,6 +370,9 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
     from .runner import run_api
 
     state = config.stash[_STATE]
+    spec = run_spec(config)
+    if spec is not None:
+        return run_to_json(_run_unit_for_controller(spec, state["stop"], api, ids, unit))
     seed = int(state["seed"])
     targets = parse_targets(config.getoption("--teleconform-target"), [api])
     safe_email, safe_phone = safe_contacts(os.environ)
@@ -321,3 +430,47 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
         stream="" if mode == "replay" else unit,  # a replay needs the recording's stream
     )
     return run_to_json(result)
+
+
+def _run_unit_for_controller(
+    spec: dict[str, Any], stop: threading.Event, api: str, ids: list[str], unit: str
+) -> Any:
+    """One work unit of a `teleconform run --workers` run, with the controller's settings."""
+    import time
+
+    from ._http import SharedRateLimiter
+    from .runner import run_api
+
+    if (Path(spec["control_dir"]) / "stop").exists():
+        stop.set()  # the controller was signalled before this worker could be
+    target = spec["apis"][api]
+    mode = target["mode"]
+    limiter = None
+    if mode == "live":
+        limiter = SharedRateLimiter(spec["rate_limit"], Path(spec["control_dir"]) / "rate")
+    deadline = None
+    if spec.get("deadline_at") is not None:
+        deadline = time.monotonic() + (float(spec["deadline_at"]) - time.time())
+    try:
+        return run_api(
+            api,
+            target["base_url"],
+            target["credentials"],
+            clauses=ids,
+            seed=int(spec["seed"]),
+            budget=spec["budget"],
+            mode=mode,
+            writes_allowed=bool(target["writes_allowed"]),
+            disruptive_allowed=bool(spec["disruptive_allowed"]),
+            timeout_s=float(spec["timeout"]),
+            rate_limiter=limiter,
+            run_id=spec["run_id"],
+            state=dict(spec["state"]),
+            deadline=deadline,
+            stop=stop,
+            ledger_path=Path(target["ledger"]) if target.get("ledger") else None,
+            stream=unit,  # two units minting tokens in one second must not share a jti
+        )
+    finally:
+        if limiter is not None:
+            limiter.close()

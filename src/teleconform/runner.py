@@ -353,7 +353,8 @@ def run_api(
             for check in checks
             if any(c in selected and c not in skipped_for_needs for c in check.clauses)
         ]
-        if runnable:
+        # an interrupted run starts no unit: nothing is sent, the checks say why they did not run
+        if runnable and not (stop is not None and stop.is_set()):
             http.label = "preflight"
             for pre in _preflights(api):
                 try:

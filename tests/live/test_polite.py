@@ -20,12 +20,12 @@ from ._live import (
 
 pytestmark = pytest.mark.e2e
 
-# Two suite modules per API, so --workers 2 runs two threads per API, four in all.
+# Two suite modules per API, so --workers 2 runs four work units in two worker processes.
 CLAUSES = ["HCW-SSO-03", "HCW-AUTH-04", "LEAH-AUTH-02", "LEAH-OFF-01"]
 
 
 def test_rate_limit_is_shared_by_both_apis_and_all_workers(tmp_path: Path) -> None:
-    """--rate-limit 5 holds for the whole run: two APIs, two workers each, one budget."""
+    """--rate-limit 5 holds for the whole run: two APIs, two worker processes, one budget."""
     log = RequestLog()  # both proxies write here: the rate is the run's, not one server's
     selection = [arg for cid in CLAUSES for arg in ("--clause", cid)]
     with served("hcw", log=log) as (_h, hcw_proxy), served("leah", log=log) as (_l, leah_proxy):

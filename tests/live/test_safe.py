@@ -216,8 +216,8 @@ def _start_and_catch(tmp_path: Path, proxy: Any, clauses: tuple[str, ...] = (
 
 @pytest.mark.parametrize(("workers", "clauses"), [
     ("1", ("HCW-INV-01", "HCW-INV-13")),
-    # Two work units (invites, sso): the hung request is a worker thread's, which the signal
-    # does not reach; more invite checks would follow it if the run did not stop.
+    # Two work units (invites, sso) in two worker processes: the signal reaches the controller,
+    # which passes it on; more invite checks would follow the hung one if the run did not stop.
     ("2", ("HCW-INV-01", "HCW-INV-04", "HCW-INV-05", "HCW-SSO-02")),
 ], ids=["1-worker", "2-workers"])
 def test_sigterm_mid_run_stops_and_still_cleans_up(
@@ -244,6 +244,11 @@ def test_sigterm_mid_run_stops_and_still_cleans_up(
     records = ledger_records(tmp_path / "out" / "ledger-hcw.jsonl")
     created = [r["created"] for r in records if "created" in r]
     assert created and all({"cleaned": e, "detail": "cleaned"} in records for e in created)
+    if workers == "2":  # worker processes: the controller still reports what ran, and what not
+        reported = clauses_of(report_of(tmp_path / "out"))
+        assert set(reported) == set(clauses)
+        assert any(c["verdict"] == "error" and "interrupted" in c["reason"]
+                   for c in reported.values()), reported
 
 
 def test_cleanup_command_finishes_a_killed_runs_job(tmp_path: Path) -> None:

@@ -57,7 +57,13 @@ def test_the_guest_arrives_and_the_listener_gets_a_valid_event(sandbox: httpx.Cl
     assert event.check.schema_checked  # the installed spec's webhooks section was applied too
     assert event.check.external_id == "consultation-42"
     assert event.method == "POST" and event.path == "/hook"
-    deliveries = sandbox.get("/_sandbox/webhooks/deliveries").json()
+    # The sandbox logs a delivery once the receiver's answer is back, a moment after the
+    # listener has the event: wait for the log entry rather than race it.
+    deliveries: list[dict[str, Any]] = []
+    until = time.monotonic() + 5
+    while not deliveries and time.monotonic() < until:
+        deliveries = sandbox.get("/_sandbox/webhooks/deliveries").json()
+        time.sleep(0 if deliveries else 0.05)
     assert [d["status"] for d in deliveries] == [200]  # answered 200: no retry
 
 
