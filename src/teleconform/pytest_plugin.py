@@ -37,6 +37,7 @@ PROPERTY = "teleconform-clause"
 UNIT_PROPERTY = "teleconform-unit"  # requests sent, created, cleanup failures of a unit
 REFUSED_PROPERTY = "teleconform-refused"  # a unit's preflight: unreachable or refused
 RUN_SPEC = "teleconform_run"  # workerinput key set by a `teleconform run --workers` controller
+RATE_FILE = "teleconform_rate_file"  # workerinput key: the session's shared rate-limit file
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,7 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         metavar="R",
-        help="requests per second of this process (live targets)",
+        help="live requests per second for the whole session, all xdist workers together",
     )
     group.addoption("--teleconform-timeout", type=float, default=10.0, metavar="S")
     group.addoption("--teleconform-ledger-dir", default=None, metavar="DIR")
@@ -222,6 +223,36 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ENTRIES] = {}
     if spec is not None:
         _serve_controller(config, spec)
+    elif config.getoption("--teleconform-api") and not hasattr(config, "workerinput"):
+        # one rate limit for the session: xdist workers share this file (see _rate_limiter)
+        import tempfile
+
+        rate_dir = tempfile.TemporaryDirectory(prefix="teleconform-rate-")
+        config.stash[_STATE]["rate_dir"] = rate_dir
+        config.add_cleanup(rate_dir.cleanup)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """(xdist controller) the workers' shared rate-limit file."""
+    rate_dir = node.config.stash[_STATE].get("rate_dir")
+    if rate_dir is not None:
+        node.workerinput[RATE_FILE] = str(Path(rate_dir.name) / "rate")
+
+
+def _rate_limiter(config: pytest.Config, mode: str) -> Any:
+    from ._http import RateLimiter, SharedRateLimiter
+
+    rate = config.getoption("--teleconform-rate-limit")
+    if not rate or mode != "live":
+        return None
+    state = config.stash[_STATE]
+    with state["lock"]:  # one limiter per process, kept for the session
+        if "limiter" not in state:
+            workerinput = getattr(config, "workerinput", None)
+            shared = workerinput.get(RATE_FILE) if isinstance(workerinput, dict) else None
+            state["limiter"] = SharedRateLimiter(rate, shared) if shared else RateLimiter(rate)
+        return state["limiter"]
 
 
 def run_spec(config: pytest.Config) -> dict[str, Any] | None:
@@ -363,7 +394,6 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
 
 
 def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dict[str, Any]:
-    from ._http import RateLimiter
     from ._needs import needs_from_env, safe_contacts
     from ._run import run_to_json
     from ._targets import SandboxTarget, parse_targets
@@ -409,7 +439,7 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
                 sandbox = state["sandboxes"][api] = SandboxTarget(api)
                 sandbox.start()
         base_url, mode, credentials = sandbox.server.base_url, "sandbox", sandbox.credentials
-    rate = config.getoption("--teleconform-rate-limit")
+    limiter = _rate_limiter(config, mode)
     result = run_api(
         api,
         base_url,
@@ -423,7 +453,7 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
         writes_allowed=True if mode != "live" else config.getoption("--teleconform-allow-writes"),
         state={"safe_email": safe_email, "safe_phone": safe_phone},
         timeout_s=config.getoption("--teleconform-timeout"),
-        rate_limiter=RateLimiter(rate) if rate and mode == "live" else None,
+        rate_limiter=limiter,
         ledger_path=Path(ledger_dir) / f"ledger-{unit}.jsonl"
         if ledger_dir and mode == "live"
         else None,

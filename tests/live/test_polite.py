@@ -83,3 +83,30 @@ def test_429_with_an_unreasonable_retry_after_is_reported_not_waited(tmp_path: P
     clause = clauses_of(report_of(tmp_path / "out"))["HCW-SSO-01"]
     assert clause["verdict"] == "fail"
     assert [e["response"]["status"] for e in clause["evidence"]] == [429]
+
+
+def test_the_plugin_rate_limit_is_shared_by_its_xdist_workers(tmp_path: Path) -> None:
+    """In an integrator's `pytest -n 2 --teleconform-rate-limit 5`, the limit is the session's,
+    not each worker's: the workers share one limiter through the controller's file."""
+    import subprocess
+    import sys
+
+    log = RequestLog()
+    clauses = ("HCW-SSO-02", "HCW-SSO-03", "HCW-AUTH-01", "HCW-AUTH-02", "HCW-AUTH-04")
+    selection = [arg for cid in clauses for arg in ("--teleconform-clause", cid)]
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    with served("hcw", log=log) as (_app, proxy):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q",
+             "--teleconform-api", "hcw", "--teleconform-target", proxy.base_url,
+             "--teleconform-rate-limit", "5", "--teleconform-budget", "quick",
+             "--teleconform-seed", "3", *selection],
+            env=creds_env("hcw"), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 passed" in proc.stdout
+    seen = sorted(log.entries, key=lambda s: s.at)
+    assert len(seen) >= 12, "too few requests to measure a rate"
+    assert log.max_in_window(1.0) <= 5 + 2  # the margin of the test above
+    gaps = [b.at - a.at for a, b in zip(seen, seen[1:], strict=False)]
+    assert statistics.median(gaps) >= 0.15, gaps
