@@ -45,10 +45,12 @@ def test_parallel_run_gives_the_sequential_verdicts() -> None:
 
 
 # -- `teleconform run --workers N`: pytest-xdist worker processes ------------------------------
-def _cli(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def _cli(
+    tmp_path: Path, *argv: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     proc = subprocess.run(
         [sys.executable, "-m", "teleconform", "run", *argv, "--report-dir", "out"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        cwd=tmp_path, capture_output=True, text=True, timeout=240, env=env,
     )
     assert "Traceback" not in proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -110,4 +112,23 @@ def test_the_deadline_reaches_the_workers(tmp_path: Path) -> None:
     (run,) = report["runs"]
     assert {c["verdict"] for c in run["clauses"]} == {"error"}
     assert all("deadline" in c["reason"] for c in run["clauses"])
+    assert len({u["worker"] for u in run["units"]}) == 2
+
+
+def test_the_host_projects_pytest_configuration_does_not_reach_the_workers(
+    tmp_path: Path,
+) -> None:
+    """Run from a project whose pytest set-up would break or empty the session: its
+    conftest.py, ini options and PYTEST_ADDOPTS stay out of teleconform's own session."""
+    import os
+
+    (tmp_path / "conftest.py").write_text('raise RuntimeError("the host conftest ran")\n')
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -k nothing -p no:xdist\n")
+    env = {**os.environ, "PYTEST_ADDOPTS": "-k nothing --maxfail=1"}
+    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--budget", "quick",
+                        "--clause", "HCW-SSO-01", "--clause", "HCW-AUTH-01", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = report["runs"]
+    assert {c["id"]: c["verdict"] for c in run["clauses"]} == {
+        "HCW-SSO-01": "pass", "HCW-AUTH-01": "pass"}
     assert len({u["worker"] for u in run["units"]}) == 2
