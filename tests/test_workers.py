@@ -132,3 +132,39 @@ def test_the_host_projects_pytest_configuration_does_not_reach_the_workers(
     assert {c["id"]: c["verdict"] for c in run["clauses"]} == {
         "HCW-SSO-01": "pass", "HCW-AUTH-01": "pass"}
     assert len({u["worker"] for u in run["units"]}) == 2
+
+
+_BREAK_A_UNIT = '''
+import sys
+if sys.argv == ["-c"]:  # an execnet worker process, not the teleconform controller
+    import teleconform.runner as runner
+    real = runner.run_api
+    def run_api(api, *args, clauses=None, **kwargs):
+        if "HCW-SSO-01" in set(clauses or ()):
+            raise KeyError("planted bug in the runner")
+        return real(api, *args, clauses=clauses, **kwargs)
+    runner.run_api = run_api
+'''
+
+
+def test_an_exception_escaping_a_worker_is_an_error_logged_not_reported(
+    tmp_path: Path,
+) -> None:
+    """A teleconform bug inside one worker's unit: that unit's clauses are `error` pointing
+    to the log, where the traceback is; the other units' verdicts stand."""
+    import os
+
+    (tmp_path / "planted").mkdir()
+    (tmp_path / "planted" / "sitecustomize.py").write_text(_BREAK_A_UNIT)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "planted")}
+    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--budget", "quick",
+                        "--clause", "HCW-SSO-01", "--clause", "HCW-AUTH-01", env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (run,) = report["runs"]
+    verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in run["clauses"]}
+    assert verdicts["HCW-AUTH-01"][0] == "pass"
+    assert verdicts["HCW-SSO-01"] == (
+        "error", "teleconform internal error while running this clause (see teleconform.log)")
+    assert "planted bug" not in json.dumps(report)
+    run_log = (tmp_path / "out" / "teleconform.log").read_text()
+    assert "KeyError: 'planted bug in the runner'" in run_log

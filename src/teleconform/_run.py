@@ -8,7 +8,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -383,10 +382,7 @@ def run_command(args: argparse.Namespace) -> int:
                 sandbox = SandboxTarget(api, faults=api_faults)
                 base_url, mode = sandbox.start(), "sandbox"
                 credentials = sandbox.credentials
-            if args.webhook_events:
-                credentials["leah.webhook_events"] = str(Path(args.webhook_events).resolve())
-            if args.webhook_receiver:
-                credentials["leah.webhook_receiver"] = args.webhook_receiver
+            _add_webhook_credentials(args, credentials)
             run_state: dict[str, Any] = {"safe_email": safe_email, "safe_phone": safe_phone}
             if session is not None:  # record/replay
                 if args.record:
@@ -510,8 +506,7 @@ def _run_in_processes(
     settings: dict[str, Any],
 ) -> bool:
     """``--workers N``: the work units in pytest-xdist processes; True if interrupted."""
-    from ._http import SharedRateLimiter
-    from ._xdist import ApiTarget, XdistFailed, count_units, run_with_xdist
+    from ._xdist import ApiTarget, count_units, run_with_xdist
 
     sandboxes: list[SandboxTarget] = []
     chosen: dict[str, ApiTarget] = {}
@@ -519,10 +514,7 @@ def _run_in_processes(
         for api in selected:
             if api in targets:
                 base_url = targets[api]
-                with tempfile.TemporaryDirectory() as tmp:  # the probe, before any worker
-                    probe_limiter = SharedRateLimiter(args.rate_limit, Path(tmp) / "rate")
-                    unreachable = _probe(base_url, args.timeout, probe_limiter)
-                    probe_limiter.close()
+                unreachable = _probe(base_url, args.timeout, RateLimiter(args.rate_limit))
                 if unreachable:
                     failures.append(
                         (EXIT_TARGET, f"teleconform: {api} target {base_url}: {unreachable}")
@@ -540,10 +532,7 @@ def _run_in_processes(
                 sandbox = SandboxTarget(api, faults=api_faults)
                 sandboxes.append(sandbox)
                 target = ApiTarget(sandbox.start(), "sandbox", dict(sandbox.credentials), True)
-            if args.webhook_events:
-                target.credentials["leah.webhook_events"] = str(Path(args.webhook_events).resolve())
-            if args.webhook_receiver:
-                target.credentials["leah.webhook_receiver"] = args.webhook_receiver
+            _add_webhook_credentials(args, target.credentials)
             printer.line(f"{api}: {target.mode} {target.base_url}")
             chosen[api] = target
         if not chosen:
@@ -551,18 +540,16 @@ def _run_in_processes(
         wanted = {api: selected[api] for api in chosen}
         workers = min(args.workers, count_units(wanted))
         printer.line(f"{workers} worker processes (pytest-xdist)")
-        try:
-            result = run_with_xdist(
-                selected=wanted,
-                targets=chosen,
-                workers=workers,
-                settings=settings,
-                catalogue=catalogue,
-                progress=printer.progress,
-                report_dir=report_dir,
-            )
-        except XdistFailed as exc:
-            raise RuntimeError(str(exc)) from exc  # exit 4: a bug, with the log's path
+        # XdistFailed is a bug: the CLI's last line of defence makes it exit 4 with the log
+        result = run_with_xdist(
+            selected=wanted,
+            targets=chosen,
+            workers=workers,
+            settings=settings,
+            catalogue=catalogue,
+            progress=printer.progress,
+            report_dir=report_dir,
+        )
     finally:
         for sandbox in sandboxes:
             sandbox.stop()
@@ -576,6 +563,14 @@ def _run_in_processes(
         _clean_after_dead_workers(chosen, result.runs, args.timeout, printer)
     runs.update(result.runs)
     return result.interrupted
+
+
+def _add_webhook_credentials(args: argparse.Namespace, credentials: dict[str, str]) -> None:
+    """`--webhook-events` / `--webhook-receiver`: the LEAH-WH needs given on the command line."""
+    if args.webhook_events:
+        credentials["leah.webhook_events"] = str(Path(args.webhook_events).resolve())
+    if args.webhook_receiver:
+        credentials["leah.webhook_receiver"] = args.webhook_receiver
 
 
 def _clean_after_dead_workers(

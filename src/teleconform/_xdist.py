@@ -80,6 +80,7 @@ class _Controller:
         self.refused: dict[str, str] = {}
         self.crashed: dict[str, str] = {}
         self.died: list[str] = []
+        self.broken: set[str] = set()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
@@ -119,7 +120,10 @@ class _Controller:
                 self.refused.setdefault(data["api"], data["why"])
                 found = True
         if not found and report.failed:
-            self._crashed(clause, report)
+            # an exception escaped the runner in the worker: a teleconform bug, logged in full
+            # (like the one-process crash log), not copied into the report
+            log.error("%s: internal error in its worker:\n%s", cid, report.longreprtext)
+            self.broken.add(cid)
 
     def _crashed(self, clause: Clause, report: Any) -> None:
         if clause.id not in self.entries.get(clause.api, {}):
@@ -272,6 +276,8 @@ def _missing_reason(cid: str, controller: _Controller, result: XdistResult) -> s
         last = controller.crashed[cid].strip().splitlines()
         detail = f" ({last[-1][:200]})" if last else ""
         return f"its worker process died before it reported a verdict{detail}"
+    if cid in controller.broken:
+        return "teleconform internal error while running this clause (see teleconform.log)"
     if result.interrupted:
         return "run interrupted before this check ran"
     if result.workers_died:

@@ -38,7 +38,9 @@ class ThreadedServer:
             log_level=log_level,
             lifespan="off",
             access_log=False,
-            **uvicorn_kwargs,
+            # uvicorn's own logging set-up (dictConfig) closes every handler in the process,
+            # teleconform's run log among them
+            **{"log_config": None, **uvicorn_kwargs},
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
