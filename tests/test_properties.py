@@ -337,6 +337,72 @@ def test_refusal_accepted_drops_only_the_rejected_positive_data_finding() -> Non
     assert "Server error" in checks(500, True)
 
 
+def test_violation_accepted_drops_only_the_accepted_negative_data_finding() -> None:
+    from teleconform._properties_check import ClauseMap, validate
+    from teleconform._properties_gen import NEGATIVE, generate
+    from teleconform._properties_spec import load_spec
+    from teleconform._resources import spec_path
+
+    spec = load_spec(spec_path("hcw-athome.openapi.yaml"))
+    operation = spec.operation("PATCH /api/v1/invite/{id}")
+    assert operation is not None
+    clauses = ClauseMap(default="HCW-GEN-04", server_error="HCW-GEN-01")
+
+    def checks(case: Any, status: int, accepted: bool) -> list[str]:
+        request = httpx.Request("PATCH", "http://testserver/api/v1/invite/x", json=case.body)
+        body = {"success": True, "invite": {"id": "x"}} if status == 200 else {"error": True}
+        response = httpx.Response(status, json=body, request=request)
+        response.elapsed = timedelta(milliseconds=5)
+        return [f.check for f in validate(case, response, clauses, violation_accepted=accepted)]
+
+    # cases whose violation is in what is sent (some negate only what the wire cannot carry)
+    violating = [c for c in generate(operation, NEGATIVE, 10, 11)
+                 if isinstance(c.body, dict)
+                 and "Schema-violating request accepted" in checks(c, 200, False)]
+    assert violating
+    for case in violating:
+        assert "Schema-violating request accepted" not in checks(case, 200, True)
+        assert "Server error" in checks(case, 500, True)
+
+
+def test_lenient_operations_are_the_documented_unvalidated_update() -> None:
+    assert set(_hcw_suite_module().LENIENT) == {"PATCH /api/v1/invite/{id}"}
+
+
+# Seeds whose generated cases once failed on the conformant sandboxes (the default run's
+# seed is random, so each was a red `teleconform run` by chance): a whitespace body, "" for
+# queue and a note of the wrong type on an invite update, an empty or unknown-only
+# appointment merge-patch, and a positive upload whose junk file was never replaced
+# (schemathesis' Binary compares equal to every Binary). `benchmarks/seed_sweep.py` sweeps more.
+@pytest.mark.parametrize(("api", "seed"), [
+    ("hcw", 1026), ("hcw", 1030), ("hcw", 1041), ("leah", 1014), ("leah", 1047),
+])
+def test_seeds_that_once_failed_pass_on_the_clean_sandbox(api: str, seed: int) -> None:
+    module = importlib.import_module(f"teleconform.sandbox.{api}")
+    app = module.create_app()
+    ids = HCW_IDS if api == "hcw" else LEAH_IDS
+    run = run_api(
+        api, "http://testserver", sandbox_credentials(api, app), clauses=ids,
+        client=TestClient(app, raise_server_exceptions=False), seed=seed, budget="standard",
+    )
+    assert run.verdicts == {cid: "pass" for cid in ids}, [c.reason for c in run.clauses]
+
+
+def test_a_positive_upload_always_gets_real_files() -> None:
+    from types import SimpleNamespace
+
+    from schemathesis.transport.serialization import Binary
+
+    from teleconform.runner import load_checks
+
+    load_checks("leah")
+    module = sys.modules["teleconform_suites.leah.properties"]
+    case = SimpleNamespace(method="POST", path="/api/transfers/{id}/files", query=None,
+                           body={"file[]": [Binary(b"junk")]})
+    module.prepare(None, case, "positive")
+    assert [part.data for part in case.body["file[]"]] == [module.TINY_PNG]
+
+
 # -- run id marking ------------------------------------------------------------------------
 
 RUN_ID = "tc-0123456789"

@@ -13,7 +13,13 @@ from typing import Any
 
 import httpx
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import Failure, FailureGroup, MalformedJson, ServerError
+from schemathesis.core.failures import (
+    AcceptedNegativeData,
+    Failure,
+    FailureGroup,
+    MalformedJson,
+    ServerError,
+)
 from schemathesis.openapi.checks import (
     ContentDeserializationError,
     MalformedMediaType,
@@ -108,12 +114,16 @@ def validate(
     clause_map: ClauseMap,
     *,
     refusal_accepted: bool = False,
+    violation_accepted: bool = False,
 ) -> list[Finding]:
     """Run the built-in checks and the JSON check on one response; route each failure.
 
     ``refusal_accepted``: the operation's schema-valid data is expected to be refused (it
     carries generated credentials or tokens), so a 4xx to it is not "Schema-valid request
     rejected"; the spec documents 4XX for such operations.
+    ``violation_accepted``: the operation is documented not to validate (all of) its input,
+    so a 2xx to schema-violating data is not "Schema-violating request accepted"; its 5xx
+    and its response checks still count.
     """
     path = case.operation.path
     json_clause = clause_map.json_clause(path)
@@ -142,6 +152,8 @@ def validate(
             continue
         elif (refusal_accepted and isinstance(failure, RejectedPositiveData)
               and 400 <= response.status_code < 500):
+            continue
+        elif violation_accepted and isinstance(failure, AcceptedNegativeData):
             continue
         else:
             clause = clause_map.default

@@ -159,6 +159,7 @@ def run_property_tests(
     invalid_auth: InvalidAuth = default_invalid_auth,
     exclude: Collection[str] = (),
     refusals: Mapping[str, str] | None = None,
+    lenient: Mapping[str, str] | None = None,
     budget: Budget | None = None,
 ) -> PropertyReport:
     """Run the property tests of one spec against ``ctx``'s target and report clause outcomes.
@@ -180,6 +181,9 @@ def run_property_tests(
             (random credentials, tokens or ids): a 4xx to a generated case (not to one along a
             link, which carries real values) is then not "Schema-valid request rejected". The
             spec should document 4XX for each.
+        lenient: operation label -> why a server rightly accepts schema-violating data
+            there (the API documents no validation): a 2xx to a negative case is then not
+            "Schema-violating request accepted"; 5xx and response checks still apply.
         budget: overrides the budget named by ``ctx.budget``.
     """
     from ._properties_run import PropertyRun
@@ -195,6 +199,7 @@ def run_property_tests(
         invalid_auth=invalid_auth,
         exclude=frozenset(exclude),
         refusals=frozenset(refusals or ()),
+        lenient=frozenset(lenient or ()),
         budget=budget or BUDGETS.get(ctx.budget, BUDGETS["standard"]),
     )
     try:

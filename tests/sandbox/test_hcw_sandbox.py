@@ -230,6 +230,18 @@ def test_malformed_json_and_wrong_content_type(client: TestClient) -> None:
     assert r.status_code == 415
 
 
+def test_whitespace_is_malformed_json_but_an_empty_body_is_an_empty_object(
+    client: TestClient,
+) -> None:
+    """Express body-parser (strict): "" is {}, "  " is a syntax error."""
+    h = {"x-access-token": token_of(client), "content-type": "application/json"}
+    invite = create(client, {"x-access-token": token_of(client)}).json()["invite"]
+    r = client.patch(f"/api/v1/invite/{invite['id']}", content=b" ", headers=h)
+    assert r.status_code == 400
+    r = client.patch(f"/api/v1/invite/{invite['id']}", content=b"", headers=h)
+    assert r.status_code == 200, r.text
+
+
 def test_queue_by_name_or_id_and_scheduled_for_offset(client: TestClient) -> None:
     h = {"x-access-token": token_of(client)}
     by_name = create(client, h, queue=QUEUE).json()["invite"]

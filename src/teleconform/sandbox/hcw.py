@@ -150,7 +150,9 @@ def _error_response(ctx: _Ctx | None, status: int, body: Any) -> Response:
 
 async def _json_body(ctx: _Ctx) -> Any:
     raw = await ctx.request.body()
-    if not raw.strip():
+    if not raw:
+        # body-parser's special case: an empty body is {}; whitespace alone is a strict-mode
+        # syntax error (400), like any other non-JSON
         return {}
     ctype = ctx.request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
