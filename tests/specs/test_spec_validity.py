@@ -304,7 +304,7 @@ def test_appointment_creation_schema(body: dict[str, Any], valid: bool) -> None:
 @pytest.mark.parametrize(("body", "valid"), [
     ({"startTime": "2031-05-18T09:00:00"}, True),
     ({"status": "cancelled"}, True),
-    ({}, False),
+    ({}, True),  # a no-op merge-patch: API Platform answers 200 (specs/README.md)
     ({"status": "scheduled"}, False),
     ({"startTime": "tomorrow"}, False),
 ])
