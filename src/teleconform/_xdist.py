@@ -87,7 +87,7 @@ class _Controller:
         if error is not None:
             self.died.append(str(node.gateway.id))
 
-    @pytest.hookimpl(optionalhook=True)
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)  # before the plugin looks for it
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[RUN_SPEC] = self.spec
 

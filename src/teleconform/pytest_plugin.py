@@ -223,27 +223,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ENTRIES] = {}
     if spec is not None:
         _serve_controller(config, spec)
-    elif config.getoption("--teleconform-api") and not hasattr(config, "workerinput"):
-        # one rate limit for the session: xdist workers share this file (see _rate_limiter)
-        import tempfile
-
-        rate_dir = tempfile.TemporaryDirectory(prefix="teleconform-rate-")
-        config.stash[_STATE]["rate_dir"] = rate_dir
-        config.add_cleanup(rate_dir.cleanup)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """(xdist controller) the workers' shared rate-limit file."""
-    rate_dir = node.config.stash[_STATE].get("rate_dir")
-    if rate_dir is not None:
-        node.workerinput[RATE_FILE] = str(Path(rate_dir.name) / "rate")
+    """(xdist controller) one rate limit for the session: the workers share a file."""
+    config = node.config
+    if not config.getoption("--teleconform-api") or RUN_SPEC in node.workerinput:
+        return  # `teleconform run --workers` hands out its own file in the run spec
+    state = config.stash[_STATE]
+    with state["lock"]:
+        if "rate_dir" not in state:
+            import tempfile
+
+            state["rate_dir"] = tempfile.TemporaryDirectory(prefix="teleconform-rate-")
+            config.add_cleanup(state["rate_dir"].cleanup)
+    node.workerinput[RATE_FILE] = str(Path(state["rate_dir"].name) / "rate")
 
 
 def _rate_limiter(config: pytest.Config, mode: str) -> Any:
+    """This process's limiter for live requests, shared with the other xdist workers."""
     from ._http import RateLimiter, SharedRateLimiter
 
-    rate = config.getoption("--teleconform-rate-limit")
+    spec = run_spec(config)
+    rate = spec["rate_limit"] if spec is not None else config.getoption("--teleconform-rate-limit")
     if not rate or mode != "live":
         return None
     state = config.stash[_STATE]
@@ -251,6 +254,8 @@ def _rate_limiter(config: pytest.Config, mode: str) -> Any:
         if "limiter" not in state:
             workerinput = getattr(config, "workerinput", None)
             shared = workerinput.get(RATE_FILE) if isinstance(workerinput, dict) else None
+            if spec is not None:
+                shared = str(Path(spec["control_dir"]) / "rate")
             state["limiter"] = SharedRateLimiter(rate, shared) if shared else RateLimiter(rate)
         return state["limiter"]
 
@@ -402,7 +407,7 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
     state = config.stash[_STATE]
     spec = run_spec(config)
     if spec is not None:
-        return run_to_json(_run_unit_for_controller(spec, state["stop"], api, ids, unit))
+        return run_to_json(_run_unit_for_controller(config, spec, api, ids, unit))
     seed = int(state["seed"])
     targets = parse_targets(config.getoption("--teleconform-target"), [api])
     safe_email, safe_phone = safe_contacts(os.environ)
@@ -463,44 +468,37 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
 
 
 def _run_unit_for_controller(
-    spec: dict[str, Any], stop: threading.Event, api: str, ids: list[str], unit: str
+    config: pytest.Config, spec: dict[str, Any], api: str, ids: list[str], unit: str
 ) -> Any:
     """One work unit of a `teleconform run --workers` run, with the controller's settings."""
     import time
 
-    from ._http import SharedRateLimiter
     from .runner import run_api
 
+    stop: threading.Event = config.stash[_STATE]["stop"]
     if (Path(spec["control_dir"]) / "stop").exists():
         stop.set()  # the controller was signalled before this worker could be
     target = spec["apis"][api]
     mode = target["mode"]
-    limiter = None
-    if mode == "live":
-        limiter = SharedRateLimiter(spec["rate_limit"], Path(spec["control_dir"]) / "rate")
     deadline = None
     if spec.get("deadline_at") is not None:
         deadline = time.monotonic() + (float(spec["deadline_at"]) - time.time())
-    try:
-        return run_api(
-            api,
-            target["base_url"],
-            target["credentials"],
-            clauses=ids,
-            seed=int(spec["seed"]),
-            budget=spec["budget"],
-            mode=mode,
-            writes_allowed=bool(target["writes_allowed"]),
-            disruptive_allowed=bool(spec["disruptive_allowed"]),
-            timeout_s=float(spec["timeout"]),
-            rate_limiter=limiter,
-            run_id=spec["run_id"],
-            state=dict(spec["state"]),
-            deadline=deadline,
-            stop=stop,
-            ledger_path=Path(target["ledger"]) if target.get("ledger") else None,
-            stream=unit,  # two units minting tokens in one second must not share a jti
-        )
-    finally:
-        if limiter is not None:
-            limiter.close()
+    return run_api(
+        api,
+        target["base_url"],
+        target["credentials"],
+        clauses=ids,
+        seed=int(spec["seed"]),
+        budget=spec["budget"],
+        mode=mode,
+        writes_allowed=bool(target["writes_allowed"]),
+        disruptive_allowed=bool(spec["disruptive_allowed"]),
+        timeout_s=float(spec["timeout"]),
+        rate_limiter=_rate_limiter(config, mode),
+        run_id=spec["run_id"],
+        state=dict(spec["state"]),
+        deadline=deadline,
+        stop=stop,
+        ledger_path=Path(target["ledger"]) if target.get("ledger") else None,
+        stream=unit,  # two units minting tokens in one second must not share a jti
+    )
