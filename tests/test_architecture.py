@@ -19,6 +19,7 @@ SANDBOX_ALLOWED_THIRD_PARTY = {
     "anyio",
     "multipart",
     "python_multipart",
+    "yaml",  # profile files (what `teleconform drift` writes) are YAML data
 }
 
 
