@@ -460,6 +460,9 @@ def delete_invite(ctx: Context, entry: dict[str, Any]) -> bool:
 
 def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bool:
     """Close a consultation the run opened (the doctor accepts it first if needed)."""
+    closed = ctx.state.get("hcw.closed_consultations")
+    if isinstance(closed, set) and consultation in closed:
+        return True  # the check closed it itself (a repeated close may be refused)
     close = f"{invite_path}/consultation/close"
     scheduler = auth_headers(ctx)
     first = ctx.request("POST", close, headers=scheduler)

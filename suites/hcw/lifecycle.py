@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 from teleconform.suite import Context, clause
 
 from ._common import (
@@ -165,12 +167,59 @@ def consultation_lifecycle(ctx: Context) -> None:
         ctx.skips("HCW-CONS-02", "the consultation could not be closed (HCW-CONS-01)")
         return
 
+    # closed by the check itself: the cleaner has nothing left to do (a server may refuse a
+    # repeated close, which must not read as a cleanup failure)
+    ctx.state.setdefault("hcw.closed_consultations", set()).add(str(consultation))
+
     again = ctx.request("POST", close, headers=scheduler)
     again_body = json_body(again)
     status = again_body.get("status", "closed") if isinstance(again_body, dict) else "closed"
     ctx.expect("HCW-CONS-02", (again.is_success or again.is_client_error) and status == "closed",
                f"a repeated close: {again.status_code}, status {status!r}", again)
+    _no_reuse(ctx, path, token, patient, str(consultation))
+
+
+def _no_reuse(ctx: Context, path: str, token: str, patient: dict[str, str],
+              consultation: str) -> None:
+    """After close the invitation serves nothing but the same consultation, still closed.
+
+    HCW-CONS-02: the patient's earlier session, and a new login with the invite token, are
+    refused with a 4xx or answered with the same consultation still "closed"; another status
+    or a new consultation fails.
+    """
     reuse = ctx.request("POST", CONSULTATION, headers=patient, json={"invitationToken": token})
-    ctx.expect("HCW-CONS-02", reuse.is_client_error,
-               f"the patient requesting again after close: {reuse.status_code} (4xx expected)",
-               reuse)
+    ctx.expect("HCW-CONS-02", *_still_closed(ctx, path, reuse, consultation,
+                                             "the patient's earlier session asking again"))
+    relogin = ctx.request("POST", LOGIN_INVITE, json={"inviteToken": token})
+    body = json_body(relogin)
+    user = body.get("user") if isinstance(body, dict) else None
+    fresh = user.get("token") if isinstance(user, dict) else None
+    if relogin.is_client_error or not (relogin.is_success and is_jwt(fresh)):
+        ctx.expect("HCW-CONS-02", relogin.is_client_error,
+                   f"a new login with the invite token after close: {relogin.status_code} "
+                   "(4xx, or a session that finds only the closed consultation, expected)",
+                   relogin)
+        return
+    again = ctx.request("POST", CONSULTATION, headers=headers_for(ctx, str(fresh)),
+                        json={"invitationToken": token})
+    ctx.expect("HCW-CONS-02", *_still_closed(ctx, path, again, consultation,
+                                             "a new login with the invite token asking again"))
+
+
+def _still_closed(ctx: Context, path: str, response: httpx.Response, consultation: str,
+                  label: str) -> tuple[bool, str, httpx.Response]:
+    """A 4xx, or 2xx with the same consultation still closed; a new one enters the ledger."""
+    if response.is_client_error:
+        return True, f"{label} after close: {response.status_code}", response
+    body = json_body(response)
+    got = _consultation_id(body)
+    status = body.get("status") if isinstance(body, dict) else None
+    if response.is_success and got is not None and got != consultation:
+        ctx.created("consultation", got, cleanup=("POST", path))
+    ok = response.is_success and got == consultation and status == "closed"
+    what = ("the same consultation, still closed" if ok
+            else f"{'the same' if got == consultation else 'another'} consultation, "
+                 f"status {status!r}")
+    return ok, (f"{label} after close: {response.status_code}, {what}"
+                + ("" if ok else " (a 4xx or the same consultation still closed expected)")), \
+        response

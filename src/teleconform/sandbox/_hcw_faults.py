@@ -47,6 +47,9 @@ FAULTS: dict[str, Fault] = fault_table(
        "access tokens are decoded without checking their signature (any key is accepted)"),
     _f("html-error-pages", "HCW-GEN-03",
        "error responses are HTML pages instead of JSON"),
+    _f("text-plain-errors", "HCW-GEN-03",
+       "role and ownership refusals are text/plain 'Forbidden' / 'Not Found', a callback "
+       "without token 'Bad Request' (Sails' default responses, HCW@Home 5.4.62)"),
     # invite creation
     _f("malformed-json-500", "HCW-GEN-01",
        "a body that is not valid JSON gets 500 entity.parse.failed (HCW@Home 5.4.62)"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,8 +115,9 @@ class Consultation:
 class Store:
     """All sandbox data; one per app instance."""
 
-    def __init__(self) -> None:
+    def __init__(self, id_format: str = "objectid") -> None:
         self._counter = itertools.count(1)
+        self.id_format = id_format
         self.users: dict[str, User] = {}
         self.queues: dict[str, Queue] = {}
         self.invites: dict[str, Invite] = {}
@@ -141,10 +143,50 @@ class Store:
         self.queue_id = queue.id
         self.scheduler_id = scheduler.id
         self.doctor_id = doctor.id
+        self.seed_user_ids = frozenset(self.users)
 
     def new_id(self, epoch_s: float) -> str:
-        """A 24-hex ObjectId-like id: 8 hex of seconds, 16 hex of a counter."""
-        return f"{int(epoch_s) & 0xFFFFFFFF:08x}{next(self._counter):016x}"
+        """A 24-hex ObjectId-like id (8 hex of seconds, 16 of a counter), or a UUID."""
+        count = next(self._counter)
+        if self.id_format == "uuid":
+            return str(uuid.UUID(int=(int(epoch_s) & 0xFFFFFFFF) << 96 | count, version=4))
+        return f"{int(epoch_s) & 0xFFFFFFFF:08x}{count:016x}"
+
+    def well_formed_id(self, value: str) -> bool:
+        """Whether value has the shape of this store's ids (what a database driver would parse)."""
+        if self.id_format == "uuid":
+            try:
+                return str(uuid.UUID(value)) == value
+            except ValueError:
+                return False
+        return len(value) == 24 and all(ch in "0123456789abcdef" for ch in value)
+
+    def patients_of(self, invite_id: str) -> list[User]:
+        """The temporary patient accounts made by logins with an invitation."""
+        return [u for u in self.users.values() if u.role == "patient" and u.invite_id == invite_id]
+
+    def inventory(self) -> dict[str, Any]:
+        """Everything created since start (seed accounts and queue excluded), ids only.
+
+        Shape (stable; tests compare it with a report's ``left_behind``)::
+
+            {"invites": [{"id", "status"}],
+             "consultations": [{"id", "status", "invite", "invite_exists"}],
+             "patient_accounts": [{"id", "invite"}]}
+        """
+        return {
+            "invites": [{"id": i.id, "status": i.status} for i in self.invites.values()],
+            "consultations": [
+                {"id": c.id, "status": c.status, "invite": c.invite,
+                 "invite_exists": c.invite in self.invites}
+                for c in self.consultations.values()
+            ],
+            "patient_accounts": [
+                {"id": u.id, "invite": u.invite_id}
+                for u in self.users.values()
+                if u.role == "patient" and u.id not in self.seed_user_ids
+            ],
+        }
 
     @staticmethod
     def new_token() -> str:

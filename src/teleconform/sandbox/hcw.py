@@ -65,6 +65,7 @@ from starlette.routing import Route
 from teleconform.sandbox import _hcw_tokens as tokens
 from teleconform.sandbox._faults import FAULT_HEADER, check_fault_names, parse_fault_header
 from teleconform.sandbox._hcw_faults import FAULTS
+from teleconform.sandbox._hcw_profiles import PROFILES, READINGS
 from teleconform.sandbox._hcw_store import (
     APP_SECRET,
     DOCTOR_EMAIL,
@@ -78,8 +79,9 @@ from teleconform.sandbox._hcw_store import (
     Store,
     User,
 )
+from teleconform.sandbox._profiles import Profile, resolve_profile
 
-__all__ = ["CREDENTIALS", "FAULTS", "create_app"]
+__all__ = ["CREDENTIALS", "FAULTS", "PROFILES", "READINGS", "create_app", "inventory"]
 
 CREDENTIALS: dict[str, str] = {
     "TELECONFORM_HCW_EMAIL": SCHEDULER_EMAIL,
@@ -93,7 +95,6 @@ Clock = Callable[[], float]
 Handler = Callable[[Request], Awaitable[Response]]
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 _STRING_FIELDS = (
     "firstName", "lastName", "gender", "phoneNumber", "emailAddress", "language",
     "doctorEmail", "queue", "doctorLanguage", "patientTZ",
@@ -102,24 +103,37 @@ _GENDERS = frozenset({"male", "female"})
 _MODEL_GENDERS = frozenset({"male", "female", "other", "unknown"})
 _INVITER_ROLES = frozenset({"scheduler", "doctor", "admin"})
 _TOO_EARLY_S = 600
+# The creation fields the guide lists ("Invite creation on behalf of doctor", "... assigned to a
+# queue"); the update refers to the creation. A server reading unknown_fields=refused knows no
+# other.
+_DOCUMENTED_INVITE_FIELDS = frozenset({
+    "phoneNumber", "emailAddress", "scheduledFor", "language", "doctorEmail", "firstName",
+    "lastName", "gender", "isPatientInvite", "sendInvite", "queue",
+})
+_DOCUMENTED_LOGIN_FIELDS = frozenset({"email", "password"})
+_STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                409: "Conflict", 415: "Unsupported Media Type", 422: "Unprocessable Entity"}
 
 
 class ApiError(Exception):
-    """An error answer: status and JSON body."""
+    """An error answer: status and JSON body (``text``: what Sails' default response sends)."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, text: str | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
+        self.text = text
 
 
 class _Ctx:
     """Per-request view: the app state plus the faults active for this request."""
 
     def __init__(self, request: Request, store: Store, clock: Clock, faults: frozenset[str],
-                 doctor_url: str | None, public_url: str | None, page_size: int) -> None:
+                 doctor_url: str | None, public_url: str | None, page_size: int,
+                 readings: dict[str, Any]) -> None:
         self.request = request
         self.store = store
+        self.readings = readings
         self.faults = faults | parse_fault_header(request.headers.get(FAULT_HEADER), FAULTS)
         self._clock = clock
         base = str(request.base_url).rstrip("/")
@@ -130,6 +144,9 @@ class _Ctx:
     def on(self, fault: str) -> bool:
         return fault in self.faults
 
+    def reading(self, name: str) -> Any:
+        return self.readings[name]
+
     def now(self) -> float:
         return self._clock()
 
@@ -137,11 +154,29 @@ class _Ctx:
         return int(self._clock() * 1000)
 
 
-def _error_response(ctx: _Ctx | None, status: int, body: Any) -> Response:
-    if ctx is not None and ctx.on("html-error-pages"):
-        title = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                 409: "Conflict", 415: "Unsupported Media Type"}.get(status, "Error")
+def _error_text(body: Any, status: int) -> str:
+    if isinstance(body, dict):
+        for key in ("error", "message"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    if isinstance(body, list):
+        texts = [str(item.get("message")) for item in body if isinstance(item, dict)]
+        if texts:
+            return "; ".join(texts)
+    return _STATUS_TEXT.get(status, "Error")
+
+
+def _error_response(ctx: _Ctx, status: int, body: Any, text: str | None = None) -> Response:
+    if ctx.on("html-error-pages"):
+        title = _STATUS_TEXT.get(status, "Error")
         return HTMLResponse(f"<!doctype html><title>{title}</title><h1>{title}</h1>", status)
+    if text is not None and ctx.on("text-plain-errors"):
+        return PlainTextResponse(text, status)
+    shape = ctx.reading("error_shape")
+    if shape == "success-false":
+        body = {"success": False, "error": _error_text(body, status)}
+    elif shape == "message":
+        body = {"message": _error_text(body, status)}
     return JSONResponse(body, status)
 
 
@@ -172,9 +207,17 @@ def _object_body(value: Any) -> dict[str, Any]:
     return value
 
 
+def _refuse_unknown_fields(ctx: _Ctx, data: dict[str, Any], known: frozenset[str]) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown and ctx.reading("unknown_fields") == "refused":
+        raise ApiError(400, {"success": False, "error": f"Unknown field(s): {', '.join(unknown)}"})
+
+
 def _token_candidates(ctx: _Ctx) -> list[str]:
     found: list[str] = []
     auth = ctx.request.headers.get("authorization")
+    if ctx.reading("access_token_headers") == "x-access-token":
+        auth = None  # the documented header only
     if auth is not None:
         found.append(auth[7:].strip() if auth.startswith("Bearer ") else "")
     xat = ctx.request.headers.get("x-access-token")
@@ -205,16 +248,16 @@ def _authenticate(ctx: _Ctx) -> User:
 
 def _require_role(user: User, roles: Iterable[str]) -> None:
     if user.role not in roles:
-        raise ApiError(403, {"error": "Forbidden"})
+        raise ApiError(403, {"error": "Forbidden"}, text="Forbidden")
 
 
 def _not_found() -> ApiError:
-    return ApiError(404, {"error": "Not Found"})
+    return ApiError(404, {"error": "Not Found"}, text="Not Found")
 
 
 def _lookup_invite(ctx: _Ctx, user: User | None) -> Invite:
     invite_id = ctx.request.path_params["id"]
-    if ctx.on("unknown-id-500") and not _OBJECT_ID_RE.match(invite_id):
+    if ctx.on("unknown-id-500") and not ctx.store.well_formed_id(invite_id):
         raise ApiError(500, {"success": False,
                              "message": f'Cast to ObjectId failed for value "{invite_id}"'})
     invite = ctx.store.invites.get(invite_id)
@@ -416,6 +459,7 @@ def _check_common(ctx: _Ctx, data: dict[str, Any]) -> None:
 
 async def login_local(ctx: _Ctx) -> Response:
     data = _object_body(await _json_body(ctx))
+    _refuse_unknown_fields(ctx, data, _DOCUMENTED_LOGIN_FIELDS)
     email, password = data.get("email"), data.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         raise ApiError(400, {"message": "Missing credentials", "user": False})
@@ -442,6 +486,8 @@ async def login_local(ctx: _Ctx) -> Response:
     if not ctx.on("login-no-jwt"):
         details |= {"token": access, "refreshToken": refresh}
     out: dict[str, Any] = {"message": "Login Successful", "user": details}
+    if ctx.reading("login_jwt") == "cookie-only":
+        out = {"message": "Login Successful"}  # the guide's example: the JWT is in the cookie
     if ctx.on("login-message-missing"):
         out = {"success": True, "user": details}
     response = JSONResponse(out)
@@ -472,6 +518,7 @@ async def create_invite(ctx: _Ctx) -> Response:
     user = _authenticate(ctx)
     _require_role(user, _INVITER_ROLES)
     data = _object_body(await _json_body(ctx))
+    _refuse_unknown_fields(ctx, data, _DOCUMENTED_INVITE_FIELDS)
     if data.get("isPatientInvite") is not True:
         raise ApiError(400, {"success": False,
                              "error": "isPatientInvite must be true for a patient invitation"})
@@ -528,6 +575,8 @@ async def get_invite(ctx: _Ctx) -> Response:
     body = _invite_json(ctx, invite)
     if ctx.on("get-mongo-id"):
         body = {"_id": body.pop("id"), **body}
+    if ctx.reading("get_invite_shape") == "enveloped":
+        body = {"success": True, "invite": body}
     return JSONResponse(body)
 
 
@@ -536,6 +585,7 @@ async def update_invite(ctx: _Ctx) -> Response:
     _require_role(user, _INVITER_ROLES)
     invite = _lookup_invite(ctx, user)
     data = _object_body(await _json_body(ctx))
+    _refuse_unknown_fields(ctx, data, _DOCUMENTED_INVITE_FIELDS)
     if invite.status == "ACCEPTED":
         raise ApiError(400, {"success": False,
                              "error": "Can't edit Invite has been accepted by patient"})
@@ -566,12 +616,43 @@ async def delete_invite(ctx: _Ctx) -> Response:
     _require_role(user, _INVITER_ROLES)
     invite = _lookup_invite(ctx, user)
     if ctx.store.consultation_for(invite.id) and not ctx.on("delete-after-consultation-allowed"):
-        raise ApiError(409, {"success": False, "error": "The patient requested a consultation: "
-                                                        "the invitation can no longer be deleted"})
+        raise ApiError(ctx.reading("refused_delete_status"),
+                       {"success": False, "error": "The patient requested a consultation: "
+                                                   "the invitation can no longer be deleted"})
     body = _invite_json(ctx, invite)
     if not ctx.on("delete-noop"):
-        del ctx.store.invites[invite.id]
+        _destroy_invite(ctx, invite.id)
     return JSONResponse(body)
+
+
+def _destroy_invite(ctx: _Ctx, invite_id: str) -> None:
+    """Remove an invitation (and, on that reading, its temporary patient accounts)."""
+    ctx.store.invites.pop(invite_id, None)
+    if ctx.reading("patient_accounts_removed") == "with-invite":
+        for patient in ctx.store.patients_of(invite_id):
+            del ctx.store.users[patient.id]
+
+
+def _close_answer(ctx: _Ctx, cons: Consultation, *, status: str | None = None,
+                  iso: bool = False) -> dict[str, Any]:
+    body = _consultation_json(ctx, cons, status=status, iso_closed=iso)
+    field = ctx.reading("close_id_field")
+    if field != "both":
+        del body["id" if field == "_id" else "_id"]
+    return body
+
+
+def _anonymized(cons: Consultation) -> dict[str, Any]:
+    """The statistics record HCW@Home answers a repeated close with (no status)."""
+    return {
+        "consultationId": cons.id, "invite": cons.invite, "IMADTeam": "none",
+        "acceptedAt": cons.accepted_at, "closedAt": cons.closed_at,
+        "consultationCreatedAt": cons.created_at, "createdAt": cons.created_at,
+        "queue": cons.queue, "owner": cons.owner, "acceptedBy": cons.accepted_by,
+        "doctor": cons.doctor, "invitedBy": cons.invited_by, "patientRating": "",
+        "patientComment": "", "doctorRating": "", "doctorComment": "",
+        "duration": max(0, cons.closed_at - cons.accepted_at) if cons.accepted_at else 0,
+    }
 
 
 async def close_consultation(ctx: _Ctx) -> Response:
@@ -586,7 +667,7 @@ async def close_consultation(ctx: _Ctx) -> Response:
     else:
         # Destroyed invite (closed, or deleted under a fault): the consultation decides.
         allowed = cons is not None and user.id in (cons.invited_by, cons.doctor)
-    if ctx.on("unknown-id-500") and not _OBJECT_ID_RE.match(invite_id):
+    if ctx.on("unknown-id-500") and not ctx.store.well_formed_id(invite_id):
         raise ApiError(500, {"success": False,
                              "message": f'Cast to ObjectId failed for value "{invite_id}"'})
     if not allowed:
@@ -596,18 +677,27 @@ async def close_consultation(ctx: _Ctx) -> Response:
             raise ApiError(500, {"success": False,
                                  "error": "Cannot read properties of undefined (reading 'status')"})
         raise ApiError(404, {"success": False, "error": "Consultation not found"})
-    if cons.status == "pending":
-        raise ApiError(409, {"success": False, "error": "Consultation is not active yet"})
+    pending_rule = ctx.reading("close_pending")
+    if cons.status == "pending" and pending_rule != "allowed":
+        status = int(pending_rule.removeprefix("refused-"))
+        error = "Consultation not found" if status == 404 else "Consultation is not active yet"
+        raise ApiError(status, {"success": False, "error": error})
     iso = ctx.on("close-iso-closedat")
     if cons.status == "closed":
-        return JSONResponse(_consultation_json(ctx, cons, iso_closed=iso))
+        repeat = ctx.reading("repeat_close")
+        if repeat == "anonymized-record":
+            return JSONResponse(_anonymized(cons))
+        if repeat.startswith("refused-"):
+            status = int(repeat.removeprefix("refused-"))
+            raise ApiError(status, {"success": False, "error": "Consultation already closed"})
+        return JSONResponse(_close_answer(ctx, cons, iso=iso))
     before = cons.status
     now_ms = ctx.now_ms()
     cons.status, cons.closed_at, cons.updated_at = "closed", now_ms, now_ms
     if not ctx.on("reopen-after-close"):
-        store.invites.pop(invite_id, None)
+        _destroy_invite(ctx, invite_id)
     shown = before if ctx.on("close-not-closed") else None
-    return JSONResponse(_consultation_json(ctx, cons, status=shown, iso_closed=iso))
+    return JSONResponse(_close_answer(ctx, cons, status=shown, iso=iso))
 
 
 async def login_invite(ctx: _Ctx) -> Response:
@@ -616,10 +706,11 @@ async def login_invite(ctx: _Ctx) -> Response:
     if not isinstance(token, str) or not token:
         raise ApiError(400, {"error": "inviteToken is required"})
     invite = ctx.store.invite_by_token(token)
-    if invite is None:
+    if invite is None or (invite.status == "ACCEPTED" and ctx.reading("patient_login") == "once"):
         raise ApiError(401, {"error": "Invalid invite token"})
-    patient = next((u for u in ctx.store.users.values()
-                    if u.role == "patient" and u.invite_id == invite.id), None)
+    patients = ctx.store.patients_of(invite.id)
+    patient = patients[0] if patients and ctx.reading("patient_accounts") == "one-per-invite" \
+        else None
     if patient is None:
         patient = User(ctx.store.new_id(ctx.now()), invite.email_address, "patient",
                        invite.first_name, invite.last_name, invite_id=invite.id)
@@ -642,6 +733,13 @@ async def request_consultation(ctx: _Ctx) -> Response:
     if not isinstance(token, str) or not token:
         raise ApiError(400, {"success": False, "error": "invitationToken is required"})
     invite = ctx.store.invite_by_token(token)
+    if invite is None and ctx.reading("reuse_after_close") == "same-closed":
+        closed = next((c for c in ctx.store.consultations.values()
+                       if c.owner == user.id and c.status == "closed"
+                       and secrets.compare_digest(c.invitation_token.encode(),
+                                                  token.encode("utf-8", "surrogatepass"))), None)
+        if closed is not None:
+            return JSONResponse(_consultation_json(ctx, closed))
     if invite is None:
         raise ApiError(404, {"success": False, "error": "Invitation not found or already used"})
     if invite.id != user.invite_id:
@@ -649,7 +747,8 @@ async def request_consultation(ctx: _Ctx) -> Response:
     existing = ctx.store.consultation_for(invite.id)
     if existing is not None and existing.status != "closed":
         return JSONResponse(_consultation_json(ctx, existing))
-    if invite.scheduled_for and invite.scheduled_for - ctx.now_ms() > _TOO_EARLY_S * 1000:
+    too_early = invite.scheduled_for - ctx.now_ms() > _TOO_EARLY_S * 1000
+    if invite.scheduled_for and too_early and ctx.reading("patient_join") != "any-time":
         raise ApiError(403, {"success": False, "message": "Too early for consultation"})
     now_ms = ctx.now_ms()
     cons = Consultation(
@@ -683,7 +782,7 @@ def _sso_rules(ctx: _Ctx) -> tokens.SsoRules:
         window = 600.0
     elif ctx.on("sso-window-1min"):
         window = 60.0
-    skew = tokens.SSO_FUTURE_SKEW_S
+    skew = float(ctx.reading("sso_future_skew_s"))
     if ctx.on("sso-future-accepted"):
         skew = math.inf
     elif ctx.on("sso-skew-2h"):
@@ -718,7 +817,7 @@ async def sso_callback(ctx: _Ctx) -> Response:
     if not values or not values[0]:
         if ctx.on("sso-no-token-200"):
             return JSONResponse({"message": "Nothing to do"})
-        raise ApiError(400, {"error": "Bad Request"})
+        raise ApiError(400, {"error": "Bad Request"}, text="Bad Request")
     if len(values) > 1:
         raise ApiError(401, {"error": "Unauthorized"})
     token = values[0]
@@ -760,6 +859,9 @@ async def sso_callback(ctx: _Ctx) -> Response:
         location = f"{ctx.doctor_url}/app?tk={access}"
         if return_url and _same_site_path(return_url):
             location += f"&returnUrl={quote(return_url, safe='')}"
+    if ctx.reading("sso_success") == "json":
+        # signed in without a redirect: the body carries the session JWT (HCW-SSO-01)
+        return JSONResponse({"message": "Login Successful", "token": access})
     # The real backend's redirect body is Express's text "Found. Redirecting to ..."; the
     # spec documents text for 302, and the token is not repeated in the body.
     return PlainTextResponse("Found. Redirecting to the doctor app", 302,
@@ -769,8 +871,25 @@ async def sso_callback(ctx: _Ctx) -> Response:
 # ---------------------------------------------------------------------------- app
 
 
+def resolve(profile: str | Profile | None) -> Profile:
+    """A built-in profile by name, a profile file (.yaml/.json) or a Profile, completed."""
+    return resolve_profile(profile, "hcw", PROFILES, READINGS, FAULTS)
+
+
+def inventory(app: Starlette) -> dict[str, Any]:
+    """What exists in a sandbox app that was created after it started (test-only).
+
+    ``{"api": "hcw", "profile": NAME, "invites": [{"id", "status"}], "consultations":
+    [{"id", "status", "invite", "invite_exists"}], "patient_accounts": [{"id", "invite"}]}``;
+    closed consultations are listed (with their status): the API has no way to remove one.
+    """
+    store: Store = app.state.store
+    return {"api": "hcw", "profile": app.state.profile.name, **store.inventory()}
+
+
 def create_app(
     *,
+    profile: str | Profile | None = None,
     faults: Iterable[str] = (),
     clock: Clock | None = None,
     page_size: int = 30,
@@ -779,31 +898,42 @@ def create_app(
 ) -> Starlette:
     """A fresh HCW@Home sandbox with seeded accounts (see CREDENTIALS).
 
-    faults: names from FAULTS switched on for every request; clock: epoch seconds (default
-    time.time); doctor_url/public_url: bases of the SSO redirect and of patientURL (default:
-    the URL the request came in on).
+    profile: a name of PROFILES (default "as-documented"), a profile file or a Profile (its
+    readings decide where the guide leaves room; its faults are switched on); faults: more
+    names from FAULTS switched on for every request, on top of the profile's; clock: epoch
+    seconds (default time.time); doctor_url/public_url: bases of the SSO redirect and of
+    patientURL (default: the URL the request came in on). ValueError for an unknown profile,
+    reading or fault.
     """
-    chosen = check_fault_names(faults, FAULTS)
-    store = Store()
+    chosen_profile = resolve(profile)
+    chosen = check_fault_names(faults, FAULTS) | chosen_profile.faults
+    readings = dict(chosen_profile.readings)
+    store = Store(id_format=readings["id_format"])
     now: Clock = clock or time.time
+
+    def context(request: Request) -> _Ctx:
+        return _Ctx(request, store, now, chosen, doctor_url, public_url, page_size, readings)
 
     def wrap(handler: Callable[[_Ctx], Awaitable[Response]]) -> Handler:
         async def endpoint(request: Request) -> Response:
-            ctx = _Ctx(request, store, now, chosen, doctor_url, public_url, page_size)
+            ctx = context(request)
             try:
                 return await handler(ctx)
             except ApiError as err:
                 if err.status >= 500:
                     return JSONResponse(err.body, err.status)
-                return _error_response(ctx, err.status, err.body)
+                return _error_response(ctx, err.status, err.body, err.text)
 
         return endpoint
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        ctx = _Ctx(request, store, now, chosen, doctor_url, public_url, page_size)
+        ctx = context(request)
         text = {404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
-        return _error_response(ctx, status, {"error": text})
+        return _error_response(ctx, status, {"error": text}, text)
+
+    async def show_inventory(request: Request) -> Response:
+        return JSONResponse(inventory(app))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"success": False, "message": "An unexpected error occurred"}, 500)
@@ -822,6 +952,8 @@ def create_app(
               methods=["POST"]),
         Route(f"{api}/consultation", wrap(request_consultation), methods=["POST"]),
         Route(f"{api}/consultation/{{id}}/accept", wrap(accept_consultation), methods=["POST"]),
+        # test control, not part of the API: what the run left behind (see inventory())
+        Route("/_sandbox/inventory", show_inventory, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
@@ -829,5 +961,6 @@ def create_app(
     )
     app.state.credentials = dict(CREDENTIALS)
     app.state.faults = chosen
+    app.state.profile = chosen_profile
     app.state.store = store
     return app
