@@ -60,6 +60,16 @@ def _run_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="switch a fault on in the embedded sandbox (to see a failing report)",
     )
     p.add_argument(
+        "--sandbox-profile",
+        action="append",
+        default=[],
+        metavar="[API=]NAME|FILE",
+        help="run the embedded sandbox with a behaviour profile (repeatable): API=NAME|FILE for "
+        "one API; a bare NAME applies to each selected API whose sandbox has it, a bare FILE to "
+        "the API it names (`api:`) or to the one selected API; recorded in report.json "
+        "(target.profile). See `teleconform sandbox API --list-profiles`",
+    )
+    p.add_argument(
         "--webhook-events",
         metavar="FILE",
         help="events received by `teleconform webhooks listen` (LEAH-WH-01 on a live target)",
@@ -88,6 +98,15 @@ def build_parser() -> _Parser:
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--fault", action="append", default=[], metavar="NAME")
     s.add_argument("--list-faults", action="store_true")
+    s.add_argument(
+        "--profile",
+        metavar="NAME|FILE",
+        help="behaviour profile: a built-in name (see --list-profiles, default as-documented) "
+        "or a profile file (.yaml/.json); --fault adds faults on top of it",
+    )
+    s.add_argument(
+        "--list-profiles", action="store_true", help="print one profile per line, name first"
+    )
     ct = sub.add_parser(
         "check-traffic",
         help="validate recorded exchanges (HAR, cassettes)",

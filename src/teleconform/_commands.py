@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -46,7 +47,13 @@ def sandbox_command(args: argparse.Namespace) -> int:
     """Serve a sandbox until interrupted; print its URL and seeded credentials, then READY."""
     import importlib
 
-    from ._targets import SANDBOX_MODULES, create_sandbox_app
+    from ._needs import ConfigError
+    from ._targets import (
+        SANDBOX_MODULES,
+        create_sandbox_app,
+        resolve_sandbox_profile,
+        sandbox_profiles,
+    )
     from .sandbox._server import ThreadedServer
 
     module = importlib.import_module(SANDBOX_MODULES[args.api])
@@ -54,12 +61,21 @@ def sandbox_command(args: argparse.Namespace) -> int:
         for name, fault in sorted(module.FAULTS.items()):
             print(f"{name:<36} {','.join(sorted(fault.clauses)):<28} {fault.description}")
         return EXIT_OK
+    if args.list_profiles:
+        for name, builtin in sandbox_profiles(args.api).items():
+            kind = "conformant" if builtin.conformant and not builtin.faults else "observed"
+            print(f"{name:<24} {kind:<10} {builtin.description}")
+        return EXIT_OK
     unknown = [f for f in args.fault if f not in module.FAULTS]
     if unknown:
         raise UsageError(f"teleconform sandbox: unknown fault {unknown[0]} (see --list-faults)")
     if not 0 <= args.port <= 65535:
         raise UsageError("teleconform sandbox: --port must be 0..65535")
-    app = create_sandbox_app(args.api, faults=tuple(args.fault))
+    try:
+        profile = resolve_sandbox_profile(args.api, args.profile)
+    except ConfigError as exc:
+        raise UsageError(f"teleconform sandbox: {exc}") from exc
+    app = create_sandbox_app(args.api, faults=tuple(args.fault), profile=profile)
     try:
         server = ThreadedServer(app, host=args.host, port=args.port or None).start()
     except (OSError, RuntimeError) as exc:
@@ -74,8 +90,11 @@ def sandbox_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     print(f"TELECONFORM_TARGET={server.base_url}", flush=True)
+    print(f"TELECONFORM_{args.api.upper()}_TARGET={server.base_url}", flush=True)
     for var, value in app.state.credentials.items():
         print(f"{var}={value}", flush=True)
+    if profile is not None:
+        print(f"teleconform sandbox {args.api}: profile {profile.name}", file=sys.stderr)
     print("READY", flush=True)
     try:
         stop.wait()

@@ -24,7 +24,7 @@ from ._http import RateLimiter, TransportError
 from ._logging import setup_log
 from ._needs import ConfigError, needs_from_env, safe_contacts
 from ._resources import SPEC_FILES, spec_path
-from ._targets import SandboxTarget, parse_targets
+from ._targets import SandboxTarget, parse_sandbox_profiles, parse_targets
 from ._version import __version__
 from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
@@ -299,6 +299,10 @@ def run_command(args: argparse.Namespace) -> int:
                 ]
                 if bad:
                     raise ConfigError(f"--sandbox-fault {bad[0]}: no such sandbox fault")
+        sandbox_apis = [api for api in selected if api not in targets]
+        if args.sandbox_profile and not sandbox_apis and not args.replay:
+            raise ConfigError("--sandbox-profile: every selected API has a --target")
+        profiles = parse_sandbox_profiles(args.sandbox_profile, sandbox_apis)
     except ConfigError as exc:
         raise UsageError(f"teleconform run: {exc}") from exc
 
@@ -379,7 +383,7 @@ def run_command(args: argparse.Namespace) -> int:
                     return
             else:
                 api_faults = tuple(f for f in args.sandbox_fault if _fault_in(api, f))
-                sandbox = SandboxTarget(api, faults=api_faults)
+                sandbox = SandboxTarget(api, faults=api_faults, profile=profiles.get(api))
                 base_url, mode = sandbox.start(), "sandbox"
                 credentials = sandbox.credentials
             _add_webhook_credentials(args, credentials)
@@ -414,6 +418,8 @@ def run_command(args: argparse.Namespace) -> int:
                 ledger_path=report_dir / f"ledger-{api}.jsonl" if mode == "live" else None,
             )
             runs[api] = run_to_json(result)
+            if sandbox is not None:
+                runs[api]["target"]["profile"] = sandbox.profile_name
         except PreflightFailed as exc:
             failures.append(
                 (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {with_hint(exc)}")
@@ -429,6 +435,7 @@ def run_command(args: argparse.Namespace) -> int:
             args,
             selected,
             targets,
+            profiles,
             env_creds,
             catalogue,
             printer,
@@ -497,6 +504,7 @@ def _run_in_processes(
     args: argparse.Namespace,
     selected: dict[str, set[str] | None],
     targets: dict[str, str],
+    profiles: dict[str, Any],
     env_creds: dict[str, dict[str, str]],
     catalogue: dict[str, Clause],
     printer: _Printer,
@@ -529,7 +537,7 @@ def _run_in_processes(
                 )
             else:
                 api_faults = tuple(f for f in args.sandbox_fault if _fault_in(api, f))
-                sandbox = SandboxTarget(api, faults=api_faults)
+                sandbox = SandboxTarget(api, faults=api_faults, profile=profiles.get(api))
                 sandboxes.append(sandbox)
                 target = ApiTarget(sandbox.start(), "sandbox", dict(sandbox.credentials), True)
             _add_webhook_credentials(args, target.credentials)
@@ -561,6 +569,9 @@ def _run_in_processes(
             always=True,
         )
         _clean_after_dead_workers(chosen, result.runs, args.timeout, printer)
+    for sandbox in sandboxes:
+        if sandbox.api in result.runs:
+            result.runs[sandbox.api]["target"]["profile"] = sandbox.profile_name
     runs.update(result.runs)
     return result.interrupted
 

@@ -107,6 +107,11 @@ def _load_document(path: Path) -> Any:
     return yaml.safe_load(text)
 
 
+def read_profile_document(path: Path) -> Any:
+    """The parsed content of a profile file (YAML, or JSON by its suffix); errors propagate."""
+    return _load_document(path)
+
+
 def load_profile_file(path: Path, api: str, builtin: Mapping[str, Profile]) -> Profile:
     """A profile from a YAML/JSON file, layered on its ``base`` built-in profile."""
     try:
@@ -132,6 +137,8 @@ def load_profile_file(path: Path, api: str, builtin: Mapping[str, Profile]) -> P
     if not isinstance(faults, list) or not all(isinstance(f, str) for f in faults):
         raise ValueError(f"profile {path}: faults must be a list of fault names")
     evidence = data.get("evidence") or {}
+    if not isinstance(evidence, dict):
+        raise ValueError(f"profile {path}: evidence must be a mapping of fault name to text")
     return Profile(
         name=str(data.get("name") or path.stem),
         api=api,
