@@ -38,8 +38,18 @@ It satisfies every clause of the ``hcw`` catalogue and mirrors the shapes of HCW
   {inviteToken}`` gives a patient JWT, ``POST /api/v1/consultation {invitationToken}`` with
   it requests the consultation (pending; repeated calls return the same one).
 
+The decisions above are the defaults of the *readings* (``READINGS``, _hcw_profiles.py): a
+profile (``create_app(profile=NAME|FILE|Profile)``, ``PROFILES``) takes another legitimate
+reading where the guide leaves room (enveloped GET, the status of a refused DELETE or close,
+the close answer's id field, a repeated close, the patient after close, unknown fields, the
+auth header, the login JWT's place, the SSO answer and skew, error bodies, id format,
+temporary patient accounts), or reproduces a real release (``hcw-athome-5.4.62``).
+
 Faults (``FAULTS``) switch on realistic deviations, for the whole app or per request with
-the header ``X-Teleconform-Fault: name[,name]``.
+the header ``X-Teleconform-Fault: name[,name]``; a profile's faults are always on.
+
+Test control: ``GET /_sandbox/inventory`` (and ``inventory(app)``) lists what was created
+since start: invites, consultations with their status, temporary patient accounts.
 """
 
 from __future__ import annotations
