@@ -300,7 +300,10 @@ def run_command(args: argparse.Namespace) -> int:
                 if bad:
                     raise ConfigError(f"--sandbox-fault {bad[0]}: no such sandbox fault")
         sandbox_apis = [api for api in selected if api not in targets]
-        if args.sandbox_profile and not sandbox_apis and not args.replay:
+        if args.sandbox_profile and args.replay:
+            raise ConfigError("--replay replays the recorded answers; --sandbox-profile has no "
+                              "effect")
+        if args.sandbox_profile and not sandbox_apis:
             raise ConfigError("--sandbox-profile: every selected API has a --target")
         profiles = parse_sandbox_profiles(args.sandbox_profile, sandbox_apis)
     except ConfigError as exc:

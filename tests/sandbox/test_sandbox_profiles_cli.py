@@ -119,6 +119,7 @@ def test_bad_sandbox_profiles(values: list[str], apis: list[str], message: str) 
     ["run", "--sandbox-profile", "nothing-like-it"],
     ["run", "leah", "--sandbox-profile", "hcw=guide-literal"],
     ["run", "hcw", "--target", "http://127.0.0.1:9", "--sandbox-profile", "guide-literal"],
+    ["run", "hcw", "--replay", "--sandbox-profile", "guide-literal"],
 ])
 def test_run_refuses_a_bad_sandbox_profile_before_running(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
