@@ -39,8 +39,10 @@ class ThreadedServer:
             lifespan="off",
             access_log=False,
             # uvicorn's own logging set-up (dictConfig) closes every handler in the process,
-            # teleconform's run log among them
-            **{"log_config": None, **uvicorn_kwargs},
+            # teleconform's run log among them; a pooled connection idle for uvicorn's default
+            # 5 s (e.g. while the property tests load the spec) is closed by the server just
+            # as the client reuses it: "connection reset by peer" on a loaded machine
+            **{"log_config": None, "timeout_keep_alive": 300, **uvicorn_kwargs},
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
