@@ -89,9 +89,10 @@ PROFILES: dict[str, Profile] = profile_table(
     Profile(
         name="document-literal", api="leah",
         description="the document's words taken literally: POST /transfers answers 200, a "
-                    "cancelled appointment is deleted (later PATCH 404), share needs no file",
+                    "cancelled appointment is deleted (later PATCH 404), share needs no file; "
+                    "legacy ld+json errors of the API Platform 2.x the document shows",
         readings={"transfer_create_status": 200, "cancelled_appointment": "deleted",
-                  "share_without_files": "allowed"},
+                  "share_without_files": "allowed", "error_format": "ld+json"},
         sources=(f"{DOC}: Creating transfer ('returns 200'), Delete ('permanently deleted')",),
     ),
     Profile(
