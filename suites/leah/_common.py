@@ -344,11 +344,14 @@ def key_accepted(ctx: Context) -> None:
     """
     if not ctx.has("leah.api_key"):
         return
-    answers = [(path, ctx.request("GET", path, headers=auth_headers(ctx)))
-               for path in (OFFICES, WORKERS)]
-    statuses = [r.status_code for _, r in answers]
-    if all(status == 404 for status in statuses):
+    unusable = (401, 403, 404)
+    answers = []
+    for path in (OFFICES, WORKERS):  # the second only when the first refuses
+        response = ctx.request("GET", path, headers=auth_headers(ctx))
+        if response.status_code not in unusable:
+            return
+        answers.append((path, response))
+    if all(r.status_code == 404 for _, r in answers):
         raise TargetUnreachable(f"GET {OFFICES} answered 404: is the target a Leah API?")
-    if all(status in (401, 403, 404) for status in statuses):
-        refused = ", ".join(f"GET {path} answered {r.status_code}" for path, r in answers)
-        raise CredentialsRefused(f"{refused} with TELECONFORM_LEAH_API_KEY: check the key")
+    refused = ", ".join(f"GET {path} answered {r.status_code}" for path, r in answers)
+    raise CredentialsRefused(f"{refused} with TELECONFORM_LEAH_API_KEY: check the key")
