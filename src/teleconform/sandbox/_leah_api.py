@@ -389,9 +389,9 @@ class LeahApi:
             if "next-link-self" in fx:
                 view[h("next")] = view["@id"]
             elif "next-other-collection" in fx:
-                other = "/api/offices" if path == "/api/healthcare_workers" \
-                    else "/api/healthcare_workers"
-                view[h("next")] = other + view[h("next")].removeprefix(path)
+                elsewhere = ("/api/offices" if path == "/api/healthcare_workers"
+                             else "/api/healthcare_workers")
+                view[h("next")] = elsewhere + view[h("next")].removeprefix(path)
         if "member-not-array" in fx and number > 1:
             body[h("member")] = {str(offset + i): m for i, m in enumerate(body[h("member")])}
         if "total-items-missing" in fx:

@@ -303,8 +303,8 @@ def collection_body(
     """A Hydra collection page as API Platform's CollectionNormalizer and its decorators write it.
 
     ``trailing_empty``: the last page (the caller passes it when that page is full) still gets
-    a ``next`` to one empty page (API Platform before PR #3967). ``link_pairs``/``last_override`` exist for faults (links that lose
-    filters, a wrong last page).
+    a ``next`` to one empty page (API Platform before PR #3967). ``link_pairs`` and
+    ``last_override`` exist for faults (links that lose filters, a wrong last page).
     """
     h = dialect.key
     body: dict[str, Any] = {
