@@ -68,3 +68,9 @@ def test_the_leah_suites_pass_on_every_conformant_profile(
     assert verdicts[NEEDS_A_RECEIVER] == "skip"
     # the walks really were paginated on this profile (LEAH-HYDRA-04 passed, not skipped)
     assert verdicts["LEAH-HYDRA-04"] == "pass"
+    # what the run created is what the sandbox holds: appointments cancelled (or deleted),
+    # the transfers it ledgered (they cannot be deleted through the API)
+    inventory = app.state.leah.inventory()
+    assert all(a["status"] == "cancelled" for a in inventory["appointments"]), inventory
+    ledgered = {e["id"] for e in run.created if e["kind"] == "transfer"}
+    assert {t["id"] for t in inventory["transfers"]} == ledgered

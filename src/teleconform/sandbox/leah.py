@@ -8,7 +8,7 @@ Endpoints (all need the header ``LEAH-AUTH-TOKEN``; a missing or wrong key gets 
 - ``POST /api/appointments`` (application/json or application/ld+json) → 201;
   ``GET``/``PATCH /api/appointments/{id}`` (PATCH only as application/merge-patch+json).
   A startTime without offset is UTC; startTime must lie in the future (run clock).
-- ``POST /api/transfers`` → 201, ``GET /api/transfers/{id}``,
+- ``POST /api/transfers`` → 201 (200 on some profiles), ``GET /api/transfers/{id}``,
   ``POST /api/transfers/{id}/files`` (multipart, repeatable ``file[]``: png/jpg/pdf by content
   and name, at most 15,000,000 bytes each, at most 10 per transfer),
   ``POST /api/transfers/{id}/share`` ``{email}``.
