@@ -109,7 +109,8 @@ def error_response(dialect: Dialect, status: int, message: str,
         "type": f"/errors/{status}",
         "description": message,
     }
-    if dialect.prefixed:  # 3.4 RFC 7807 mode with the prefix on keeps both spellings
+    if dialect.prefixed:  # 3.4 RFC 7807 mode: no @context, both spellings of the text
+        del body["@context"]
         body.update({"hydra:title": "An error occurred", "hydra:description": message})
     return Response(dialect.encode(body), status_code=status,
                     headers={"content-type": PROBLEM_JSON, "link": HYDRA_ERROR_LINK,
@@ -151,6 +152,9 @@ def violations_response(dialect: Dialect, violations: Sequence[Violation]) -> Re
         "type": f"/validation_errors/{code}",
     }
     if dialect.prefixed:
+        # 3.2-3.4 in RFC 7807 mode: the old type name, no @context, both spellings of the text
+        del body["@context"]
+        body["@type"] = "ConstraintViolationList"
         body.update({"hydra:title": "An error occurred", "hydra:description": description})
     return Response(dialect.encode(body), status_code=422,
                     headers={"content-type": PROBLEM_JSON, "link": HYDRA_ERROR_LINK})
