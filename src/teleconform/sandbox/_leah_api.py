@@ -551,7 +551,7 @@ class LeahApi:
         iri = f"/api/appointments/{appt.id}"
         status = 200 if "appointment-200-not-201" in fx else 201
         return self.jsonld(self.appointment_node(appt, fx), status=status,
-                      headers={"location": iri, "content-location": iri})
+                           headers={"location": iri, "content-location": iri})
 
     def find_appointment(self, request: Request) -> Appointment:
         appt = self.state.appointments.get(request.path_params["id"])
@@ -667,7 +667,7 @@ class LeahApi:
         iri = f"/api/transfers/{ident}"
         status = int(self.reading("transfer_create_status", 201))
         return self.jsonld(self.transfer_node(transfer, fx), status=status,
-                      headers={"location": iri, "content-location": iri})
+                           headers={"location": iri, "content-location": iri})
 
     async def get_transfer(self, request: Request) -> Response:
         fx = self.faults_for(request)
@@ -825,6 +825,7 @@ class LeahApi:
         return self.state.inventory()
 
     async def inventory_route(self, request: Request) -> Response:
+        # test control: readable with the key even when a fault makes the API refuse it
         fx = self.faults_for(request) - {"valid-key-refused"}
         self.authenticate(request, fx)
         text = json.dumps(self.inventory(), sort_keys=True, separators=(",", ":"))
