@@ -278,3 +278,51 @@ def test_walk_notices_a_wrong_last_link() -> None:
 def test_single_page_walk_has_no_last_link_to_check() -> None:
     result = walk(lambda url: fixture("unprefixed-collection.json"), "http://h/api/x")
     assert not result.paginated and result.ended_at_last is None and result.problems() == []
+
+
+# -- pagination pathologies: judged from the links, never "fits on one page" ----------------------
+def test_a_next_link_to_the_page_itself_spans_pages_and_is_a_loop() -> None:
+    served = pages(members(1, 2), members(3))
+    served["/c?page=1"]["view"]["next"] = "/c?page=1"
+    result = walk(fetcher(served), "http://h/c")
+    assert len(result.pages) == 1 and not result.paginated
+    assert result.spans_pages and not result.complete
+    assert result.loop and "loop back" in result.problems()[0]
+
+
+def test_a_cycle_back_to_the_first_page_spans_pages() -> None:
+    served = pages(members(1, 2), members(3, 4), members(5))
+    served["/c?page=3"]["view"]["next"] = "/c?page=1"
+    result = walk(fetcher(served), "http://h/c")
+    assert result.spans_pages and result.loop and not result.complete
+    assert any("loop back" in p for p in result.problems())
+
+
+def test_a_next_link_into_another_collection_is_not_followed() -> None:
+    served = pages(members(1, 2), members(3))
+    served["/c?page=1"]["view"]["next"] = "/other?page=2"
+
+    def fetch(url: str) -> Any:
+        assert "/other" not in url, "the walk followed a link out of the collection"
+        return fetcher(served)(url)
+
+    result = walk(fetch, "http://h/c")
+    assert result.left_collection == "http://h/other?page=2" and len(result.pages) == 1
+    assert result.spans_pages and not result.complete
+    assert "leads out of the collection" in result.problems()[0]
+
+
+def test_an_unreachable_last_link_spans_pages() -> None:
+    # One page without next, but last names page 3: the collection claims more pages.
+    served = pages(members(1, 2))
+    served["/c?page=1"]["view"]["last"] = "/c?page=3"
+    result = walk(fetcher(served), "http://h/c")
+    assert not result.paginated and result.spans_pages and result.complete
+    assert result.ended_at_last is False
+    assert "did not end at the last link" in result.problems()[0]
+
+
+def test_a_single_page_whose_last_link_is_itself_does_not_span_pages() -> None:
+    served = pages(members(1, 2))
+    result = walk(fetcher(served), "http://h/c")
+    assert not result.spans_pages and result.complete and result.problems() == []

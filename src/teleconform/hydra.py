@@ -356,17 +356,43 @@ class Walk:
     trailing_empty: bool = False
     last_link: str | None = None
     ended_at_last: bool | None = None
+    left_collection: str | None = None
 
     @property
     def paginated(self) -> bool:
         """Whether the walk saw more than one page."""
         return len(self.pages) > 1
 
+    @property
+    def spans_pages(self) -> bool:
+        """Whether the collection claims more than one page, judged from its links as well as
+        from the pages reached: a ``next`` link (even one leading nowhere new: to the page
+        itself, around a cycle, into another collection) or a ``last`` link naming another
+        page than the first make it paginated."""
+        if self.paginated or self.loop or self.left_collection or self.truncated:
+            return True
+        first = self.pages[0] if self.pages else None
+        if first is None or first.view is None:
+            return False
+        if first.view.next is not None:
+            return True
+        last = first.view.last
+        return last is not None and not _is_at(first, self.urls[0], urljoin(self.urls[0], last))
+
+    @property
+    def complete(self) -> bool:
+        """Whether the walk went from the first page to a natural end (no loop, no link out
+        of the collection, not cut short): its members can be counted."""
+        return not (self.loop or self.left_collection or self.truncated)
+
     def problems(self) -> list[str]:
         """Every pagination defect found, one sentence each."""
         found = []
         if self.loop:
             found.append(f"next links loop back to an already visited page ({self.loop})")
+        if self.left_collection:
+            found.append(f"a next link leads out of the collection ({self.left_collection}); "
+                         "the walk stopped there")
         if self.truncated:
             found.append(f"still a next link after {len(self.pages)} pages (walk stopped)")
         for member, index in self.duplicates[:5]:
@@ -396,8 +422,9 @@ def walk(fetch: Callable[[str], Any], start: str, *, max_pages: int = 50) -> Wal
     """Follow ``next`` from ``start`` (a URL or path ``fetch`` understands).
 
     ``fetch`` returns the parsed JSON of one page (it may raise to abort the walk). Stops at
-    a page without ``next``, on a loop (a page visited twice, compared as ``link_key``), or
-    after ``max_pages`` pages. One empty page at the end, after a non-empty one, is allowed
+    a page without ``next``, on a loop (a page visited twice, compared as ``link_key``), at a
+    ``next`` link into another path (``left_collection``; it is not fetched), or after
+    ``max_pages`` pages. One empty page at the end, after a non-empty one, is allowed
     (older API Platform versions gave a full last page a ``next``); any other empty page is
     reported. ``ended_at_last`` tells whether the walk ended at the first page's ``last``
     link: its last non-empty page, or the allowed trailing empty page, is that link (None
@@ -407,7 +434,11 @@ def walk(fetch: Callable[[str], Any], start: str, *, max_pages: int = 50) -> Wal
     seen_pages: set[LinkKey] = set()
     seen_members: set[str] = set()
     url: str | None = start
+    collection_path = link_key(start).path
     while url is not None:
+        if link_key(url).path != collection_path:
+            result.left_collection = url
+            break
         key = link_key(url)
         if key in seen_pages:
             result.loop = url

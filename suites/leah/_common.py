@@ -119,7 +119,7 @@ class CollectionWalk:
         total = self.walk.pages[0].total
         if total is not None:
             return total
-        if self.walk.loop or self.walk.truncated:
+        if not self.walk.complete:
             return None
         return len(self.walk.distinct)
 
@@ -336,12 +336,22 @@ def transfer_files(response: httpx.Response) -> list[Any] | None:
 
 @preflight
 def key_accepted(ctx: Context) -> None:
-    """Before any check: the target is a Leah API and takes the configured key (exit 3 if not)."""
+    """Before any check: the target is a Leah API and takes the configured key.
+
+    Exit 3 only when no documented list operation accepts the key (or none is there): a key
+    refused by some operations and accepted by others is partial access, which LEAH-AUTH-02
+    reports as a fail with the refused operations while the run goes on.
+    """
     if not ctx.has("leah.api_key"):
         return
-    response = ctx.request("GET", OFFICES, headers=auth_headers(ctx))
-    if response.status_code in (401, 403):
-        raise CredentialsRefused(f"GET {OFFICES} with TELECONFORM_LEAH_API_KEY answered "
-                                 f"{response.status_code}: check the key")
-    if response.status_code == 404:
+    unusable = (401, 403, 404)
+    answers = []
+    for path in (OFFICES, WORKERS):  # the second only when the first refuses
+        response = ctx.request("GET", path, headers=auth_headers(ctx))
+        if response.status_code not in unusable:
+            return
+        answers.append((path, response))
+    if all(r.status_code == 404 for _, r in answers):
         raise TargetUnreachable(f"GET {OFFICES} answered 404: is the target a Leah API?")
+    refused = ", ".join(f"GET {path} answered {r.status_code}" for path, r in answers)
+    raise CredentialsRefused(f"{refused} with TELECONFORM_LEAH_API_KEY: check the key")

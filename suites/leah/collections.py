@@ -3,9 +3,12 @@
 with their filters (LEAH-HCW-01/02, LEAH-OFF-01/02).
 
 Walks: the healthcare workers and the offices from their first page, and the offices of the
-configured worker. A collection that fits on one page is asked again with ``itemsPerPage``
-so that it spans several pages; if the server ignores that, pagination is not exercised on
-it, and LEAH-HYDRA-04 is skip when no collection paginated at all.
+configured worker. Whether a collection spans pages is read from its links as well as from
+the pages reached (a ``next`` to the page itself, around a cycle or out of the collection, or a
+``last`` naming another page, is paging, and its defects are failures). A collection that fits
+on one page is asked again with ``itemsPerPage`` so that it spans several pages; if the server
+ignores that, pagination is not exercised on it, and LEAH-HYDRA-04 is skip when no collection
+paginated at all.
 """
 
 from __future__ import annotations
@@ -39,13 +42,13 @@ def _paginating_walks(ctx: Context, path: str,
     (so both the one-page and the several-page rules get exercised)."""
     result = walk_collection(ctx, path, params)
     found = require_first_page(ctx, result)
-    if found.paginated:
+    if found.spans_pages:
         return [result]
     count = result.count() or len(found.pages[0].members)
     if count < 2:
         return [result]
     smaller = walk_collection(ctx, path, [*params, ("itemsPerPage", str(max(1, count // 3)))])
-    if smaller.walk is not None and smaller.walk.paginated:
+    if smaller.walk is not None and smaller.walk.spans_pages:
         return [result, smaller]
     return [result]
 
@@ -126,7 +129,7 @@ def collections_are_hydra_collections(ctx: Context) -> None:
             elif page.total is None:
                 note(H3, h3, [f"{page.url}: totalItems is {page.total_items!r}, not an integer "
                               ">= 0"], response)
-        single = not found.paginated
+        single = not found.spans_pages
         first = found.pages[0]
         if single and first.total is not None and first.total != len(first.members):
             note(H3, h3, [f"{first.url}: totalItems {first.total} but {len(first.members)} "
@@ -135,13 +138,13 @@ def collections_are_hydra_collections(ctx: Context) -> None:
         for page in found.pages:
             if page.view is not None:
                 links += link_problems(page.view, result.request_path, result.params)
-        if found.paginated:
+        if found.spans_pages:
             paginated.append(result.start)
             problems = links + found.problems()
             if result.error is not None:
                 problems.append(f"a next link led to an error: {result.error}")
             note(H4, h4, problems, result.responses[-1] if problems else None)
-            usable = not links and not found.truncated and result.error is None
+            usable = not links and found.complete and result.error is None
             if usable and first.total is not None and first.total != len(found.distinct):
                 note(H3, h3, [f"{result.start}: totalItems {first.total} but "
                               f"{len(found.distinct)} distinct members across "

@@ -411,6 +411,15 @@ PROBES: dict[str, tuple[Probe, Any]] = {
         ["hydra:view"]["hydra:next"], "/api/offices?itemsPerPage=1&page=2"),
     "last-link-wrong": (lambda c, f: _collection(c, "/api/offices", f, itemsPerPage="5")
                         ["hydra:view"]["hydra:last"], "/api/offices?itemsPerPage=5&page=2"),
+    "next-link-self": (lambda c, f: _collection(c, "/api/offices", f)["hydra:view"]
+                       ["hydra:next"], "/api/offices?page=1"),
+    "next-other-collection": (lambda c, f: _collection(c, "/api/healthcare_workers", f)
+                              ["hydra:view"]["hydra:next"], "/api/offices?page=2"),
+    "last-unreachable": (lambda c, f: _collection(c, "/api/offices", f)["hydra:view"]
+                         ["hydra:last"], "/api/offices?page=4"),
+    "key-refused-on-offices": (lambda c, f: (
+        c.get("/api/offices", headers=fx(f)).status_code,
+        c.get("/api/healthcare_workers", headers=fx(f)).status_code), (403, 200)),
     "hcw-missing-email": (lambda c, f: "email" in _collection(c, "/api/healthcare_workers", f)
                           ["hydra:member"][0], False),
     "email-filter-ignored": (lambda c, f: _collection(c, "/api/healthcare_workers", f,

@@ -6,7 +6,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -128,13 +128,23 @@ class LeahApi:
     """State, configuration and handlers of one sandbox app."""
 
     def __init__(self, *, state: LeahState, dialect: Dialect, page_size: int,
-                 clock: Callable[[], float], faults: Faults, webhook_backoff: float) -> None:
+                 clock: Callable[[], float], faults: Faults, webhook_backoff: float,
+                 readings: Mapping[str, Any] | None = None) -> None:
         self.state = state
         self.dialect = dialect
         self.page_size = page_size
         self.clock = clock
         self.faults = faults
         self.webhook_backoff = webhook_backoff
+        self.readings: Mapping[str, Any] = readings or {}
+
+    def reading(self, name: str, default: Any) -> Any:
+        return self.readings.get(name, default)
+
+    def jsonld(self, data: Any, status: int = 200,
+               headers: Mapping[str, str] | None = None) -> Response:
+        """A JSON-LD response, escaped as the profile's encoder does."""
+        return jsonld(data, status, headers, escape=self.dialect.escape)
 
     # -- plumbing ---------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -336,7 +346,11 @@ class LeahApi:
                    short_name: str, path: str, items: list[dict[str, Any]],
                    search: Sequence[SearchVariable]) -> dict[str, Any]:
         try:
-            page = paginate(pairs, len(items), self.page_size)
+            page = paginate(
+                pairs, len(items), self.page_size,
+                client_items_per_page=self.reading("items_per_page", "honoured") == "honoured",
+                lenient_items_per_page=self.reading("malformed_items_per_page",
+                                                    "refused") == "ignored")
         except PaginationError as exc:
             raise self.error(400, str(exc)) from exc
         start, end = page.offset, page.offset + page.limit
@@ -354,10 +368,14 @@ class LeahApi:
         last_override = None
         if "last-link-wrong" in fx:
             last_override = max(1, math.ceil(len(items) / self.page_size))
+        elif "last-unreachable" in fx:
+            last_override = page.last + 2
+        full_last = bool(page.limit) and len(items) == page.last * page.limit
         body = collection_body(
             self.dialect, short_name=short_name, path=path, members=members, total=total,
             page=page, pairs=pairs, search=search, link_pairs=link_pairs,
             last_override=last_override,
+            trailing_empty=bool(self.reading("trailing_empty_page", False)) and full_last,
         )
         return self._collection_faults(request, fx, body, page.number, page.offset, page.last, path)
 
@@ -367,6 +385,13 @@ class LeahApi:
         view = body.get(h("view"))
         if "next-link-loops" in fx and view is not None and last > 1 and number >= last:
             view[h("next")] = view[h("first")]
+        if view is not None and h("next") in view:
+            if "next-link-self" in fx:
+                view[h("next")] = view["@id"]
+            elif "next-other-collection" in fx:
+                elsewhere = ("/api/offices" if path == "/api/healthcare_workers"
+                             else "/api/healthcare_workers")
+                view[h("next")] = elsewhere + view[h("next")].removeprefix(path)
         if "member-not-array" in fx and number > 1:
             body[h("member")] = {str(offset + i): m for i, m in enumerate(body[h("member")])}
         if "total-items-missing" in fx:
@@ -394,9 +419,9 @@ class LeahApi:
         except Reject:
             if "unauthorized-with-data" not in fx:
                 raise
-            return jsonld(build(), status=401)
+            return self.jsonld(build(), status=401)
         self.negotiate(request)
-        return jsonld(build())
+        return self.jsonld(build())
 
     async def list_workers(self, request: Request) -> Response:
         fx = self.faults_for(request)
@@ -436,7 +461,10 @@ class LeahApi:
         if "no-auth-required" in fx:
             self.authenticate(request, fx, open_route=True)
             self.negotiate(request)
-            return jsonld(build())
+            return self.jsonld(build())
+        if "key-refused-on-offices" in fx:
+            self.authenticate(request, fx)
+            raise self.error(403, "Access Denied.")
         return self.list_response(request, fx, build)
 
     async def get_worker(self, request: Request) -> Response:
@@ -447,7 +475,7 @@ class LeahApi:
         if worker is None:
             raise self.error(404, "Not Found")
         node = self.worker_node(worker, fx)
-        return jsonld({"@context": "/api/contexts/HealthcareWorker", **node})
+        return self.jsonld({"@context": "/api/contexts/HealthcareWorker", **node})
 
     async def get_office(self, request: Request) -> Response:
         fx = self.faults_for(request)
@@ -456,7 +484,7 @@ class LeahApi:
         office = self.state.offices_by_id.get(request.path_params["id"])
         if office is None:
             raise self.error(404, "Not Found")
-        return jsonld({"@context": "/api/contexts/Office", **self.office_node(office, fx)})
+        return self.jsonld({"@context": "/api/contexts/Office", **self.office_node(office, fx)})
 
     # -- appointments -------------------------------------------------------------------------
     def contact_violations(self, email: str | None, phone: str | None) -> list[Violation]:
@@ -522,8 +550,8 @@ class LeahApi:
         self.state.add_appointment(appt)
         iri = f"/api/appointments/{appt.id}"
         status = 200 if "appointment-200-not-201" in fx else 201
-        return jsonld(self.appointment_node(appt, fx), status=status,
-                      headers={"location": iri, "content-location": iri})
+        return self.jsonld(self.appointment_node(appt, fx), status=status,
+                           headers={"location": iri, "content-location": iri})
 
     def find_appointment(self, request: Request) -> Appointment:
         appt = self.state.appointments.get(request.path_params["id"])
@@ -536,7 +564,7 @@ class LeahApi:
         self.authenticate(request, fx)
         self.negotiate(request)
         appt = self.find_appointment(request)
-        return jsonld(self.appointment_node(appt, fx), headers={"accept-patch": MERGE_PATCH})
+        return self.jsonld(self.appointment_node(appt, fx), headers={"accept-patch": MERGE_PATCH})
 
     async def appointment_item(self, request: Request) -> Response:
         if request.method == "PATCH":
@@ -601,11 +629,15 @@ class LeahApi:
             appt.office_id = office_id
             if status == "cancelled" and "cancel-ignored" not in fx:
                 appt.status = "cancelled"
+                # "permanently deleted": gone after this answer, unless a fault keeps it editable
+                if (self.reading("cancelled_appointment", "kept") == "deleted"
+                        and not fx & {"reschedule-after-cancel", "uncancel-accepted"}):
+                    self.state.remove_appointment(appt.id)
             elif status == "scheduled":
                 appt.status = "scheduled"
         if status == "cancelled" and "cancel-returns-204" in fx:
             return Response(status_code=204)
-        return jsonld(self.appointment_node(appt, fx))
+        return self.jsonld(self.appointment_node(appt, fx))
 
     # -- transfers ----------------------------------------------------------------------------
     def find_transfer(self, request: Request) -> Transfer:
@@ -633,14 +665,15 @@ class LeahApi:
                             expires_at=now + lifetime)
         self.state.add_transfer(transfer)
         iri = f"/api/transfers/{ident}"
-        return jsonld(self.transfer_node(transfer, fx), status=201,
-                      headers={"location": iri, "content-location": iri})
+        status = int(self.reading("transfer_create_status", 201))
+        return self.jsonld(self.transfer_node(transfer, fx), status=status,
+                           headers={"location": iri, "content-location": iri})
 
     async def get_transfer(self, request: Request) -> Response:
         fx = self.faults_for(request)
         self.authenticate(request, fx)
         self.negotiate(request)
-        return jsonld(self.transfer_node(self.find_transfer(request), fx))
+        return self.jsonld(self.transfer_node(self.find_transfer(request), fx))
 
     def expired(self, transfer: Transfer) -> bool:
         return self.now() >= transfer.expires_at
@@ -716,7 +749,7 @@ class LeahApi:
             transfer.status = "ready"
             transfer.hash = new_hash
             transfer.expires_at = now + TRANSFER_LIFETIME
-        return jsonld(self.transfer_node(transfer, fx))
+        return self.jsonld(self.transfer_node(transfer, fx))
 
     async def share_transfer(self, request: Request) -> Response:
         fx = self.faults_for(request)
@@ -731,7 +764,7 @@ class LeahApi:
         if not EMAIL_RE.match(email) and "share-bad-email-accepted" not in fx:
             raise self.invalid(Violation("email", "This value is not a valid email address.",
                                          INVALID_EMAIL))
-        if not transfer.files:
+        if not transfer.files and self.reading("share_without_files", "refused") == "refused":
             raise self.invalid(Violation("files", "This transfer has no file to share.", NOT_BLANK))
         if self.expired(transfer):
             raise self.invalid(Violation("transfer", "This transfer has expired.", LOCKED))
@@ -739,14 +772,14 @@ class LeahApi:
             raise Reject(error_response(self.dialect, 500, "Internal Server Error"))
         with self.state.lock:
             transfer.shared_with.append(email)
-        return jsonld(self.transfer_node(transfer, fx))
+        return self.jsonld(self.transfer_node(transfer, fx))
 
     # -- discovery ----------------------------------------------------------------------------
     async def entrypoint(self, request: Request) -> Response:
         fx = self.faults_for(request)
         self.authenticate(request, fx)
         self.negotiate(request)
-        return jsonld({
+        return self.jsonld({
             "@context": "/api/contexts/Entrypoint", "@id": "/api", "@type": "Entrypoint",
             "healthcareWorker": "/api/healthcare_workers", "office": "/api/offices",
         })
@@ -763,7 +796,7 @@ class LeahApi:
         context: dict[str, Any] = {"@vocab": vocab, "hydra": "http://www.w3.org/ns/hydra/core#"}
         for prop in properties:
             context[prop] = f"{name}/{prop}"
-        return jsonld({"@context": context})
+        return self.jsonld({"@context": context})
 
     # -- test control: webhooks ---------------------------------------------------------------
     async def register_webhook(self, request: Request) -> Response:
@@ -786,6 +819,17 @@ class LeahApi:
             rows = [{"url": d.url, "event": d.event, "attempt": d.attempt, "status": d.status,
                      "error": d.error, "at": d.at} for d in self.state.deliveries]
         return Response(encode(rows), media_type=PLAIN_JSON)
+
+    def inventory(self) -> dict[str, list[Any]]:
+        """What the sandbox holds that a run created (test control, see the module doc)."""
+        return self.state.inventory()
+
+    async def inventory_route(self, request: Request) -> Response:
+        # test control: readable with the key even when a fault makes the API refuse it
+        fx = self.faults_for(request) - {"valid-key-refused"}
+        self.authenticate(request, fx)
+        text = json.dumps(self.inventory(), sort_keys=True, separators=(",", ":"))
+        return Response(text.encode("utf-8"), media_type=PLAIN_JSON)
 
     async def guest_online(self, request: Request) -> Response:
         fx = self.faults_for(request)

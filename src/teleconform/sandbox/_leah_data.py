@@ -13,6 +13,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 DATA_SEED = 20210122
 ORGANIZATION_SLUG = "sandbox-clinic"
@@ -189,6 +190,24 @@ class LeahState:
         with self.lock:
             self.appointments[appointment.id] = appointment
             self.appointments_by_seq[appointment.seq] = appointment
+
+    def remove_appointment(self, ident: str) -> None:
+        """Delete an appointment for good (a cancellation read as "permanently deleted")."""
+        with self.lock:
+            appointment = self.appointments.pop(ident, None)
+            if appointment is not None:
+                self.appointments_by_seq.pop(appointment.seq, None)
+
+    def inventory(self) -> dict[str, list[Any]]:
+        """Everything created since start that is still on the server, in creation order."""
+        with self.lock:
+            appointments = sorted(self.appointments.values(), key=lambda a: a.seq)
+            transfers = sorted(self.transfers.values(), key=lambda t: t.seq)
+            return {
+                "appointments": [{"id": a.id, "status": a.status} for a in appointments],
+                "transfers": [{"id": t.id, "files": len(t.files)} for t in transfers],
+                "webhook_receivers": list(self.webhook_urls),
+            }
 
     def add_transfer(self, transfer: Transfer) -> None:
         with self.lock:

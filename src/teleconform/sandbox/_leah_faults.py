@@ -3,6 +3,8 @@
 A fault that makes a response violate the documented schema also declares LEAH-GEN-01.
 ``valid-key-refused`` is blocking: with it nothing past authentication can be verified; the
 suites' preflight stops the run (the contract's exit 3, credentials refused).
+``key-refused-on-offices`` is partial access: LEAH-AUTH-02 fails and the run goes on; the
+checks that need the office list cannot run (their clauses are error, not fail).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ LEAH_FAULTS: dict[str, Fault] = fault_table(
        "a missing or invalid key gets 401, but the collection data is still in the body"),
     _f("valid-key-refused", "LEAH-AUTH-02",
        "the configured key is refused with 401 (blocking: other clauses cannot be verified)"),
+    _f("key-refused-on-offices", "LEAH-AUTH-02",
+       "partial access: the configured key gets 403 on GET /api/offices while the other "
+       "operations accept it (the office checks cannot run: their clauses are error)"),
     # -- Hydra collections ------------------------------------------------------------------
     _f("mixed-hydra-prefix", f"LEAH-HYDRA-01 {GEN}",
        "collections mix spellings: hydra:member next to unprefixed totalItems and view"),
@@ -59,6 +64,12 @@ LEAH_FAULTS: dict[str, Fault] = fault_table(
        "first/last/next/previous links drop the filter parameters (itemsPerPage kept)"),
     _f("last-link-wrong", "LEAH-HYDRA-04",
        "the last link is computed with the default page size, ignoring itemsPerPage"),
+    _f("next-link-self", "LEAH-HYDRA-04",
+       "every next link points to the page itself (a walk never gets past the first page)"),
+    _f("next-other-collection", "LEAH-HYDRA-04",
+       "next links point into the other collection (/api/offices <-> /api/healthcare_workers)"),
+    _f("last-unreachable", "LEAH-HYDRA-04",
+       "the last link names a page two past the end, which no next link reaches"),
     # -- healthcare workers ------------------------------------------------------------------
     _f("hcw-missing-email", f"LEAH-HCW-01 {GEN}",
        "healthcare worker members lack email (serialization group misses it)"),

@@ -1,9 +1,10 @@
 """How the Leah sandbox writes JSON-LD, Hydra collections and errors, API Platform style.
 
-Two dialects: ``prefixed`` (API Platform 2.x/3.x, what Leah's documentation shows: ``hydra:``
-keys, legacy ``hydra:Error`` / ``ConstraintViolationList`` errors in application/ld+json, null
-values kept) and ``unprefixed`` (4.x defaults: bare Hydra keys, RFC 7807 errors served as
-application/problem+json with the JSON-LD keys, null values skipped).
+A ``Dialect`` combines three choices the profiles vary: the Hydra spelling (``prefixed``: API
+Platform 2.x/3.x, what Leah's documentation shows, null values kept; unprefixed: the 4.x
+default, null values skipped), the error format (legacy ``hydra:Error`` /
+``ConstraintViolationList`` in application/ld+json, or RFC 7807 application/problem+json with
+the JSON-LD keys) and the JSON escaping (PHP's ``\\/`` and HTML escapes, or plain JSON).
 """
 
 from __future__ import annotations
@@ -36,29 +37,43 @@ TOO_MANY = "756b1212-697c-468d-a9ad-50dd783bb169"
 LOCKED = "7911c98d-b845-4da0-94b7-a8dac36bc55a"
 
 
-def encode(data: Any) -> bytes:
-    """JSON as API Platform's encoder writes it: escaped slashes and HTML characters.
+def encode(data: Any, *, escape: bool = True) -> bytes:
+    """JSON as API Platform's encoder writes it: escaped slashes and HTML characters
+    (``escape=False``: plain JSON, as most other encoders write it).
 
     The replaced characters can only occur inside JSON strings, so the substitutions are safe.
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if not escape:
+        return text.encode("utf-8")
     for raw, escaped in (("/", "\\/"), ("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"),
                          ("'", "\\u0027")):
         text = text.replace(raw, escaped)
     return text.encode("utf-8")
 
 
-def jsonld(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+def jsonld(data: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+           escape: bool = True) -> Response:
     """A JSON-LD response."""
-    return Response(encode(data), status_code=status,
+    return Response(encode(data, escape=escape), status_code=status,
                     headers={"content-type": LD_JSON, **(headers or {})})
 
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """Spelling of Hydra keys and of errors."""
+    """Spelling of Hydra keys, format of errors, JSON escaping."""
 
     prefixed: bool
+    problem_errors: bool | None = None  # None: as the spelling's API Platform version does
+    escape: bool = True
+
+    @property
+    def problem(self) -> bool:
+        """Whether errors are RFC 7807 application/problem+json."""
+        return (not self.prefixed) if self.problem_errors is None else self.problem_errors
+
+    def encode(self, data: Any) -> bytes:
+        return encode(data, escape=self.escape)
 
     def key(self, term: str) -> str:
         return f"hydra:{term}" if self.prefixed else term
@@ -74,26 +89,30 @@ class Dialect:
 def error_response(dialect: Dialect, status: int, message: str,
                    headers: Mapping[str, str] | None = None) -> Response:
     """A generic API Platform error (400, 404, 405, 406, 415, 500...)."""
-    if dialect.prefixed:
+    h = dialect.key
+    if not dialect.problem:
         body: dict[str, Any] = {
             "@context": "/api/contexts/Error",
-            "@type": "hydra:Error",
-            "hydra:title": "An error occurred",
-            "hydra:description": message,
+            "@type": h("Error"),
+            h("title"): "An error occurred",
+            h("description"): message,
         }
-        return Response(encode(body), status_code=status,
+        return Response(dialect.encode(body), status_code=status,
                         headers={"content-type": LD_JSON, **(headers or {})})
     body = {
         "@context": "/api/contexts/Error",
         "@id": f"/api/errors/{status}",
-        "@type": "Error",
+        "@type": h("Error"),
         "title": "An error occurred",
         "detail": message,
         "status": status,
         "type": f"/errors/{status}",
         "description": message,
     }
-    return Response(encode(body), status_code=status,
+    if dialect.prefixed:  # 3.4 RFC 7807 mode: no @context, both spellings of the text
+        del body["@context"]
+        body.update({"hydra:title": "An error occurred", "hydra:description": message})
+    return Response(dialect.encode(body), status_code=status,
                     headers={"content-type": PROBLEM_JSON, "link": HYDRA_ERROR_LINK,
                              **(headers or {})})
 
@@ -109,15 +128,17 @@ def violations_response(dialect: Dialect, violations: Sequence[Violation]) -> Re
     """422 with the constraint violation list."""
     description = "\n".join(f"{v.path}: {v.message}" for v in violations)
     items = [{"propertyPath": v.path, "message": v.message, "code": v.code} for v in violations]
-    if dialect.prefixed:
+    h = dialect.key
+    if not dialect.problem:
         body: dict[str, Any] = {
             "@context": "/api/contexts/ConstraintViolationList",
             "@type": "ConstraintViolationList",
-            "hydra:title": "An error occurred",
-            "hydra:description": description,
+            h("title"): "An error occurred",
+            h("description"): description,
             "violations": items,
         }
-        return Response(encode(body), status_code=422, headers={"content-type": LD_JSON})
+        return Response(dialect.encode(body), status_code=422,
+                        headers={"content-type": LD_JSON})
     code = violations[0].code if violations else NOT_BLANK
     body = {
         "@context": "/api/contexts/ConstraintViolation",
@@ -130,7 +151,12 @@ def violations_response(dialect: Dialect, violations: Sequence[Violation]) -> Re
         "title": "An error occurred",
         "type": f"/validation_errors/{code}",
     }
-    return Response(encode(body), status_code=422,
+    if dialect.prefixed:
+        # 3.2-3.4 in RFC 7807 mode: the old type name, no @context, both spellings of the text
+        del body["@context"]
+        body["@type"] = "ConstraintViolationList"
+        body.update({"hydra:title": "An error occurred", "hydra:description": description})
+    return Response(dialect.encode(body), status_code=422,
                     headers={"content-type": PROBLEM_JSON, "link": HYDRA_ERROR_LINK})
 
 
@@ -223,18 +249,27 @@ MAX_ITEMS_PER_PAGE = 1000
 _ITEMS_PER_PAGE = re.compile(r"\s*\+?\d+\s*")
 
 
-def paginate(pairs: Sequence[tuple[str, str]], total: int, default_size: int) -> Page:
+def paginate(pairs: Sequence[tuple[str, str]], total: int, default_size: int, *,
+             client_items_per_page: bool = True, lenient_items_per_page: bool = False) -> Page:
     """The page requested, validated the way API Platform's Pagination does.
 
-    ``page`` is read with PHP's integer cast; ``itemsPerPage`` (client page sizes enabled)
-    must be a whole number of at most MAX_ITEMS_PER_PAGE.
+    ``page`` is read with PHP's integer cast. ``itemsPerPage`` is ignored unless
+    ``client_items_per_page`` (API Platform's ``pagination_client_items_per_page``, off by
+    default); when read, it must be a whole number of at most MAX_ITEMS_PER_PAGE, or, with
+    ``lenient_items_per_page``, a malformed value is ignored and a larger one capped (what
+    ``maximum_items_per_page`` does).
     """
     page_values = [v for n, v in pairs if n == "page"]
     number = php_int(page_values[-1]) if page_values else 1
     if number < 1:
         raise PaginationError("Page should not be less than 1")
-    limit_values = [v for n, v in pairs if n == "itemsPerPage"]
+    limit_values = [v for n, v in pairs if n == "itemsPerPage"] if client_items_per_page else []
+    if lenient_items_per_page and limit_values:
+        if not _ITEMS_PER_PAGE.fullmatch(limit_values[-1]):
+            limit_values = []
     limit = php_int(limit_values[-1]) if limit_values else default_size
+    if lenient_items_per_page:
+        limit = min(limit, MAX_ITEMS_PER_PAGE)
     if limit < 0:
         raise PaginationError("Limit should not be less than 0")
     if limit_values and (not _ITEMS_PER_PAGE.fullmatch(limit_values[-1])
@@ -267,10 +302,13 @@ def collection_body(
     search: Sequence[SearchVariable],
     link_pairs: Sequence[tuple[str, str]] | None = None,
     last_override: int | None = None,
+    trailing_empty: bool = False,
 ) -> dict[str, Any]:
     """A Hydra collection page as API Platform's CollectionNormalizer and its decorators write it.
 
-    ``link_pairs``/``last_override`` exist for faults (links that lose filters, a wrong last page).
+    ``trailing_empty``: the last page (the caller passes it when that page is full) still gets
+    a ``next`` to one empty page (API Platform before PR #3967). ``link_pairs`` and
+    ``last_override`` exist for faults (links that lose filters, a wrong last page).
     """
     h = dialect.key
     body: dict[str, Any] = {
@@ -294,7 +332,7 @@ def collection_body(
             view[h("last")] = _iri(path, build_query(links, last))
             if page.number > 1:
                 view[h("previous")] = _iri(path, build_query(links, page.number - 1))
-            if page.number < page.last:
+            if page.number < page.last or (trailing_empty and page.number == page.last):
                 view[h("next")] = _iri(path, build_query(links, page.number + 1))
         body[h("view")] = view
     variables = ",".join(s.variable for s in search)

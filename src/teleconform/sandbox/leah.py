@@ -8,7 +8,7 @@ Endpoints (all need the header ``LEAH-AUTH-TOKEN``; a missing or wrong key gets 
 - ``POST /api/appointments`` (application/json or application/ld+json) → 201;
   ``GET``/``PATCH /api/appointments/{id}`` (PATCH only as application/merge-patch+json).
   A startTime without offset is UTC; startTime must lie in the future (run clock).
-- ``POST /api/transfers`` → 201, ``GET /api/transfers/{id}``,
+- ``POST /api/transfers`` → 201 (200 on some profiles), ``GET /api/transfers/{id}``,
   ``POST /api/transfers/{id}/files`` (multipart, repeatable ``file[]``: png/jpg/pdf by content
   and name, at most 15,000,000 bytes each, at most 10 per transfer),
   ``POST /api/transfers/{id}/share`` ``{email}``.
@@ -24,12 +24,19 @@ Test control (not part of Leah's API, API key required):
   multiplied by ``create_app(webhook_backoff=...)`` (use e.g. 0.01 in tests).
 - ``GET /_sandbox/webhooks/deliveries`` lists every attempt (url, event, attempt, status, error).
 
-Dialects: ``create_app(hydra_prefix=True)`` (default, as in Leah's documentation: API Platform
-2.x style, ``hydra:`` keys, legacy ld+json errors, nulls kept) or ``False`` (API Platform 4.x:
-unprefixed keys, application/problem+json errors, nulls skipped).
+- ``GET /_sandbox/inventory``: everything created since start (appointments still on the
+  server with their status, transfers with their file count, webhook receivers), as stable JSON;
+  ``app.state.leah.inventory()`` in process.
+
+Profiles: ``create_app(profile=NAME|Profile|path)`` picks a behaviour profile (``PROFILES``,
+readings in ``READINGS``; default ``as-documented``, as in Leah's documentation: ``hydra:``
+keys, escaped slashes, legacy ld+json errors, nulls kept). ``hydra_prefix``/``page_size``, when
+given, override the profile's readings (``hydra_prefix=False``: API Platform 4.x unprefixed
+keys, application/problem+json errors, nulls skipped).
 
 Faults: ``FAULTS`` (name → clauses it breaks); switch them on for the app with
-``create_app(faults=[...])`` or per request with the header ``X-Teleconform-Fault: a,b``.
+``create_app(faults=[...])`` (added to the profile's) or per request with the header
+``X-Teleconform-Fault: a,b``.
 """
 
 from __future__ import annotations
@@ -47,9 +54,12 @@ from ._faults import Fault, check_fault_names
 from ._leah_api import LeahApi, Reject
 from ._leah_data import SEED, LeahState
 from ._leah_faults import LEAH_FAULTS
+from ._leah_profiles import PROFILES, READINGS
 from ._leah_render import Dialect
+from ._profiles import Profile, resolve_profile
 
-__all__ = ["CREDENTIALS", "DEFAULT_PAGE_SIZE", "FAULTS", "create_app"]
+__all__ = ["CREDENTIALS", "DEFAULT_PAGE_SIZE", "FAULTS", "PROFILES", "READINGS", "create_app",
+           "resolve"]
 
 FAULTS: dict[str, Fault] = LEAH_FAULTS
 DEFAULT_PAGE_SIZE = 30
@@ -59,28 +69,48 @@ CREDENTIALS: dict[str, str] = {
 }
 
 
+def resolve(profile: str | Profile | None = None) -> Profile:
+    """A Leah profile by name, file path or object, with every reading filled in."""
+    return resolve_profile(profile, "leah", PROFILES, READINGS, FAULTS)
+
+
 def create_app(
     *,
+    profile: str | Profile | None = None,
     faults: Iterable[str] = (),
     clock: Callable[[], float] | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    hydra_prefix: bool = True,
+    page_size: int | None = None,
+    hydra_prefix: bool | None = None,
     webhook_backoff: float = 1.0,
 ) -> Starlette:
-    """A fresh Leah sandbox app (its own state) with the given faults switched on.
+    """A fresh Leah sandbox app (its own state) with a profile and the given faults on.
 
     ``clock`` returns epoch seconds (default ``time.time``); it dates transfers and decides
-    what a future startTime is. ``app.state.leah`` exposes the handler object for tests.
+    what a future startTime is. ``app.state.leah`` exposes the handler object for tests,
+    ``app.state.profile`` the resolved profile.
     """
-    if page_size < 1:
+    chosen = resolve(profile)
+    readings = dict(chosen.readings)
+    if page_size is not None:
+        readings["page_size"] = page_size
+    if hydra_prefix is not None:
+        readings["hydra_prefix"] = hydra_prefix
+    if readings["page_size"] < 1:
         raise ValueError("page_size must be >= 1")
+    error_format = readings["error_format"]
+    dialect = Dialect(
+        prefixed=bool(readings["hydra_prefix"]),
+        problem_errors=None if error_format == "by-version" else error_format == "problem+json",
+        escape=readings["json_escaping"] == "php",
+    )
     api = LeahApi(
         state=LeahState(SEED),
-        dialect=Dialect(prefixed=hydra_prefix),
-        page_size=page_size,
+        dialect=dialect,
+        page_size=int(readings["page_size"]),
         clock=clock or time.time,
-        faults=check_fault_names(faults, FAULTS),
+        faults=chosen.faults | check_fault_names(faults, FAULTS),
         webhook_backoff=webhook_backoff,
+        readings=readings,
     )
     routes = [
         Route("/api", api.entrypoint, methods=["GET"]),
@@ -98,6 +128,7 @@ def create_app(
         Route("/_sandbox/webhooks", api.register_webhook, methods=["POST"]),
         Route("/_sandbox/webhooks/deliveries", api.list_deliveries, methods=["GET"]),
         Route("/_sandbox/appointments/{id}/guest-online", api.guest_online, methods=["POST"]),
+        Route("/_sandbox/inventory", api.inventory_route, methods=["GET"]),
     ]
 
     async def rejected(request: Request, exc: Exception) -> Response:
@@ -111,4 +142,5 @@ def create_app(
     app.state.credentials = dict(CREDENTIALS)
     app.state.leah = api
     app.state.faults = sorted(api.faults)
+    app.state.profile = chosen
     return app
