@@ -65,6 +65,7 @@ from starlette.routing import Route
 from teleconform.sandbox import _hcw_tokens as tokens
 from teleconform.sandbox._faults import FAULT_HEADER, check_fault_names, parse_fault_header
 from teleconform.sandbox._hcw_faults import FAULTS
+from teleconform.sandbox._hcw_inventory import inventory_route
 from teleconform.sandbox._hcw_store import (
     APP_SECRET,
     DOCTOR_EMAIL,
@@ -571,7 +572,18 @@ async def delete_invite(ctx: _Ctx) -> Response:
     body = _invite_json(ctx, invite)
     if not ctx.on("delete-noop"):
         del ctx.store.invites[invite.id]
+        _drop_temporary_accounts(ctx, invite.id)
     return JSONResponse(body)
+
+
+def _drop_temporary_accounts(ctx: _Ctx, invite_id: str) -> None:
+    """A temporary patient account lives as long as its invitation (a reading: the guide does
+    not document the patient side); HCW@Home 5.4.62 keeps them (temporary-accounts-kept)."""
+    if ctx.on("temporary-accounts-kept"):
+        return
+    for user in [u for u in ctx.store.users.values() if u.invite_id == invite_id]:
+        if user.role == "patient":
+            del ctx.store.users[user.id]
 
 
 async def close_consultation(ctx: _Ctx) -> Response:
@@ -606,6 +618,7 @@ async def close_consultation(ctx: _Ctx) -> Response:
     cons.status, cons.closed_at, cons.updated_at = "closed", now_ms, now_ms
     if not ctx.on("reopen-after-close"):
         store.invites.pop(invite_id, None)
+        _drop_temporary_accounts(ctx, invite_id)
     shown = before if ctx.on("close-not-closed") else None
     return JSONResponse(_consultation_json(ctx, cons, status=shown, iso_closed=iso))
 
@@ -822,6 +835,7 @@ def create_app(
               methods=["POST"]),
         Route(f"{api}/consultation", wrap(request_consultation), methods=["POST"]),
         Route(f"{api}/consultation/{{id}}/accept", wrap(accept_consultation), methods=["POST"]),
+        Route("/_sandbox/inventory", inventory_route(store), methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -47,6 +47,7 @@ from ._faults import Fault, check_fault_names
 from ._leah_api import LeahApi, Reject
 from ._leah_data import SEED, LeahState
 from ._leah_faults import LEAH_FAULTS
+from ._leah_inventory import inventory_route
 from ._leah_render import Dialect
 
 __all__ = ["CREDENTIALS", "DEFAULT_PAGE_SIZE", "FAULTS", "create_app"]
@@ -98,6 +99,7 @@ def create_app(
         Route("/_sandbox/webhooks", api.register_webhook, methods=["POST"]),
         Route("/_sandbox/webhooks/deliveries", api.list_deliveries, methods=["GET"]),
         Route("/_sandbox/appointments/{id}/guest-online", api.guest_online, methods=["POST"]),
+        Route("/_sandbox/inventory", inventory_route(api.state), methods=["GET"]),
     ]
 
     async def rejected(request: Request, exc: Exception) -> Response:
