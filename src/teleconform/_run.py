@@ -29,6 +29,7 @@ from ._version import __version__
 from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
 from .ledger import left_behind
+from .ledger import left_behind_lines as describe_left_behind
 from .runner import ApiRun, PreflightFailed, Terminated, run_api, run_api_parallel
 
 APIS = ("hcw", "leah")
@@ -743,17 +744,10 @@ def left_behind_lines(report: dict[str, Any]) -> list[str]:
     """The console's last lines: what each live run left on its target, and why."""
     lines: list[str] = []
     for run in report["runs"]:
-        if run["target"].get("mode") != "live":
-            continue
-        items = run.get("left_behind") or []
-        if not items:
-            lines.append(f"{run['api']}: nothing left behind on {run['target']['base_url']}")
-            continue
-        total = sum(int(i.get("count", 1)) for i in items)
-        lines.append(f"{run['api']}: LEFT BEHIND on {run['target']['base_url']}: {total}")
-        for item in items:
-            ident = item.get("id") or f"{item.get('count', 1)} unidentified"
-            lines.append(f"  {item['kind']} {ident}: {item['why']}")
+        if run["target"].get("mode") == "live":
+            lines += describe_left_behind(
+                run["api"], run["target"]["base_url"], run.get("left_behind") or []
+            )
     return lines
 
 

@@ -11,7 +11,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,18 @@ class Ledger:
 
     def outcome(self, entry: dict[str, Any], cleaned: bool, detail: str) -> None:
         self._write({"cleaned" if cleaned else "not_cleaned": entry, "detail": detail})
+
+
+def left_behind_lines(api: str, base_url: str, items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a run (or ``teleconform cleanup``) left on a live target, said plainly."""
+    if not items:
+        return [f"{api}: nothing left behind on {base_url}"]
+    total = sum(int(i.get("count", 1)) for i in items)
+    lines = [f"{api}: LEFT BEHIND on {base_url}: {total} (see left_behind in report.json)"]
+    for item in items:
+        ident = item.get("id") or f"{item.get('count', 1)} unidentified"
+        lines.append(f"  {item['kind']} {ident}: {item['why']}")
+    return lines
 
 
 def read_ledger(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
