@@ -341,7 +341,7 @@ def run_command(args: argparse.Namespace) -> int:
             session.finish()
     # --- end record/replay ---
     if args.dry_run:
-        return _dry_run(selected, targets, catalogue, seed, printer)
+        return _dry_run(selected, targets, catalogue, seed, printer, args)
 
     report_dir = Path(args.report_dir)
     _terminate_like_interrupt()
@@ -757,6 +757,7 @@ def _dry_run(
     catalogue: dict[str, Clause],
     seed: int,
     printer: _Printer,
+    args: argparse.Namespace,
 ) -> int:
     printer.line(f"dry run (nothing is sent); seed {seed}", always=True)
     for api, ids in selected.items():
@@ -770,7 +771,39 @@ def _dry_run(
             printer.line(f"  {clause.id} [{clause.level}] {clause.title}", always=True)
             for op in requests:
                 printer.line(f"    {op}", always=True)
+        for line in footprint_lines(api, ids, api in targets, args):
+            printer.line(line, always=True)
     return EXIT_OK
+
+
+def footprint_lines(
+    api: str, ids: set[str] | None, live: bool, args: argparse.Namespace
+) -> list[str]:
+    """The dry run's footprint: the most the run creates of each kind, and what stays."""
+    from .runner import creations_of, footprint
+
+    if live and not args.allow_writes:
+        return [f"{api} footprint: nothing is created (no --allow-writes): reads and sign-ins"]
+    counts = footprint(api, ids, args.budget, live)
+    messages = counts.pop("message", 0)
+    made = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()) if count)
+    lines = [f"{api} footprint (at most, budget {args.budget}): {made or 'nothing'}"]
+    if messages:
+        email, phone = safe_contacts(os.environ)
+        lines.append(f"  e-mails or SMS that may be sent to the safe contacts ({email}, "
+                     f"{phone}): {messages}")
+    stays = [c for c in creations_of(api) if c.cleanup is None and counts.get(c.kind)]
+    for creation in stays:
+        lines.append(f"  cannot be undone through the API: {creation.kind} "
+                     f"(up to {counts[creation.kind]}): {creation.why}")
+    if messages:
+        lines.append("  cannot be undone: an e-mail or SMS once sent")
+    if api == "hcw" and counts.get("consultation"):
+        lines.append("  consultations are closed after the doctor accepts them: without "
+                     "TELECONFORM_HCW_SSO_SECRET a pending one stays")
+    if not live:
+        lines.append("  (on the embedded sandbox: thrown away after the run)")
+    return lines
 
 
 def dump_json(data: Any) -> str:

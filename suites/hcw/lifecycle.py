@@ -95,6 +95,11 @@ def _consultation_problems(body: Any, invite: str) -> list[str]:
     return problems
 
 
+# The most this module's checks create, per kind (requests that may create):
+# one patient session; a second consultation request only on a server that reopens.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"invite": 2, "patient_account": 1, "consultation": 2, "message": 2}
+
 @clause("HCW-CONS-03")
 def close_before_use(ctx: Context) -> None:
     """Closing an invitation nobody used: a 4xx, not a 5xx."""
