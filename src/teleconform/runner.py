@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
@@ -563,9 +564,15 @@ def _clean_one(
         if child.get("parent") == entry["id"] and child.get("cleanup")
     ]
     if orphans and entry.get("cleanup"):
+        # the cleaner must not remove it; it may only find it gone already
         child = orphans[0]
+        entry = {**entry, "keep_for": f"{child['kind']} {child['id']}"}
         why = (f"kept: removing it would orphan its {child['kind']} {child['id']}, which "
                "could not be removed")
+        for cleaner in cleaners:
+            with contextlib.suppress(Exception):
+                if cleaner(ctx, entry) is True:
+                    return True, "already gone", ""
         return False, why, why
     detail = "no cleaner for this API"
     explained = False

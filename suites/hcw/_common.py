@@ -476,6 +476,8 @@ def delete_invite(ctx: Context, entry: dict[str, Any]) -> bool | str:
     if kind != "invite" or not cleanup:
         return False
     method, path = cleanup
+    if entry.get("keep_for"):  # its consultation stays open: only find out whether it is gone
+        return ctx.request("GET", path, headers=auth_headers(ctx)).status_code == 404
     response = ctx.request(method, path, headers=auth_headers(ctx))
     return response.is_success or response.status_code == 404
 
