@@ -19,14 +19,16 @@ pytestmark = pytest.mark.e2e
 LEAH = [arg for cid, c in load_catalogue().items()
         if c.api == "leah" and cid != "LEAH-TRF-04" for arg in ("--clause", cid)]
 # The real HCW@Home 5.4.62's undeletable side effects. MERGE NOTE: once the hcw-profiles
-# branch lands, use its profile instead: `--sandbox-profile hcw-athome-5.4.62` (or
-# faults=profile faults) in place of these two faults.
-ATHOME = ("delete-after-consultation-allowed", "temporary-accounts-kept")
+# branch lands, serve its `hcw-athome-5.4.62` profile instead of this fault and option (the
+# profile must then keep temporary accounts: temporary_accounts="kept").
+ATHOME = ("delete-after-consultation-allowed",)
+KEPT = {"temporary_accounts": "kept"}
 
 
 def _run(api: str, tmp_path: Path, faults: tuple[str, ...] = ()) -> tuple[
         dict, set[tuple[str, str]], set[tuple[str, str]], str]:
-    with served(api, faults=faults) as (_app, proxy):
+    options = KEPT if faults == ATHOME else {}
+    with served(api, faults=faults, **options) as (_app, proxy):
         proc = run_main(["run", api, "--target", proxy.base_url, *FAST, "--allow-writes",
                          *(LEAH if api == "leah" else []), "--report-dir", "out"],
                         creds_env(api), tmp_path)
@@ -87,7 +89,7 @@ def test_an_orphaned_consultation_is_listed_and_its_invite_was_the_only_one(
     consultation, and its doctor cannot accept (403 at the proxy), so nothing can close it:
     the consultation is orphaned, on that one invite only, and the report says so."""
     refuse_accept = Rule("status", r"/accept$", method="POST", status=403)
-    with served("hcw", [refuse_accept], faults=ATHOME) as (_app, proxy):
+    with served("hcw", [refuse_accept], faults=ATHOME, **KEPT) as (_app, proxy):
         proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
                          "--clause", "HCW-INV-13", "--clause", "HCW-INV-01",
                          "--report-dir", "out"], creds_env("hcw"), tmp_path)

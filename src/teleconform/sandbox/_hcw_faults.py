@@ -90,9 +90,7 @@ FAULTS: dict[str, Fault] = fault_table(
     _f("delete-after-consultation-allowed", "HCW-INV-13",
        "DELETE succeeds after the patient requested a consultation (HCW@Home 5.4.62 blueprint "
        "destroy); the consultation is orphaned"),
-    _f("temporary-accounts-kept", "",
-       "the temporary patient account login-invite creates outlives its invitation (HCW@Home "
-       "5.4.62); no API operation removes it, so a live run leaves it behind"),
+
     # consultations
     _f("close-not-closed", "HCW-CONS-01",
        "close answers the consultation as it was before closing (status 'active')"),

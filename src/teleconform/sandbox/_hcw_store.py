@@ -126,6 +126,8 @@ class Store:
         self.used_sso_tokens: set[str] = set()
         self.used_sso_jtis: set[str] = set()
         self.verified_sso_signatures: set[str] = set()
+        # "with-invite" or "kept": whether login-invite's temporary accounts outlive the invite
+        self.temporary_accounts = "with-invite"
         queue = Queue(self.new_id(_SEED_EPOCH), QUEUE_NAME)
         self.queues[queue.id] = queue
         scheduler = User(

@@ -578,8 +578,8 @@ async def delete_invite(ctx: _Ctx) -> Response:
 
 def _drop_temporary_accounts(ctx: _Ctx, invite_id: str) -> None:
     """A temporary patient account lives as long as its invitation (a reading: the guide does
-    not document the patient side); HCW@Home 5.4.62 keeps them (temporary-accounts-kept)."""
-    if ctx.on("temporary-accounts-kept"):
+    not document the patient side); HCW@Home 5.4.62 keeps them (temporary_accounts="kept")."""
+    if ctx.store.temporary_accounts == "kept":
         return
     for user in [u for u in ctx.store.users.values() if u.invite_id == invite_id]:
         if user.role == "patient":
@@ -789,15 +789,21 @@ def create_app(
     page_size: int = 30,
     doctor_url: str | None = None,
     public_url: str | None = None,
+    temporary_accounts: str = "with-invite",
 ) -> Starlette:
     """A fresh HCW@Home sandbox with seeded accounts (see CREDENTIALS).
 
     faults: names from FAULTS switched on for every request; clock: epoch seconds (default
     time.time); doctor_url/public_url: bases of the SSO redirect and of patientURL (default:
-    the URL the request came in on).
+    the URL the request came in on); temporary_accounts: "with-invite" (a patient account
+    login-invite creates goes with its invitation) or "kept" (HCW@Home 5.4.62: no operation
+    removes it).
     """
     chosen = check_fault_names(faults, FAULTS)
+    if temporary_accounts not in ("with-invite", "kept"):
+        raise ValueError(f"temporary_accounts: {temporary_accounts!r}")
     store = Store()
+    store.temporary_accounts = temporary_accounts
     now: Clock = clock or time.time
 
     def wrap(handler: Callable[[_Ctx], Awaitable[Response]]) -> Handler:
