@@ -95,6 +95,7 @@ class Ledger:
         self.base_url = base_url
         self.run_id = run_id
         self.entries: list[dict[str, Any]] = []
+        self.interrupted = ""  # the signal that reached cleanup, if one did
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -403,6 +403,7 @@ def run_api(
         for entry in watch.unanswered():
             ledger.created(entry["kind"], None, None, why=entry["why"])
         cleanup_failures = clean_up(ctx, ledger) if cleanup and mode != "replay" else []
+        interrupted = interrupted or ledger.interrupted  # Ctrl-C while cleaning up
         if own_client:
             http.close()
 
@@ -529,14 +530,15 @@ def clean_up(ctx: Context, ledger: Ledger) -> list[dict[str, Any]]:
         entry = todo[index]
         try:
             cleaned, detail, why = _clean_one(ctx, entry, cleaners, kept_children)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            ledger.interrupted = ledger.interrupted or signal_name(exc)
             left = todo[index:]
             if not warned:
                 warned = True
                 _say_still_removing(ledger, left)
                 continue  # the same entry again
             for rest in left:
-                why = "cleanup stopped by a second interrupt; `teleconform cleanup` removes it"
+                why = "cleanup stopped by an interrupt; `teleconform cleanup LEDGER` removes it"
                 ledger.outcome(rest, False, why)
                 failures.append({**rest, "detail": why, "why": rest.get("why") or why})
             break

@@ -90,3 +90,32 @@ def test_a_second_interrupt_during_cleanup_says_what_is_still_being_removed(
     assert missing == [] and run["left_behind"] == []
     deletes = [s for s in seen if s.method == "DELETE"]
     assert len(deletes) == 2 and deletes[-1].status == 200
+
+
+def test_a_third_interrupt_stops_cleanup_and_the_report_lists_what_stays(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C, then twice more while the cleanup's DELETE hangs: cleanup stops, the invite
+    stays, and the report, the console and the ledger say so (for `teleconform cleanup`)."""
+    hang_cleanup = Rule("hang", r"^/api/v1/invite/", method="DELETE", seconds=30, times=2)
+    with served("hcw", [hang_cleanup]) as (_app, proxy):
+        proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
+                          "--timeout", "20", "--clause", "HCW-CONS-03", "--clause",
+                          "HCW-SSO-02", "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        wait_for(lambda: any(s.method == "POST" and s.path == "/api/v1/invite"
+                             and s.status == 200 for s in proxy.log.entries)
+                 or proc.poll() is not None, 60, "the invite created")
+        proc.send_signal(signal.SIGINT)
+        for hung in (1, 2):
+            wait_for(lambda n=hung: hang_cleanup.applied == n or proc.poll() is not None, 60,
+                     f"cleanup DELETE {hung} hanging")
+            assert proc.poll() is None, proc.communicate()
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        run = report_of(tmp_path / "out")["runs"][0]
+        missing = unlisted(proxy.base_url, run["left_behind"])
+    assert proc.returncode == 130, out + err
+    assert missing == []
+    assert [i["kind"] for i in run["left_behind"]] == ["invite"], run["left_behind"]
+    assert "stopped by an interrupt" in run["left_behind"][0]["why"]
+    assert f"invite {run['left_behind'][0]['id']}" in out
