@@ -4,11 +4,14 @@ ledger; the console, summary.md and report.html say what stays."""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from teleconform.catalogue import load_catalogue
+from teleconform.properties import BUDGETS
 
 from ._inventory import everything, leftovers, listed
 from ._live import FAST, Rule, creds_env, ledger_records, report_of, run_main, served
@@ -38,6 +41,25 @@ def _run(api: str, tmp_path: Path, faults: tuple[str, ...] = ()) -> tuple[
     return run, left, made, proc.stdout
 
 
+def _within_declared_footprint(tmp_path: Path, api: str) -> None:
+    """What each suite module created, per kind, stays within what it declares for `run
+    --dry-run` (its FOOTPRINT, or footprint(budget, live))."""
+    label_of: dict[str, str] = {}
+    sent: Counter[tuple[str, str]] = Counter()
+    for record in ledger_records(tmp_path / "out" / f"ledger-{api}.jsonl"):
+        if record.get("creates"):
+            label_of[record["n"]] = record["label"]
+        elif "created" in record and record.get("n") in label_of:
+            sent[(label_of[record["n"]], record["created"]["kind"])] += 1
+    assert sent, "the run created nothing"
+    for (label, kind), count in sent.items():
+        module = sys.modules[f"teleconform_suites.{api}.{label}"]
+        declared = getattr(module, "footprint", None)
+        counts = (declared(BUDGETS["quick"], True) if callable(declared)
+                  else getattr(module, "FOOTPRINT", {}))
+        assert count <= counts.get(kind, 0), (label, kind, count, counts)
+
+
 def _ledgered(tmp_path: Path, api: str) -> set[tuple[str, str]]:
     records = ledger_records(tmp_path / "out" / f"ledger-{api}.jsonl")
     return {(r["created"]["kind"], str(r["created"]["id"])) for r in records if "created" in r}
@@ -59,6 +81,7 @@ def test_inventory_after_a_live_run_equals_left_behind(
     assert all(item["count"] == 1 and item["why"] for item in run["left_behind"])
     # everything the run created on the target was in its ledger
     assert made and made <= _ledgered(tmp_path, api), made - _ledgered(tmp_path, api)
+    _within_declared_footprint(tmp_path, api)
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     last = stdout.strip().splitlines()[-1 - len(left) if left else -1]
