@@ -472,6 +472,8 @@ def run_command(args: argparse.Namespace) -> int:
                 t.join()  # the API threads record what finished and clean up
     else:
         for api in selected:
+            if stop.is_set():
+                break  # interrupted: the APIs not started send nothing (reported below)
             try:
                 one(api)
             except KeyboardInterrupt as exc:  # outside the checks (e.g. a sandbox starting)

@@ -119,3 +119,27 @@ def test_a_third_interrupt_stops_cleanup_and_the_report_lists_what_stays(
     assert [i["kind"] for i in run["left_behind"]] == ["invite"], run["left_behind"]
     assert "stopped by an interrupt" in run["left_behind"][0]["why"]
     assert f"invite {run['left_behind'][0]['id']}" in out
+
+
+def test_an_api_not_started_when_interrupted_is_reported_and_sent_nothing(
+    tmp_path: Path,
+) -> None:
+    """`run all`, sequential: Ctrl-C during HCW; Leah, not started, sees no request and its
+    clauses are in the report as "run interrupted"."""
+    with served("hcw") as (_h, hcw_proxy), served("leah") as (_l, leah_proxy):
+        proc = start_cli(["run", "all", "--target", f"hcw={hcw_proxy.base_url}", "--target",
+                          f"leah={leah_proxy.base_url}", *FAST, "--allow-writes",
+                          "--report-dir", "out"], creds_env("all"), tmp_path)
+        wait_for(lambda: len(hcw_proxy.log.entries) >= 20 or proc.poll() is not None, 120,
+                 "20 requests at the HCW target")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        leah_seen = leah_proxy.log.count()
+    assert proc.returncode == 130, out + err
+    runs = {run["api"]: run for run in report_of(tmp_path / "out")["runs"]}
+    assert set(runs) == {"hcw", "leah"}
+    assert leah_seen == 0
+    assert runs["leah"]["clauses"] and all(
+        c["verdict"] == "error" and c["reason"] == "run interrupted"
+        for c in runs["leah"]["clauses"])
+    assert runs["leah"]["left_behind"] == []
