@@ -119,7 +119,7 @@ class CreationWatch:
     def unanswered(self) -> list[dict[str, Any]]:
         """Creating requests sent without an answer: each may have created its thing."""
         with self._lock:
-            opened = list(self._open.values())
+            opened = list(self._open.items())
             self._open.clear()
         return [
             {
@@ -128,8 +128,9 @@ class CreationWatch:
                 "cleanup": None,
                 "why": f"{request.method} {request.url.path} was sent but its answer never "
                        "came (interrupted or no response): it may have created one",
+                "n": n,
             }
-            for creation, request in opened
+            for n, (creation, request) in opened
         ]
 
 

@@ -401,7 +401,7 @@ def run_api(
                 record(Outcome(cid, "error", "run interrupted"))
     finally:
         for entry in watch.unanswered():
-            ledger.created(entry["kind"], None, None, why=entry["why"])
+            ledger.created(entry["kind"], None, None, why=entry["why"], n=entry["n"])
         cleanup_failures = clean_up(ctx, ledger) if cleanup and mode != "replay" else []
         interrupted = interrupted or ledger.interrupted  # Ctrl-C while cleaning up
         if own_client:
