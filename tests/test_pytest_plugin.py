@@ -121,3 +121,31 @@ def test_clause_of_nodeid_reads_plain_and_grouped_ids() -> None:
     assert clause_of_nodeid("::teleconform::HCW-SSO-02@hcw-unit-1") == "HCW-SSO-02"
     assert clause_of_nodeid("tests/test_x.py::test_y") is None
     assert clause_of_nodeid("HCW-SSO-02") is None
+
+
+def test_a_live_session_report_lists_what_it_left_behind(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host session against a live Leah: its transfer stays (the API has no delete), and the
+    report's left_behind says so, with its id."""
+    import httpx
+
+    from teleconform.sandbox._server import ThreadedServer
+    from teleconform.sandbox.leah import create_app
+
+    app = create_app()
+    with ThreadedServer(app) as server:
+        for var, value in app.state.credentials.items():
+            monkeypatch.setenv(var, value)
+        result = pytester.runpytest(
+            "--teleconform-api", "leah", "--teleconform-target", server.base_url,
+            "--teleconform-allow-writes", "-k", "LEAH-TRF-01", "--teleconform-report-dir",
+            "rep", "--teleconform-rate-limit", "1000", "-p", "no:xdist",
+        )
+        transfers = [t["id"] for t in
+                     httpx.get(server.base_url + "/_sandbox/inventory").json()["transfers"]]
+    result.assert_outcomes(passed=1)
+    run = json.loads((pytester.path / "rep" / "report.json").read_text())["runs"][0]
+    assert transfers
+    assert sorted(i["id"] for i in run["left_behind"]) == sorted(transfers)
+    assert {i["kind"] for i in run["left_behind"]} == {"transfer"}

@@ -185,9 +185,13 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as exc:
         print(str(exc).splitlines()[0], file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("teleconform: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        from .runner import Terminated
+
+        terminated = isinstance(exc, Terminated)
+        print(f"teleconform: interrupted ({'SIGTERM' if terminated else 'SIGINT'})",
+              file=sys.stderr)
+        return 143 if terminated else 130
     except Exception as exc:  # the last line of defence: exit 4, never a traceback
         from ._logging import log_path, write_crash
 

@@ -110,7 +110,7 @@ def cleanup_command(args: argparse.Namespace) -> int:
 
     from ._http import TransportError
     from ._needs import ConfigError, needs_from_env
-    from .ledger import read_ledger
+    from .ledger import left_behind, left_behind_lines, read_ledger
     from .runner import PreflightFailed, cleanup_from_ledger
 
     path = Path(args.ledger)
@@ -129,4 +129,8 @@ def cleanup_command(args: argparse.Namespace) -> int:
     for entry in failures:
         print(f"not cleaned: {entry['kind']} {entry['id']}: {entry['detail']}")
     print(f"{tried - len(failures)} of {tried} created resources cleaned")
+    for line in left_behind_lines(
+        str(header.get("api")), str(header.get("base_url")), left_behind(failures)
+    ):
+        print(line)
     return EXIT_FAIL if failures else EXIT_OK

@@ -74,6 +74,7 @@ class PropertyRun:
         refusals: frozenset[str],
         lenient: frozenset[str] = frozenset(),
         budget: Budget,
+        unfollowed: frozenset[str] = frozenset(),
     ) -> None:
         self.ctx = ctx
         self.spec = spec
@@ -86,6 +87,7 @@ class PropertyRun:
         self.refusals = refusals
         self.lenient = lenient
         self.budget = budget
+        self.unfollowed = unfollowed
         self.ledger = Ledger()
         self.report = PropertyReport()
         self.exercised: dict[str, httpx.Response | None] = {}
@@ -137,7 +139,7 @@ class PropertyRun:
         self.report.cases[label] = {POSITIVE: 0, NEGATIVE: 0}
         seed = self.ctx.seed
         positives = self._generate(
-            operation, POSITIVE, self.budget.positive, derived_seed(seed, label, POSITIVE)
+            operation, POSITIVE, self._positive_count(label), derived_seed(seed, label, POSITIVE)
         )
         chains = 0
         answers: list[tuple[httpx.Response, int] | None] = []
@@ -165,6 +167,14 @@ class PropertyRun:
         if self.budget.coverage:
             for case in coverage_cases(operation, self.budget.coverage):
                 self._send_case(operation, case, mode_of(case))
+
+    def _positive_count(self, label: str) -> int:
+        """The budget's positive cases; on a live target, an operation creating what the API
+        cannot remove (a resource without cleanup) gets only those its links need."""
+        resource = self.resources.get(label)
+        if self.ctx.mode == "live" and resource is not None and resource.cleanup is None:
+            return min(self.budget.positive, max(1, self.budget.chains))
+        return self.budget.positive
 
     def _top_up(self, operation: Operation, mode: str, wanted: int, generated: bool) -> None:
         """Send more cases when edits (safe contact data) relabelled some of this mode."""
@@ -509,7 +519,7 @@ class PropertyRun:
         read_back: Wire | None = None
         for link in sorted(links, key=lambda item: _method_rank(item.target)):
             target = self.spec.operation(link.target)
-            if target is None or not self._may_send(target):
+            if target is None or target.label in self.unfollowed or not self._may_send(target):
                 continue
             values = _link_values(link, target, context)
             if values is None:

@@ -28,7 +28,9 @@ from ._targets import SandboxTarget, parse_sandbox_profiles, parse_targets
 from ._version import __version__
 from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
-from .runner import ApiRun, PreflightFailed, run_api, run_api_parallel
+from .ledger import left_behind
+from .ledger import left_behind_lines as describe_left_behind
+from .runner import ApiRun, PreflightFailed, Terminated, run_api, run_api_parallel
 
 APIS = ("hcw", "leah")
 
@@ -138,6 +140,8 @@ def run_to_json(run: ApiRun) -> dict[str, Any]:
         "elapsed_s": round(run.elapsed_s, 3),
         "created": run.created,
         "cleanup_failures": run.cleanup_failures,
+        # on a sandbox (thrown away after the run) or a replay, nothing stays anywhere
+        "left_behind": left_behind(run.cleanup_failures) if run.mode == "live" else [],
     }
 
 
@@ -344,7 +348,7 @@ def run_command(args: argparse.Namespace) -> int:
             session.finish()
     # --- end record/replay ---
     if args.dry_run:
-        return _dry_run(selected, targets, catalogue, seed, printer)
+        return _dry_run(selected, targets, catalogue, seed, printer, args)
 
     report_dir = Path(args.report_dir)
     _terminate_like_interrupt()
@@ -364,6 +368,13 @@ def run_command(args: argparse.Namespace) -> int:
     runs: dict[str, dict[str, Any]] = {}
     failures: list[tuple[int, str]] = []
     interrupted = False
+    signals: list[str] = []  # the signal that interrupted the run, once known
+    xdist_signal = ""
+
+    def interrupt(name: str) -> None:
+        stop.set()  # what has not started yet sends nothing
+        if not signals:
+            signals.append(name)
 
     def one(api: str) -> None:
         sandbox: SandboxTarget | None = None
@@ -423,6 +434,8 @@ def run_command(args: argparse.Namespace) -> int:
             runs[api] = run_to_json(result)
             if sandbox is not None:
                 runs[api]["target"]["profile"] = sandbox.profile_name
+            if result.interrupted:
+                interrupt(result.interrupted)
         except PreflightFailed as exc:
             failures.append(
                 (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {with_hint(exc)}")
@@ -434,7 +447,7 @@ def run_command(args: argparse.Namespace) -> int:
                 sandbox.stop()
 
     if args.workers > 1 and session is None:
-        interrupted = _run_in_processes(
+        xdist_signal = _run_in_processes(
             args,
             selected,
             targets,
@@ -463,14 +476,25 @@ def run_command(args: argparse.Namespace) -> int:
         try:
             for t in threads:
                 t.join()
-        except BaseException:
-            stop.set()  # the signal reached this thread only; the API threads clean up
+        except KeyboardInterrupt as exc:
+            interrupt(signal_name(exc))  # the signal reached this thread only
             for t in threads:
-                t.join()
-            raise
+                t.join()  # the API threads record what finished and clean up
     else:
         for api in selected:
-            one(api)
+            if stop.is_set():
+                break  # interrupted: the APIs not started send nothing (reported below)
+            try:
+                one(api)
+            except KeyboardInterrupt as exc:  # outside the checks (e.g. a sandbox starting)
+                interrupt(signal_name(exc))
+    if xdist_signal:
+        interrupt(xdist_signal)
+    if signals:
+        interrupted = True
+        for api in selected:
+            if api not in runs and not any(api in m for _, m in failures):
+                runs[api] = _interrupted_run(api, selected[api], catalogue, targets)
 
     printer.finish()
     if session is not None:
@@ -478,11 +502,14 @@ def run_command(args: argparse.Namespace) -> int:
     if failures and not runs:
         print(failures[0][1], file=sys.stderr)
         if interrupted:
-            raise KeyboardInterrupt
+            raise Terminated if signals == ["SIGTERM"] else KeyboardInterrupt
         return failures[0][0]
     ordered = [runs[api] for api in selected if api in runs]
     for run in ordered:
         apply_baseline(run, waivers, dt.date.today())
+        # after any cleanup of dead workers' leftovers: what stays is what still failed
+        live = run["target"].get("mode") == "live"
+        run["left_behind"] = left_behind(run.get("cleanup_failures") or []) if live else []
     report = {
         "schema_version": 1,
         "tool": tool_info(),
@@ -497,7 +524,8 @@ def run_command(args: argparse.Namespace) -> int:
     for _code, message in failures:
         print(message, file=sys.stderr)
     if interrupted:
-        raise KeyboardInterrupt  # after the reports: the CLI's one line and exit 130
+        # after the reports: the CLI's one line and exit 130 (SIGINT) or 143 (SIGTERM)
+        raise Terminated if signals == ["SIGTERM"] else KeyboardInterrupt
     if failures:
         return failures[0][0]
     return exit_status(ordered, args.strict, args.allow_empty)
@@ -515,8 +543,8 @@ def _run_in_processes(
     runs: dict[str, dict[str, Any]],
     failures: list[tuple[int, str]],
     settings: dict[str, Any],
-) -> bool:
-    """``--workers N``: the work units in pytest-xdist processes; True if interrupted."""
+) -> str:
+    """``--workers N``: the work units in pytest-xdist processes; the interrupting signal."""
     from ._xdist import ApiTarget, count_units, run_with_xdist
 
     sandboxes: list[SandboxTarget] = []
@@ -547,7 +575,7 @@ def _run_in_processes(
             printer.line(f"{api}: {target.mode} {target.base_url}")
             chosen[api] = target
         if not chosen:
-            return False
+            return ""
         wanted = {api: selected[api] for api in chosen}
         workers = min(args.workers, count_units(wanted))
         printer.line(f"{workers} worker processes (pytest-xdist)")
@@ -576,7 +604,7 @@ def _run_in_processes(
         if sandbox.api in result.runs:
             result.runs[sandbox.api]["target"]["profile"] = sandbox.profile_name
     runs.update(result.runs)
-    return result.interrupted
+    return (result.signal or "SIGINT") if result.interrupted else ""
 
 
 def _add_webhook_credentials(args: argparse.Namespace, credentials: dict[str, str]) -> None:
@@ -684,7 +712,7 @@ def _terminate_like_interrupt() -> None:
     import signal
 
     def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, handler)
@@ -724,6 +752,19 @@ def _print_summary(
         f" ({t['waived']} waived); reports in {report_dir}/",
         always=True,
     )
+    for line in left_behind_lines(report):
+        printer.line(line, always=True)
+
+
+def left_behind_lines(report: dict[str, Any]) -> list[str]:
+    """The console's last lines: what each live run left on its target, and why."""
+    lines: list[str] = []
+    for run in report["runs"]:
+        if run["target"].get("mode") == "live":
+            lines += describe_left_behind(
+                run["api"], run["target"]["base_url"], run.get("left_behind") or []
+            )
+    return lines
 
 
 def _dry_run(
@@ -732,6 +773,7 @@ def _dry_run(
     catalogue: dict[str, Clause],
     seed: int,
     printer: _Printer,
+    args: argparse.Namespace,
 ) -> int:
     printer.line(f"dry run (nothing is sent); seed {seed}", always=True)
     for api, ids in selected.items():
@@ -745,8 +787,61 @@ def _dry_run(
             printer.line(f"  {clause.id} [{clause.level}] {clause.title}", always=True)
             for op in requests:
                 printer.line(f"    {op}", always=True)
+        for line in footprint_lines(api, ids, api in targets, args):
+            printer.line(line, always=True)
     return EXIT_OK
+
+
+def footprint_lines(
+    api: str, ids: set[str] | None, live: bool, args: argparse.Namespace
+) -> list[str]:
+    """The dry run's footprint: the most the run creates of each kind, and what stays."""
+    from .runner import creations_of, footprint
+
+    if live and not args.allow_writes:
+        return [f"{api} footprint: nothing is created (no --allow-writes): reads and sign-ins"]
+    counts = footprint(api, ids, args.budget, live)
+    messages = counts.pop("message", 0)
+    made = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()) if count)
+    lines = [f"{api} footprint (at most, budget {args.budget}): {made or 'nothing'}"]
+    if messages:
+        email, phone = safe_contacts(os.environ)
+        lines.append(f"  e-mails or SMS that may be sent to the safe contacts ({email}, "
+                     f"{phone}): {messages}")
+    stays = [c for c in creations_of(api) if c.cleanup is None and counts.get(c.kind)]
+    for creation in stays:
+        lines.append(f"  cannot be undone through the API: {creation.kind} "
+                     f"(up to {counts[creation.kind]}): {creation.why}")
+    if messages:
+        lines.append("  cannot be undone: an e-mail or SMS once sent")
+    if api == "hcw" and counts.get("consultation"):
+        lines.append("  consultations are closed after the doctor accepts them: without "
+                     "TELECONFORM_HCW_SSO_SECRET a pending one stays")
+    if not live:
+        lines.append("  (on the embedded sandbox: thrown away after the run)")
+    return lines
 
 
 def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def signal_name(exc: BaseException) -> str:
+    """SIGTERM or SIGINT: which signal raised this interrupt."""
+    return "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+
+
+def _interrupted_run(
+    api: str, ids: set[str] | None, catalogue: dict[str, Clause], targets: dict[str, str]
+) -> dict[str, Any]:
+    """The report entry of an API the interrupt reached before it started."""
+    clauses = [
+        {"id": c.id, "level": c.level, "title": c.title, "area": c.area, "verdict": "error",
+         "waived": False, "reason": "run interrupted", "evidence": []}
+        for c in catalogue.values()
+        if c.api == api and (ids is None or c.id in ids)
+    ]
+    mode = "live" if api in targets else "sandbox"
+    return {"api": api, "target": {"mode": mode, "base_url": targets.get(api, "")},
+            "clauses": clauses, "totals": {}, "requests_sent": 0, "elapsed_s": 0.0,
+            "created": [], "cleanup_failures": [], "left_behind": []}

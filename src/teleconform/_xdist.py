@@ -57,6 +57,7 @@ class XdistResult:
     refused: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
     workers_died: list[str] = field(default_factory=list)
+    signal: str = ""  # which signal interrupted the run: SIGINT or SIGTERM
 
 
 class XdistFailed(Exception):
@@ -225,6 +226,7 @@ def run_with_xdist(
         if output.getvalue().strip():
             log.debug("pytest-xdist session output:\n%s", output.getvalue())
         result.interrupted = stopping.is_set()
+        result.signal = "SIGTERM" if getattr(stopping, "signum", 0) == signal.SIGTERM else "SIGINT"
         result.workers_died = list(controller.died)
         if int(code) not in (0, 1) and not result.interrupted and not result.workers_died:
             raise XdistFailed(f"the pytest-xdist session ended with status {int(code)}")
@@ -316,6 +318,7 @@ def _forward_signals(control_dir: Path) -> Iterator[threading.Event]:
     def handler(signum: int, frame: Any) -> None:
         if stopping.is_set():
             raise KeyboardInterrupt
+        stopping.signum = signum  # type: ignore[attr-defined]
         stopping.set()
         with contextlib.suppress(OSError):
             (control_dir / "stop").touch()

@@ -44,7 +44,10 @@ negate; an operation whose only inputs are free-form strings in the path (e.g. a
 has no invalid wire value, so no negative case; enumerations give as many cases as their
 combinations. Credentials are never generated (they are fixed, then added or withheld by us).
 Operations that may not be sent (writes on a live target without ``--allow-writes``, cases a
-suite marks disruptive, excluded operations) are not counted.
+suite marks disruptive, excluded operations) are not counted. On a live target, an operation
+whose creations the API cannot remove (a ``Resource`` without cleanup, e.g. a Leah transfer)
+gets only as many positive cases as its links need (the budget's created resources), since
+each one stays on someone's production.
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ def run_property_tests(
     refusals: Mapping[str, str] | None = None,
     lenient: Mapping[str, str] | None = None,
     budget: Budget | None = None,
+    unfollowed: Collection[str] = (),
 ) -> PropertyReport:
     """Run the property tests of one spec against ``ctx``'s target and report clause outcomes.
 
@@ -185,6 +189,9 @@ def run_property_tests(
             there (the API documents no validation): a 2xx to a negative case is then not
             "Schema-violating request accepted"; 5xx and response checks still apply.
         budget: overrides the budget named by ``ctx.budget``.
+        unfollowed: operation labels never reached through links (their generated cases are
+            still sent): along a link they would create what no test needs and the API cannot
+            remove (a temporary patient account, a consultation).
     """
     from ._properties_run import PropertyRun
     from ._properties_spec import load_spec
@@ -201,6 +208,7 @@ def run_property_tests(
         refusals=frozenset(refusals or ()),
         lenient=frozenset(lenient or ()),
         budget=budget or BUDGETS.get(ctx.budget, BUDGETS["standard"]),
+        unfollowed=frozenset(unfollowed),
     )
     try:
         headers: Mapping[str, str] | None = dict(auth(ctx))

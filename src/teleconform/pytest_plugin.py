@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from .catalogue import load_catalogue
+from .ledger import left_behind
 
 _UNITS = pytest.StashKey[dict[str, dict[str, Any]]]()  # unit -> {clause id: entry}
 _STATE = pytest.StashKey[dict[str, Any]]()
@@ -300,6 +301,8 @@ def _now() -> str:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect clause entries (from this process, or from xdist workers on the controller)."""
     for name, value in report.user_properties:
+        if name == UNIT_PROPERTY and report.when == "call":
+            _collect_unit(json.loads(str(value)))
         if name != PROPERTY or report.when != "call":
             continue
         entry = json.loads(str(value))
@@ -313,6 +316,15 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 _CONFIG: dict[str, pytest.Config] = {}
+_FAILURES = pytest.StashKey[dict[str, list[dict[str, Any]]]]()  # api -> cleanup failures
+
+
+def _collect_unit(unit: dict[str, Any]) -> None:
+    """What a work unit could not clean up, for the report's left_behind."""
+    config = _CONFIG.get("config")
+    if config is not None:
+        failures = config.stash.setdefault(_FAILURES, {})
+        failures.setdefault(str(unit.get("api")), []).extend(unit.get("cleanup_failures") or [])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -328,7 +340,10 @@ def collected_runs(config: pytest.Config) -> list[dict[str, Any]]:
         run = config.stash[_ENTRIES].get(api)
         if run:
             clauses = sorted(run["clauses"].values(), key=lambda c: order.get(c["id"], 0))
-            runs.append({"api": api, "target": run["target"], "clauses": clauses, "totals": {}})
+            failures = config.stash.get(_FAILURES, {}).get(api, [])
+            live = run["target"].get("mode") == "live"
+            runs.append({"api": api, "target": run["target"], "clauses": clauses, "totals": {},
+                         "left_behind": left_behind(failures) if live else []})
     return runs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
@@ -19,12 +20,13 @@ from typing import Any
 
 import httpx
 
+from ._creations import SECRETS_KEY, CreationWatch
 from ._evidence import EvidenceBuilder
 from ._http import DeadlineReached, HttpClient, RateLimiter, TransportError
 from ._needs import ENV_NEED, NEED_ENV
 from ._resources import suites_dir
 from .catalogue import Clause, load_catalogue
-from .ledger import WRITE_METHODS, Ledger
+from .ledger import Creation, Ledger
 from .suite import (
     Context,
     CredentialsRefused,
@@ -104,6 +106,8 @@ class ApiRun:
     created: list[dict[str, Any]] = field(default_factory=list)
     cleanup_failures: list[dict[str, Any]] = field(default_factory=list)
     elapsed_s: float = 0.0
+    # "SIGINT" or "SIGTERM" when the run was interrupted (its unfinished clauses are errors)
+    interrupted: str = ""
 
     @property
     def verdicts(self) -> dict[str, str]:
@@ -298,14 +302,11 @@ def run_api(
     ledger = Ledger(ledger_path, api, base_url, resolved_run_id)
     created = ledger.entries
     evidence = evidence or EvidenceBuilder()
-    if ledger_path is not None:
-        http.before_send.append(
-            lambda req: (
-                ledger.pending(req.method, req.url.path, http.label)
-                if req.method in WRITE_METHODS
-                else None
-            )
-        )
+    secrets: dict[tuple[str, str], str] = {}
+    watch = CreationWatch(ledger, (), lambda: http.label, secrets)
+    if mode != "replay":
+        http.before_send.append(watch.before_send)
+        http.on_exchange.append(watch.on_exchange)
 
     def record(outcome: Outcome) -> None:
         if outcome.clause in outcomes and not skipped_for_needs.get(outcome.clause):
@@ -321,6 +322,7 @@ def run_api(
             on_created(entry)
 
     shared_state: dict[str, Any] = state if state is not None else {}
+    shared_state[SECRETS_KEY] = secrets  # in memory only: cleaners check what is gone
     ctx = Context(
         api=api,
         mode=mode,
@@ -346,8 +348,11 @@ def run_api(
         if missing:
             skipped_for_needs[cid] = missing
 
+    interrupted = ""
+    running: CheckFunction | None = None
     try:
         checks = load_checks(api, suites_root) if selected else []
+        watch.creations = creations_of(api)
         runnable = [
             check
             for check in checks
@@ -376,13 +381,29 @@ def run_api(
             http.label = check.module.rsplit(".", 1)[-1]
             if progress:
                 progress(api, check.clauses[0], "running")
+            running = check
             _run_check(ctx, check, outcomes, record)
+            running = None
             if progress:
                 for cid in check.clauses:
                     if cid in outcomes and last_check.get(cid) is check:
                         progress(api, cid, fold(outcomes[cid])[0])
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM in this thread: what finished stays, the rest is an error
+        interrupted = signal_name(exc)
+        if stop is not None:
+            stop.set()
+        for cid in running.clauses if running is not None else ():
+            if cid in outcomes:
+                record(Outcome(cid, "error", "run interrupted"))
+        for cid, found in outcomes.items():
+            if not found:
+                record(Outcome(cid, "error", "run interrupted"))
     finally:
+        for entry in watch.unanswered():
+            ledger.created(entry["kind"], None, None, why=entry["why"], n=entry["n"])
         cleanup_failures = clean_up(ctx, ledger) if cleanup and mode != "replay" else []
+        interrupted = interrupted or ledger.interrupted  # Ctrl-C while cleaning up
         if own_client:
             http.close()
 
@@ -426,7 +447,53 @@ def run_api(
         created=created,
         cleanup_failures=cleanup_failures,
         elapsed_s=time.monotonic() - started,
+        interrupted=interrupted,
     )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that cleanup runs; the exit status is 143, not 130."""
+
+
+def signal_name(exc: BaseException) -> str:
+    """Which signal an interrupt came from."""
+    return "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+
+
+def footprint(
+    api: str, selected: Iterable[str] | None, budget: str, live: bool
+) -> dict[str, int]:
+    """The most a run of these clauses creates, per kind, from the suites' declarations
+    (``FOOTPRINT`` of a module, or its ``footprint(budget, live)``); "message" counts the
+    e-mails or SMS that may go to the safe contacts."""
+    from .properties import BUDGETS
+
+    wanted = None if selected is None else set(selected)
+    modules = {
+        check.module for check in load_checks(api)
+        if wanted is None or wanted & set(check.clauses)
+    }
+    totals: dict[str, int] = {}
+    for name in sorted(modules):
+        module = sys.modules[name]
+        declared = getattr(module, "footprint", None)
+        counts = (declared(BUDGETS.get(budget, BUDGETS["standard"]), live) if callable(declared)
+                  else getattr(module, "FOOTPRINT", {}))
+        for kind, count in counts.items():
+            totals[kind] = totals.get(kind, 0) + int(count)
+    return totals
+
+
+def creations_of(api: str) -> list[Creation]:
+    """The creating operations an API's suites declare (``TELECONFORM_CREATES``)."""
+    found: list[Creation] = []
+    prefix = f"{SUITES_PACKAGE}.{api}."
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith(prefix) and module is not None:
+            for creation in getattr(module, "TELECONFORM_CREATES", ()):
+                if creation not in found:
+                    found.append(creation)
+    return found
 
 
 def _cleaners(api: str) -> list[Callable[[Context, dict[str, Any]], bool]]:
@@ -441,32 +508,108 @@ def _cleaners(api: str) -> list[Callable[[Context, dict[str, Any]], bool]]:
 
 
 def clean_up(ctx: Context, ledger: Ledger) -> list[dict[str, Any]]:
-    """Undo what the run created, newest first; returns the entries that could not be undone."""
+    """Undo what the run created; returns the entries that could not be undone.
+
+    Newest first, so a child (a consultation) goes before its parent (the invite); a parent
+    whose child could not be removed is kept, since removing it would orphan the child.
+    Entries the API cannot remove go last: a cleaner may find them gone with their parent.
+    A Ctrl-C here says what is still being removed; a second one stops, and what is left
+    stays in the ledger for ``teleconform cleanup``.
+    """
     if not ledger.entries:
         return []
     cleaners = _cleaners(ctx.api)
     ctx.http.label = "cleanup"
-    failures = []
-    for entry in reversed(list(ledger.entries)):
-        cleaned, detail = False, "no cleaner for this API"
-        if not entry.get("cleanup"):
-            # e.g. a Leah transfer: the API has no delete; it is listed so an operator knows
-            detail = "the API offers no operation to remove it"
-            ledger.outcome(entry, False, detail)
-            failures.append({**entry, "detail": detail})
-            continue
-        for cleaner in cleaners:
-            try:
-                cleaned = bool(cleaner(ctx, entry))
-                detail = "cleaned" if cleaned else "the target refused the cleanup request"
-            except Exception as exc:  # cleanup must go on whatever one entry does
-                cleaned, detail = False, f"{type(exc).__name__}: {exc}"
-            if cleaned:
-                break
+    failures: list[dict[str, Any]] = []
+    entries = list(reversed(list(ledger.entries)))
+    todo = [e for e in entries if e.get("cleanup")] + [e for e in entries if not e.get("cleanup")]
+    kept_children: dict[str, dict[str, Any]] = {}
+    warned = False
+    index = 0
+    while index < len(todo):
+        entry = todo[index]
+        try:
+            cleaned, detail, why = _clean_one(ctx, entry, cleaners, kept_children)
+        except KeyboardInterrupt as exc:
+            ledger.interrupted = ledger.interrupted or signal_name(exc)
+            left = todo[index:]
+            if not warned:
+                warned = True
+                _say_still_removing(ledger, left)
+                continue  # the same entry again
+            for rest in left:
+                why = "cleanup stopped by an interrupt; `teleconform cleanup LEDGER` removes it"
+                ledger.outcome(rest, False, why)
+                failures.append({**rest, "detail": why, "why": rest.get("why") or why})
+            break
         ledger.outcome(entry, cleaned, detail)
         if not cleaned:
-            failures.append({**entry, "detail": detail})
+            failures.append({**entry, "detail": detail, "why": why})
+            if entry.get("id") is not None:
+                kept_children.setdefault(str(entry["id"]), entry)
+        index += 1
     return failures
+
+
+def _clean_one(
+    ctx: Context,
+    entry: dict[str, Any],
+    cleaners: list[Callable[[Context, dict[str, Any]], Any]],
+    failed: dict[str, dict[str, Any]],
+) -> tuple[bool, str, str]:
+    """(cleaned, detail for the ledger, why for left_behind)."""
+    if entry.get("id") is None:
+        why = str(entry.get("why") or "created but not identified")
+        return False, why, why
+    orphans = [
+        child for child in failed.values()
+        if child.get("parent") == entry["id"] and child.get("cleanup")
+    ]
+    if orphans and entry.get("cleanup"):
+        # the cleaner must not remove it; it may only find it gone already
+        child = orphans[0]
+        entry = {**entry, "keep_for": f"{child['kind']} {child['id']}"}
+        why = (f"kept: removing it would orphan its {child['kind']} {child['id']}, which "
+               "could not be removed")
+        for cleaner in cleaners:
+            with contextlib.suppress(Exception):
+                if cleaner(ctx, entry) is True:
+                    return True, "already gone", ""
+        return False, why, why
+    detail = "no cleaner for this API"
+    explained = False
+    for cleaner in cleaners:
+        try:
+            answer = cleaner(ctx, entry)
+        except Exception as exc:  # cleanup must go on whatever one entry does
+            detail = f"{type(exc).__name__}: {exc}"
+            continue
+        if answer is True:
+            return True, "cleaned", ""
+        if isinstance(answer, str) and answer:
+            detail, explained = answer, True
+            break
+        if answer is False:
+            detail = "the target refused the cleanup request"
+            if entry.get("cleanup"):
+                break
+    if not entry.get("cleanup") and not explained:
+        why = str(entry.get("why") or "the API offers no operation to remove it")
+        return False, why, why
+    return False, detail, detail if explained else f"cleanup failed: {detail}"
+
+
+def _say_still_removing(ledger: Ledger, left: list[dict[str, Any]]) -> None:
+    names = ", ".join(f"{e.get('kind')} {e.get('id') or '(unidentified)'}" for e in left[:6])
+    more = f" and {len(left) - 6} more" if len(left) > 6 else ""
+    where = f" listed in {ledger.path}" if ledger.path else ""
+    print(
+        f"teleconform: still removing what this run created: {names}{more}. "
+        f"Interrupt again to stop now: what is not removed stays,{where} for "
+        "`teleconform cleanup`.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _run_check(
@@ -622,11 +765,16 @@ def run_api_parallel(
             )
             for index, unit in enumerate(units)
         ]
+        interrupted = ""
         try:
             parts = [f.result() for f in futures]
+        except KeyboardInterrupt as exc:
+            # SIGTERM/Ctrl-C reach this thread only: the units stop, record what finished and
+            # clean up; units not started yet run nothing (their clauses say so)
+            interrupted = signal_name(exc)
+            stop.set()
+            parts = [_result_after_stop(f) for f in futures]
         except BaseException:
-            # SIGTERM/Ctrl-C reach this thread only: the units stop and clean up before the
-            # pool's exit waits for them, instead of running every check to the end.
             stop.set()
             for future in futures:
                 future.cancel()  # units not started yet: nothing to clean, nothing to send
@@ -640,6 +788,18 @@ def run_api_parallel(
         requests_sent=sum(p.requests_sent for p in parts),
         created=[e for p in parts for e in p.created],
         cleanup_failures=[e for p in parts for e in p.cleanup_failures],
+        interrupted=interrupted or next((p.interrupted for p in parts if p.interrupted), ""),
     )
     merged.elapsed_s = time.monotonic() - started
     return merged
+
+
+def _result_after_stop(future: Any) -> ApiRun:
+    """A unit's run once the stop is set; a second interrupt while waiting is not lost."""
+    while True:
+        try:
+            result: ApiRun = future.result()
+            return result
+        except KeyboardInterrupt:
+            print("teleconform: stopping: the running checks finish their request and clean "
+                  "up; interrupt again while cleanup runs to stop it", file=sys.stderr)

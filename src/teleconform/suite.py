@@ -48,10 +48,13 @@ def preflight(func: F) -> F:
 
 
 def cleaner(func: F) -> F:
-    """Mark ``func(ctx, entry) -> bool`` that removes one created resource (ledger entry).
+    """Mark ``func(ctx, entry) -> bool | str`` that removes one created resource (ledger entry).
 
     The runner calls it at the end of a run (also after failures, SIGINT/SIGTERM and the run
     deadline), and ``teleconform cleanup LEDGER`` calls it for what a killed run left behind.
+    It answers True (removed, or found gone), False (not its kind, or refused) or a sentence
+    saying why the thing stays (the report's ``left_behind``). An entry with ``keep_for`` must
+    not be removed (that would orphan a child): the cleaner may only find it gone.
     """
     func.__teleconform_cleaner__ = True  # type: ignore[attr-defined]
     return func

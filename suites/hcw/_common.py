@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 
+from teleconform.ledger import Creation
 from teleconform.suite import Context, CredentialsRefused, TargetUnreachable, cleaner, preflight
 
 LOGIN = "/api/v1/login-local"
@@ -36,6 +37,23 @@ NO_SUCH_ID = "00000000" + "0e1e" * 4
 SAFE_EMAIL = "teleconform-probe@example.org"
 SAFE_PHONE = "+15555550100"
 _UNSET: Any = object()
+PATIENT_ACCOUNT_STAYS = (
+    "temporary patient account created by login-invite; the API has no operation to remove it"
+)
+ORPHANED = "consultation orphaned: the server allowed DELETE of its invite (HCW-INV-13 fails)"
+ORPHANED_INVITES = "hcw.orphaned_invites"  # ctx.state: invites deleted under a consultation
+# Every operation of the HCW@Home API that creates something: the runner ledgers each before
+# it is sent and enters what a 2xx answer created (whichever check sends it).
+TELECONFORM_CREATES = [
+    Creation("POST", INVITE, "invite", ("/invite/id", "/invite/_id", "/id", "/_id"),
+             ("DELETE", INVITE + "/{id}")),
+    # closed through its invite (the doctor accepts it first when it is pending)
+    Creation("POST", CONSULTATION, "consultation", ("/id", "/_id"), ("POST", INVITE + "/{invite}"),
+             refs={"invite": "/invite"}, parent="invite"),
+    # the account's JWT stays in memory: cleanup checks whether the account still signs in
+    Creation("POST", LOGIN_INVITE, "patient_account", ("/user/id",), None,
+             why=PATIENT_ACCOUNT_STAYS, secret="/user/token"),
+]
 
 
 def safe_email() -> str:
@@ -446,33 +464,63 @@ def queue_ref(value: Any) -> str | None:
 
 
 @cleaner
-def delete_invite(ctx: Context, entry: dict[str, Any]) -> bool:
-    """Remove an invite this run created (already gone counts as removed); close a consultation."""
+def delete_invite(ctx: Context, entry: dict[str, Any]) -> bool | str:
+    """Remove what this run created: close a consultation, delete an invite (already gone
+    counts as removed), and check whether a temporary patient account went with its invite."""
     cleanup = entry.get("cleanup")
-    if entry.get("kind") == "consultation" and cleanup:
+    kind = entry.get("kind")
+    if kind == "consultation" and cleanup:
         return _close_consultation(ctx, str(entry["id"]), str(cleanup[1]))
-    if entry.get("kind") != "invite" or not cleanup:
+    if kind == "patient_account":
+        return _patient_account_gone(ctx, str(entry.get("id")))
+    if kind != "invite" or not cleanup:
         return False
     method, path = cleanup
+    if entry.get("keep_for"):  # its consultation stays open: only find out whether it is gone
+        return ctx.request("GET", path, headers=auth_headers(ctx)).status_code == 404
     response = ctx.request(method, path, headers=auth_headers(ctx))
     return response.is_success or response.status_code == 404
 
 
-def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bool:
-    """Close a consultation the run opened (the doctor accepts it first if needed)."""
+def _patient_account_gone(ctx: Context, account: str) -> bool | str:
+    """True when the account's own JWT is refused with 401 (the account no longer exists)."""
+    secrets = ctx.state.get("ledger.secrets") or {}
+    token = secrets.get(("patient_account", account))
+    if not isinstance(token, str):
+        return PATIENT_ACCOUNT_STAYS
+    style = ctx.state.get("hcw.auth_style")
+    headers = token_headers(token, style if isinstance(style, str) else "x-access-token")
+    response = ctx.request("GET", INVITE, headers=headers)
+    return True if response.status_code == 401 else PATIENT_ACCOUNT_STAYS
+
+
+def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bool | str:
+    """Close a consultation the run opened: close, else the doctor accepts it and close again.
+
+    Only a 2xx close counts: a 404 may be a pending consultation whose invite is gone.
+    """
     closed = ctx.state.get("hcw.closed_consultations")
     if isinstance(closed, set) and consultation in closed:
         return True  # the check closed it itself (a repeated close may be refused)
     close = f"{invite_path}/consultation/close"
     scheduler = auth_headers(ctx)
     first = ctx.request("POST", close, headers=scheduler)
-    if first.is_success or first.status_code == 404:  # closed now, or already (invite destroyed)
+    if first.is_success:
         return True
+    invite = invite_path.rsplit("/", 1)[-1]
+    orphaned = invite in (ctx.state.get(ORPHANED_INVITES) or ())
     if not ctx.has("hcw.sso_secret"):
-        return False
+        return (ORPHANED if orphaned else
+                f"consultation left {'pending' if first.status_code in (404, 409) else 'open'}: "
+                "closing it needs the doctor to accept it first (TELECONFORM_HCW_SSO_SECRET "
+                "not set)")
     accepted = ctx.request(
         "POST", f"/api/v1/consultation/{consultation}/accept", headers=doctor_headers(ctx)
     )
-    if not accepted.is_success:
-        return False
-    return ctx.request("POST", close, headers=scheduler).is_success
+    again = ctx.request("POST", close, headers=scheduler)
+    if again.is_success:
+        return True
+    if orphaned:
+        return ORPHANED
+    return (f"consultation could not be closed: close answered {first.status_code}, "
+            f"accept {accepted.status_code}, close again {again.status_code}")

@@ -38,6 +38,11 @@ def _second_factor_markers(body: Any) -> list[str]:
     return [key for key in _SECOND_FACTOR_KEYS if body.get(key)]
 
 
+# The most this module's checks create, per kind (requests that may create):
+# requests without valid credentials: only a server that skips the check creates.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"invite": 5}
+
 @clause("HCW-AUTH-01", "HCW-AUTH-02", "HCW-AUTH-05")
 def service_account_login(ctx: Context) -> None:
     """One login-local call: message, JWT, no second factor, JWT cookie."""

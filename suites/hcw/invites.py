@@ -81,6 +81,11 @@ def _shape_problems(sent: Mapping[str, Any], response: httpx.Response) -> list[s
     return problems
 
 
+# The most this module's checks create, per kind (requests that may create):
+# each invite may notify its patient at the safe contacts.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"invite": 18, "message": 18}
+
 @clause("HCW-INV-01", "HCW-INV-06", "HCW-INV-09", "HCW-INV-11", "HCW-INV-12")
 def invite_crud(ctx: Context) -> None:
     """Create on behalf of the doctor (no sendInvite), read, update, delete."""

@@ -22,6 +22,7 @@ from ._common import (
     CONSULTATION,
     INVITE,
     LOGIN_INVITE,
+    ORPHANED_INVITES,
     auth_headers,
     describe,
     doctor_headers,
@@ -96,6 +97,11 @@ def _consultation_problems(body: Any, invite: str) -> list[str]:
     return problems
 
 
+# The most this module's checks create, per kind (requests that may create):
+# one patient session; a second consultation request only on a server that reopens.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"invite": 2, "patient_account": 1, "consultation": 2, "message": 2}
+
 @clause("HCW-CONS-03")
 def close_before_use(ctx: Context) -> None:
     """Closing an invitation nobody used: a 4xx, not a 5xx."""
@@ -140,7 +146,11 @@ def consultation_lifecycle(ctx: Context) -> None:
 
     scheduler = auth_headers(ctx)
     path = f"{INVITE}/{ident}"
+    # the one invite a run deletes under a consultation: a server that wrongly allows it
+    # orphans this consultation, and the report's left_behind says so
     deleted = ctx.request("DELETE", path, headers=scheduler)
+    if deleted.is_success:
+        ctx.state.setdefault(ORPHANED_INVITES, set()).add(ident)
     still = ctx.request("GET", path, headers=scheduler)
     ctx.expect("HCW-INV-13", deleted.is_client_error and still.status_code == 200,
                f"DELETE after the consultation request: {deleted.status_code} (4xx expected); "

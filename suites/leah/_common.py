@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 import httpx
 
 from teleconform.hydra import Walk, iri_path, walk
+from teleconform.ledger import Creation
 from teleconform.suite import Context, CredentialsRefused, TargetUnreachable, cleaner, preflight
 
 SAFE_EMAIL = "teleconform-probe@example.org"
@@ -27,6 +28,14 @@ APPOINTMENTS = "/api/appointments"
 TRANSFERS = "/api/transfers"
 MERGE_PATCH = "application/merge-patch+json"
 MAX_PAGES = 60
+TRANSFER_STAYS = "Leah transfer: the API has no delete (it expires by itself after 7 days)"
+# Every operation of the Leah API that creates something: the runner ledgers each before it
+# is sent and enters what a 2xx answer created (whichever check sends it).
+TELECONFORM_CREATES = [
+    # cleanup PATCH = cancel ({"status": "cancelled"}, see cancel_appointment)
+    Creation("POST", "/api/appointments", "appointment", ("/@id",), ("PATCH", "{id}")),
+    Creation("POST", "/api/transfers", "transfer", ("/id", "/@id"), None, why=TRANSFER_STAYS),
+]
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -267,8 +276,9 @@ def patch_appointment(ctx: Context, iri: str, body: dict[str, Any],
 
 
 @cleaner
-def cancel_appointment(ctx: Context, entry: dict[str, Any]) -> bool:
-    """Cancel an appointment this run created; already cancelled or gone counts as done."""
+def cancel_appointment(ctx: Context, entry: dict[str, Any]) -> bool | str:
+    """Cancel an appointment this run created: as far as the API goes (it has no delete, and
+    a closed HCW consultation stays as a record too); already cancelled or gone is done."""
     cleanup = entry.get("cleanup")
     if entry.get("kind") != "appointment" or not cleanup:
         return False
@@ -279,8 +289,11 @@ def cancel_appointment(ctx: Context, entry: dict[str, Any]) -> bool:
         return True
     check = ctx.request("GET", path, headers=auth_headers(ctx))
     body = json_body(check)
-    return check.status_code in (404, 410) or (
-        check.is_success and isinstance(body, dict) and body.get("status") == "cancelled")
+    if check.status_code in (404, 410) or (
+        check.is_success and isinstance(body, dict) and body.get("status") == "cancelled"
+    ):
+        return True
+    return f"appointment could not be cancelled: PATCH answered {response.status_code}"
 
 
 # -- transfers ---------------------------------------------------------------------------------
@@ -292,7 +305,7 @@ def create_transfer(ctx: Context) -> httpx.Response:
                            json={"healthcareWorker": worker})
     body = json_body(response)
     if response.is_success and isinstance(body, dict) and isinstance(body.get("id"), str):
-        ctx.created("transfer", body["id"], None)
+        ctx.created("transfer", body["id"], None)  # left behind: TRANSFER_STAYS
     return response
 
 

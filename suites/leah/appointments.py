@@ -70,6 +70,11 @@ def _start_problem(body: dict[str, Any], expected: datetime) -> str | None:
     return None
 
 
+# The most this module's checks create, per kind (requests that may create):
+# each appointment may notify its patient at the safe contacts.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"appointment": 10, "message": 10}
+
 @clause(APT[1], APT[9])
 def create_appointment(ctx: Context) -> None:
     """A complete POST gives 201 and the Appointment; the naive startTime comes back as UTC."""

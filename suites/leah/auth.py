@@ -60,6 +60,11 @@ def _probes(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+# The most this module's checks create, per kind (requests that may create):
+# requests without a valid key: only a server that skips the check creates.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"appointment": 2, "transfer": 2, "message": 2}
+
 @clause(AUTH01)
 def every_operation_requires_the_key(ctx: Context) -> None:
     """Without LEAH-AUTH-TOKEN, or with a wrong key, each operation answers 401 and no data."""

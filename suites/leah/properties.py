@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from teleconform.properties import (
+    Budget,
     ClauseMap,
     Resource,
     file_part,
@@ -43,6 +44,24 @@ RESOURCES = [
     Resource("POST /api/appointments", "appointment", "/@id", ("PATCH", "{id}")),
     Resource("POST /api/transfers", "transfer", "/id", None),
 ]
+
+
+def footprint(budget: Budget, live: bool) -> dict[str, int]:
+    """The most the property tests create, per kind (``run --dry-run``): every creating case
+    (positive, negative, 2 auth-probe variants). On a live target transfers, which the API
+    cannot delete, get only the positive cases their links need. Shares (e-mails or SMS to
+    the safe contacts): generated ones plus those along the links transfer -> files -> share.
+    """
+    probes = 2 * budget.auth_probes
+    transfers = min(budget.positive, max(1, budget.chains)) if live else budget.positive
+    shares = (budget.positive + budget.negative + probes
+              + budget.chains * budget.link_cases * 2 * budget.link_cases)
+    appointments = budget.positive + budget.negative + probes
+    return {
+        "appointment": appointments,
+        "transfer": transfers + budget.negative + probes,
+        "message": shares + appointments,
+    }
 
 
 def _first_member(ctx: Context, path: str, params: dict[str, str] | None = None) -> str | None:

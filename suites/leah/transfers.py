@@ -48,6 +48,11 @@ def _png(name: str = "scan.png") -> tuple[str, bytes, str]:
     return (name, _files.png(), "image/png")
 
 
+# The most this module's checks create, per kind (requests that may create):
+# the two shares go to the safe address.
+# `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
+FOOTPRINT = {"transfer": 5, "message": 2}
+
 @clause(TRF[1])
 def transfer_creation(ctx: Context) -> None:
     """POST /api/transfers gives a Transfer that expires 7 days later, in progress, no file."""

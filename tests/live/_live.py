@@ -51,10 +51,12 @@ def creds_env(api: str, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def served(api: str, rules: list[Rule] | None = None, *, log: RequestLog | None = None,
-           faults: tuple[str, ...] = ()) -> Iterator[tuple[Starlette, ChaosProxy]]:
-    """A fresh sandbox app of ``api`` served on loopback, behind a chaos proxy."""
+           faults: tuple[str, ...] = (), **options: Any,
+           ) -> Iterator[tuple[Starlette, ChaosProxy]]:
+    """A fresh sandbox app of ``api`` served on loopback, behind a chaos proxy; ``options``
+    go to its ``create_app``."""
     module = hcw if api == "hcw" else leah
-    app = module.create_app(faults=faults)
+    app = module.create_app(faults=faults, **options)
     with ThreadedServer(app) as server:
         proxy = ChaosProxy(server.base_url, list(rules or []), log or RequestLog(), name=api)
         with proxy:

@@ -312,3 +312,25 @@ def test_dry_run_sends_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sent == 0
     assert "HCW-INV-01" in proc.stdout and f"POST {INVITE}" in proc.stdout
+
+
+def test_dry_run_states_the_footprint_and_what_cannot_be_undone(tmp_path: Path) -> None:
+    """The most a run creates per kind, the messages to the safe contacts, what stays; with
+    --budget quick the property tests' share is the quick one; without --allow-writes
+    nothing."""
+    env = creds_env("all", TELECONFORM_SAFE_EMAIL=SAFE_EMAIL, TELECONFORM_SAFE_PHONE=SAFE_PHONE)
+    targets = ["--target", "hcw=http://127.0.0.1:9", "--target", "leah=http://127.0.0.1:9"]
+    quick = run_main(["run", *targets, "--dry-run", "--allow-writes", "--budget", "quick"],
+                     env, tmp_path).stdout
+    standard = run_main(["run", *targets, "--dry-run", "--allow-writes"], env, tmp_path).stdout
+    reads = run_main(["run", *targets, "--dry-run"], env, tmp_path).stdout
+    hcw = re.search(r"hcw footprint \(at most, budget quick\): (.*)", quick)
+    assert hcw and "patient_account 1" in hcw.group(1) and "consultation 2" in hcw.group(1)
+    invites = int(re.search(r"invite (\d+)", hcw.group(1)).group(1))  # type: ignore[union-attr]
+    assert invites == 5 + 18 + 2 + (5 + 5 + 3)
+    assert "cannot be undone through the API: patient_account (up to 1): temporary patient " \
+           "account created by login-invite" in quick
+    assert "cannot be undone through the API: transfer" in quick
+    assert f"safe contacts ({SAFE_EMAIL}, {SAFE_PHONE})" in quick
+    assert "budget standard" in standard and standard != quick
+    assert "hcw footprint: nothing is created (no --allow-writes)" in reads

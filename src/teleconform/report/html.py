@@ -45,6 +45,7 @@ from ._common import (
     status_counts,
     status_of,
 )
+from ._left import item_text, left_behind_items, left_behind_sentence
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -211,8 +212,17 @@ def _run(run: Mapping[str, Any], ids: set[str]) -> str:
         f'<h2><span class="api">{e(api)}</span> <span class="mode">'
         f'{e(target.get("mode") or "?")}</span> '
         f'<code class="url">{e(target.get("base_url") or "")}</code></h2>'
-        f'<p class="run-totals">{line}</p>{figures}{groups}</section>'
+        f'<p class="run-totals">{line}</p>{_left_behind(run)}{figures}{groups}</section>'
     )
+
+
+def _left_behind(run: Mapping[str, Any]) -> str:
+    items = left_behind_items(run)
+    if items is None:
+        return ""
+    listed = "".join(f"<li>{e(item_text(item))}</li>" for item in items)
+    return (f'<div class="left-behind"><p><strong>{e(left_behind_sentence(items))}</strong></p>'
+            + (f"<ul>{listed}</ul>" if listed else "") + "</div>")
 
 
 def _area(api: str, name: str, clauses: list[Mapping[str, Any]], ids: set[str]) -> str:

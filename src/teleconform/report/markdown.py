@@ -28,6 +28,7 @@ from ._common import (
     status_of,
     urgency_sorted,
 )
+from ._left import item_text, left_behind_items, left_behind_sentence
 
 MAX_REASON = 300
 MAX_MEASUREMENT = 160  # per value; report.json has the full structure
@@ -108,6 +109,7 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
             f"| {SYMBOLS[status]} {LABELS[status]} | {reason} |"
         )
     lines.append("")
+    lines += _left_behind(run)
     for clause in clauses:
         measured = measurements_of(clause)
         if not measured:
@@ -119,3 +121,12 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
     if lines[-1] != "":
         lines.append("")
     return lines
+
+
+def _left_behind(run: Mapping[str, Any]) -> list[str]:
+    items = left_behind_items(run)
+    if items is None:
+        return []
+    lines = [f"**{md_escape(left_behind_sentence(items))}**", ""]
+    lines += [f"- {md_escape(item_text(item))}" for item in items]
+    return [*lines, ""] if items else lines

@@ -128,6 +128,8 @@ def _merge_runs(
         "elapsed_s": max(_float(run.get("elapsed_s")) for _, run in runs),
         "created": [item for _, run in runs for item in _list(run.get("created"))],
         "cleanup_failures": [x for _, run in runs for x in _list(run.get("cleanup_failures"))],
+        # each shard's claim holds for what it created: together, what the whole run left
+        "left_behind": [x for _, run in runs for x in _list(run.get("left_behind"))],
     }
     return merged
 

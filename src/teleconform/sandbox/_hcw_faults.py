@@ -93,6 +93,7 @@ FAULTS: dict[str, Fault] = fault_table(
     _f("delete-after-consultation-allowed", "HCW-INV-13",
        "DELETE succeeds after the patient requested a consultation (HCW@Home 5.4.62 blueprint "
        "destroy); the consultation is orphaned"),
+
     # consultations
     _f("close-not-closed", "HCW-CONS-01",
        "close answers the consultation as it was before closing (status 'active')"),
