@@ -134,6 +134,7 @@ class PropertyReport:
     link_steps: int = 0
     requests: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    advisories: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     replayed: bool = False
 
