@@ -121,3 +121,32 @@ def test_clause_of_nodeid_reads_plain_and_grouped_ids() -> None:
     assert clause_of_nodeid("::teleconform::HCW-SSO-02@hcw-unit-1") == "HCW-SSO-02"
     assert clause_of_nodeid("tests/test_x.py::test_y") is None
     assert clause_of_nodeid("HCW-SSO-02") is None
+
+
+@pytest.mark.slow
+def test_advisories_travel_with_the_item_and_fail_it_only_on_request(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from teleconform.sandbox._server import ThreadedServer
+    from teleconform.sandbox.hcw import create_app
+
+    # refuses the documented phone-only invite: HCW-INV-02's failure, only an advisory of
+    # HCW-GEN-04 (the property tests' "Schema-valid request rejected")
+    app = create_app(faults=("phone-only-rejected",))
+    with ThreadedServer(app) as server:
+        for var, value in app.state.credentials.items():
+            monkeypatch.setenv(var, value)
+        args = ["--teleconform-api", "hcw", "--teleconform-target", server.base_url,
+                "--teleconform-sandbox-target", "-k", "HCW-GEN-04", "--teleconform-seed", "1",
+                "--teleconform-report-dir", "rep", "-p", "no:xdist", "-rA"]
+        result = pytester.runpytest(*args)
+        strict = pytester.runpytest(*args, "--teleconform-fail-on-advisory")
+    result.assert_outcomes(passed=1)
+    assert "teleconform advisories" in result.stdout.str()
+    report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    [gen04] = [c for run in report["runs"] for c in run["clauses"]]
+    assert gen04["verdict"] == "pass"
+    assert any(a["operation"] == "POST /api/v1/invite"
+               and a["check"] == "Schema-valid request rejected" for a in gen04["advisories"])
+    strict.assert_outcomes(failed=1)
+    assert "HCW-GEN-04 advisories" in strict.stdout.str()

@@ -277,3 +277,51 @@ def test_advisories_are_listed_and_never_change_the_verdict(routing_root: Path) 
 def test_a_clause_without_advisories_has_no_advisories_key(suites_root: Path) -> None:
     run = _run(suites_root)
     assert all("advisories" not in c.to_json() for c in run.clauses)
+
+
+PLANTED_TYPO = """
+from teleconform.suite import clause
+
+@clause("HCW-AUTH-01")
+def login_with_a_typo(ctx):
+    r = ctx.request("POST", "/api/v1/login-local",
+                    json={"email": ctx.need("hcw.email"), "password": ctx.need("hcw.password")})
+    ctx.expect("HCW-AUTH-1", r.status_code == 200, "login answered 200", r)
+
+@clause("HCW-AUTH-03")
+def wrong_password(ctx):
+    r = ctx.request("POST", "/api/v1/login-local",
+                    json={"email": ctx.need("hcw.email"), "password": "not-the-password"})
+    ctx.expect("HCW-AUTH-03", 400 <= r.status_code < 500, "wrong password refused", r)
+"""
+
+
+def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the embedded sandbox, through the CLI: the typo once read `skip … not
+    exercised` beside a pass, exit 0."""
+    import json
+
+    from teleconform import runner
+    from teleconform._cli import main
+
+    root = tmp_path / "suites"
+    (root / "hcw").mkdir(parents=True)
+    (root / "hcw" / "__init__.py").write_text("")
+    (root / "hcw" / "planted.py").write_text(textwrap.dedent(PLANTED_TYPO))
+    monkeypatch.setattr(runner, "suites_dir", lambda: root)
+    out = tmp_path / "reports"
+    status = main(["run", "hcw", "--clause", "HCW-AUTH-01", "--clause", "HCW-AUTH-03",
+                   "--seed", "1", "--report-dir", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 4, err
+    assert "internal error" in err and "HCW-AUTH-01" in err and "teleconform.log" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    clauses = {c["id"]: c for c in json.loads((out / "report.json").read_text())["runs"][0][
+        "clauses"]}
+    assert clauses["HCW-AUTH-01"]["verdict"] == "error"
+    assert clauses["HCW-AUTH-01"]["internal_error"] is True
+    assert "HCW-AUTH-1" in clauses["HCW-AUTH-01"]["reason"]
+    assert clauses["HCW-AUTH-03"]["verdict"] == "pass"
+    assert "HCW-AUTH-1" in (out / "teleconform.log").read_text()

@@ -176,6 +176,9 @@ def validate(
             clause = clause_map.default
         message = _first_lines(failure.message) or f"answered {response.status_code}"
         advisory = isinstance(failure, _GUESSES)
+        if advisory:
+            # the status is the whole finding; schemathesis' text names only what it expected
+            message = f"answered {response.status_code}: {message}"
         findings.append(Finding(clause, failure.kind_title, message, advisory))
     return findings
 

@@ -25,7 +25,6 @@ from ._common import (
 )
 from ._files import png
 
-AUTH01, AUTH02 = "LEAH-AUTH-01", "LEAH-AUTH-02"
 ERROR_IRI_PREFIXES = ("/api/errors/", "/api/validation_errors/", "/errors/", "/validation_errors/")
 
 
@@ -60,7 +59,7 @@ def _probes(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-@clause(AUTH01)
+@clause("LEAH-AUTH-01")
 def every_operation_requires_the_key(ctx: Context) -> None:
     """Without LEAH-AUTH-TOKEN, or with a wrong key, each operation answers 401 and no data."""
     wrong = f"teleconform-not-a-key-{ctx.run_id}"
@@ -89,18 +88,19 @@ def every_operation_requires_the_key(ctx: Context) -> None:
                 failures.append((f"{method} {path} {label} answered 401 but with {leak}",
                                  response))
     if failures:
-        ctx.fails(AUTH01, "; ".join(msg for msg, _ in failures[:4])
+        ctx.fails("LEAH-AUTH-01", "; ".join(msg for msg, _ in failures[:4])
                   + (f" (+{len(failures) - 4} more)" if len(failures) > 4 else ""),
                   *(r for _, r in failures[:4]))
     else:
-        ctx.passes(AUTH01, f"all {checked} unauthenticated requests answered 401 without data")
+        ctx.passes("LEAH-AUTH-01",
+                   f"all {checked} unauthenticated requests answered 401 without data")
 
 
-@clause(AUTH02)
+@clause("LEAH-AUTH-02")
 def the_key_opens_the_lists(ctx: Context) -> None:
     """With the configured key, both documented list operations answer 200."""
     headers = {"LEAH-AUTH-TOKEN": ctx.need("leah.api_key"), "Accept": "application/ld+json"}
     for path in (WORKERS, OFFICES):
         response = ctx.request("GET", path, headers=headers)
-        ctx.expect(AUTH02, response.status_code == 200,
+        ctx.expect("LEAH-AUTH-02", response.status_code == 200,
                    f"GET {path} with the key answered {response.status_code}", response)
