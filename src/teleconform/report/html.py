@@ -270,7 +270,8 @@ def _clause_rows(api: str, clause: Mapping[str, Any], ids: set[str]) -> str:
         f'<tr class="clause s-{status}" id="clause-{key}" data-id="{e(cid)}" data-api="{e(api)}" '
         f'data-area="{e(area_of(clause))}" data-level="{e(level)}" data-verdict="{e(verdict)}" '
         f'data-waived="{"true" if clause.get("waived") else "false"}" data-status="{status}" '
-        f'data-advisories="{advised}" tabindex="0" aria-expanded="false" aria-controls="evidence-{key}">'
+        f'data-advisories="{advised}" tabindex="0" aria-expanded="false" '
+        f'aria-controls="evidence-{key}">'
         f'<td class="cid"><span class="chev" aria-hidden="true"></span>{e(cid)}</td>'
         f'<td class="level"><span class="badge lv-{_slug(level)}">{e(level)}</span></td>'
         f'<td class="verdict"><span class="badge v-{status}">{SYMBOLS[status]} '
@@ -552,7 +553,8 @@ border-radius:6px;padding:6px 12px;min-width:96px}
 .advisories .note{color:var(--muted);margin:0 0 8px}
 .advisories-table tr.advisory{border-left:4px solid var(--advisory)}
 .advisories-table td{overflow-wrap:anywhere}
-table.advisories-table th:nth-child(2){width:230px}table.advisories-table th:nth-child(3){width:220px}
+table.advisories-table th:nth-child(2){width:230px}
+table.advisories-table th:nth-child(3){width:220px}
 .advisories details{margin-top:6px}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0;
 background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 14px}
