@@ -126,6 +126,8 @@ ERRORS = [("application/ld+json", LEGACY_ERROR), ("application/problem+json", PR
     ("listHealthcareWorkers", 400), ("listOffices", 400),
     # a PATCH on a cancelled appointment: deleted (404) or kept and refused (422 below)
     ("updateAppointment", 404), ("getAppointment", 404),
+    # an id that is not a UUID: API Platform answers 404, a server may refuse it as malformed
+    ("getAppointment", 400), ("updateAppointment", 400),
     ("shareTransfer", 404), ("uploadTransferFiles", 404),
     ("createAppointment", 400), ("createTransfer", 400), ("shareTransfer", 400),
 ])
