@@ -237,8 +237,11 @@ def main(argv: list[str]) -> int:
                     reason = str(c.get("reason", ""))[:200]
                     print(f"  {c['id']:<14} {c['level']:<6} {label}: {reason}")
     t = merged["totals"]
+    advised = sum(len(_list(c.get("advisories"))) for r in merged["runs"] for c in r["clauses"])
     print(
         f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
-        f" ({t['waived']} waived); {len(reports)} reports merged into {out}/"
+        f" ({t['waived']} waived"
+        + (f", {advised} advisor{'y' if advised == 1 else 'ies'}" if advised else "")
+        + f"); {len(reports)} reports merged into {out}/"
     )
     return exit_status(merged["runs"], args.strict, args.allow_empty, args.fail_on_advisory)
