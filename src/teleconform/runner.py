@@ -519,11 +519,9 @@ def _run_check(
     check: CheckFunction,
     outcomes: dict[str, list[Outcome]],
     record: Callable[[Outcome], None],
-    routing: _Routing | None = None,
-    advisories: dict[str, list[Advisory]] | None = None,
+    routing: _Routing,
+    advisories: dict[str, list[Advisory]],
 ) -> None:
-    routing = routing or _Routing()
-    advisories = advisories if advisories is not None else {}
     before = {cid: len(outcomes.get(cid, [])) for cid in check.clauses}
     advised = {cid: len(advisories.get(cid, [])) for cid in check.clauses}
 
