@@ -102,6 +102,63 @@ def test_planted_fault_goes_to_its_clause(
     assert result.evidence and result.evidence[0]["request"]["url"].startswith("http://testserver/")
 
 
+@pytest.mark.parametrize(
+    ("fault", "operation", "check"),
+    [
+        # a schema-valid name refused by a rule no document states
+        ("short_names", "POST /api/v1/items", "Schema-valid request rejected"),
+        # a malformed filter value ignored (200), as API Platform does
+        ("lax_limit", "GET /api/v1/items", "Schema-violating request accepted"),
+    ],
+)
+def test_guesses_about_inputs_are_advisories_not_failures(
+    fault: str, operation: str, check: str
+) -> None:
+    from teleconform._run import exit_status, run_to_json
+
+    run = run_planted("hcw", fault)
+    assert run.verdicts == {cid: "pass" for cid in HCW_IDS}, [c.reason for c in run.clauses]
+    gen04 = next(c for c in run.clauses if c.id == "HCW-GEN-04")
+    found = [(a.operation, a.check) for a in gen04.advisories]
+    assert (operation, check) in found, found
+    advisory = next(a for a in gen04.advisories if (a.operation, a.check) == (operation, check))
+    assert re.match(r"answered \d{3}: .+ \((once|\d+ times)\)$", advisory.message)
+    method = operation.split(" ", 1)[0]
+    assert advisory.evidence and advisory.evidence[0]["request"]["method"] == method
+    runs = [run_to_json(run)]
+    assert exit_status(runs, strict=True, allow_empty=False) == 0
+    assert exit_status(runs, strict=False, allow_empty=False, fail_on_advisory=True) == 1
+
+
+def test_guess_findings_are_flagged_and_documented_ones_are_not() -> None:
+    from teleconform._properties_check import ClauseMap, validate
+    from teleconform._properties_gen import NEGATIVE, POSITIVE, generate
+    from teleconform._properties_spec import load_spec
+
+    spec = load_spec(FIXTURES / "items.openapi.yaml")
+    operation = spec.operation("POST /api/v1/items")
+    assert operation is not None
+    clauses = ClauseMap(default="HCW-GEN-04", server_error="HCW-GEN-01")
+
+    def findings(case: Any, status: int, body: Any) -> dict[str, bool]:
+        request = httpx.Request("POST", "http://testserver/api/v1/items", json=case.body)
+        response = httpx.Response(status, json=body, request=request)
+        response.elapsed = timedelta(milliseconds=5)
+        return {f.check: f.advisory for f in validate(case, response, clauses)}
+
+    [positive] = generate(operation, POSITIVE, 1, 5)
+    assert findings(positive, 400, {"error": "no"}) == {"Schema-valid request rejected": True}
+    assert findings(positive, 500, {"error": "boom"}) == {"Server error": False}
+    # an undocumented status stays a failure (the refusal of valid data beside it is a guess)
+    assert findings(positive, 418, {"error": "teapot"}) == {
+        "Undocumented status code": False, "Schema-valid request rejected": True}
+    wrong_body = findings(positive, 200, {"success": True, "item": {"id": 1}})
+    assert wrong_body == {"Response violates schema": False}
+    negative = next(c for c in generate(operation, NEGATIVE, 10, 5) if isinstance(c.body, dict))
+    ok = {"success": True, "item": {"id": "00000001", "name": "x"}}
+    assert findings(negative, 200, ok) == {"Schema-violating request accepted": True}
+
+
 def test_auth_bypass_is_leah_auth_01_under_the_leah_map() -> None:
     failed = failures(run_planted("leah", "auth_bypass"))
     assert set(failed) == {"LEAH-AUTH-01"}, failed

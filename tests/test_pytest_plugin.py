@@ -143,9 +143,40 @@ def test_a_live_session_report_lists_what_it_left_behind(
             "rep", "--teleconform-rate-limit", "1000", "-p", "no:xdist",
         )
         transfers = [t["id"] for t in
-                     httpx.get(server.base_url + "/_sandbox/inventory").json()["transfers"]]
+                     httpx.get(server.base_url + "/_sandbox/inventory", headers={
+                         "LEAH-AUTH-TOKEN": app.state.credentials["TELECONFORM_LEAH_API_KEY"]
+                     }).json()["transfers"]]
     result.assert_outcomes(passed=1)
     run = json.loads((pytester.path / "rep" / "report.json").read_text())["runs"][0]
     assert transfers
     assert sorted(i["id"] for i in run["left_behind"]) == sorted(transfers)
     assert {i["kind"] for i in run["left_behind"]} == {"transfer"}
+
+
+@pytest.mark.slow
+def test_advisories_travel_with_the_item_and_fail_it_only_on_request(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from teleconform.sandbox._server import ThreadedServer
+    from teleconform.sandbox.hcw import create_app
+
+    # refuses the documented phone-only invite: HCW-INV-02's failure, only an advisory of
+    # HCW-GEN-04 (the property tests' "Schema-valid request rejected")
+    app = create_app(faults=("phone-only-rejected",))
+    with ThreadedServer(app) as server:
+        for var, value in app.state.credentials.items():
+            monkeypatch.setenv(var, value)
+        args = ["--teleconform-api", "hcw", "--teleconform-target", server.base_url,
+                "--teleconform-sandbox-target", "-k", "HCW-GEN-04", "--teleconform-seed", "1",
+                "--teleconform-report-dir", "rep", "-p", "no:xdist", "-rA"]
+        result = pytester.runpytest(*args)
+        strict = pytester.runpytest(*args, "--teleconform-fail-on-advisory")
+    result.assert_outcomes(passed=1)
+    assert "teleconform advisories" in result.stdout.str()
+    report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    [gen04] = [c for run in report["runs"] for c in run["clauses"]]
+    assert gen04["verdict"] == "pass"
+    assert any(a["operation"] == "POST /api/v1/invite"
+               and a["check"] == "Schema-valid request rejected" for a in gen04["advisories"])
+    strict.assert_outcomes(failed=1)
+    assert "HCW-GEN-04 advisories" in strict.stdout.str()

@@ -89,10 +89,10 @@ def _app() -> Starlette:
 
 def _run(suites_root: Path, **kwargs):  # type: ignore[no-untyped-def]
     client = TestClient(_app(), base_url="http://sandbox.test", raise_server_exceptions=False)
+    kwargs.setdefault("catalogue", CATALOGUE)
     return run_api(
         "hcw",
         "http://sandbox.test",
-        catalogue=CATALOGUE,
         client=client,
         suites_root=suites_root,
         **kwargs,
@@ -107,7 +107,9 @@ def test_verdicts_fold_from_outcomes(suites_root: Path) -> None:
     assert v["HCW-T-03"] == "skip" and "hcw.sso_secret" in run.clauses[2].reason
     assert v["HCW-T-04"] == "error" and "setup request failed" in run.clauses[3].reason
     assert v["HCW-T-05"] == "error" and "KeyError" in run.clauses[4].reason
-    assert v["HCW-T-06"] == "skip" and run.clauses[5].reason == "not exercised by any check"
+    # ran to its end without a word about its clause: an error, never a silent skip
+    assert v["HCW-T-06"] == "error" and run.clauses[5].reason == "not decided by its check silent"
+    assert not run.clauses[5].internal
     assert v["HCW-T-07"] == "pass"  # sandbox mode implies --allow-writes
     failing = run.clauses[1]
     assert failing.evidence and failing.evidence[0]["response"]["status"] == 500
@@ -144,3 +146,182 @@ def test_needs_given_runs_the_check(suites_root: Path) -> None:
 )
 def test_fold(verdicts: list[str], expected: str) -> None:
     assert fold([Outcome("X", v, v) for v in verdicts])[0] == expected
+
+
+ROUTING_CATALOGUE = {
+    c.id: c
+    for c in [
+        _clause("HCW-T-01"),
+        _clause("HCW-T-02"),
+        _clause("HCW-T-03", ("hcw.sso_secret",)),
+        _clause("HCW-T-04"),
+        _clause("HCW-T-05"),
+        _clause("HCW-T-06"),
+        _clause("HCW-T-07"),
+        _clause("HCW-T-08", level="SHOULD"),
+    ]
+}
+
+ROUTING_SUITE = """
+from teleconform.suite import clause
+
+@clause("HCW-T-01")
+def typo(ctx):
+    r = ctx.request("GET", "/ok")
+    ctx.passes("HCW-T-01", "ok", r)
+    ctx.fails("HCW-T-1", "meant HCW-T-01", r)
+
+@clause("HCW-T-02")
+def fine(ctx):
+    ctx.passes("HCW-T-02", "fine")
+
+@clause("HCW-T-03", "HCW-T-04")
+def skips_one(ctx):
+    ctx.skips("HCW-T-04", "no second page to walk")
+    ctx.passes("HCW-T-03", "ran")
+
+@clause("HCW-T-05", "HCW-T-06")
+def declared_pair(ctx):
+    ctx.passes("HCW-T-05", "five")
+    ctx.passes("HCW-T-06", "six")
+
+@clause("HCW-T-07")
+def measures_elsewhere(ctx):
+    ctx.passes("HCW-T-07", "seven")
+    ctx.measure("HCW-T-08", "window", 1)
+
+@clause("HCW-T-08")
+def advises(ctx):
+    r = ctx.request("GET", "/ok")
+    ctx.advises("HCW-T-08", "GET /ok", "Schema-valid request rejected", "400 (once)", r)
+    ctx.passes("HCW-T-08", "eight")
+"""
+
+
+@pytest.fixture()
+def routing_root(tmp_path: Path) -> Path:
+    (tmp_path / "hcw").mkdir()
+    (tmp_path / "hcw" / "__init__.py").write_text("")
+    (tmp_path / "hcw" / "checks.py").write_text(textwrap.dedent(ROUTING_SUITE))
+    return tmp_path
+
+
+def _routed(root: Path, **kwargs):  # type: ignore[no-untyped-def]
+    kwargs.setdefault("catalogue", ROUTING_CATALOGUE)
+    return _run(root, **kwargs)
+
+
+def test_an_outcome_for_an_undeclared_id_is_an_internal_error(routing_root: Path) -> None:
+    run = _routed(routing_root, clauses=["HCW-T-01", "HCW-T-02"])
+    typo = run.clauses[0]
+    # not "pass" from the outcome that was meant, not "skip … not exercised": an error that
+    # names the stray id, and counts as teleconform's own bug
+    assert typo.verdict == "error" and typo.internal
+    assert "HCW-T-1" in typo.reason and "does not declare" in typo.reason
+    assert typo.to_json()["internal_error"] is True
+    assert run.verdicts["HCW-T-02"] == "pass" and "internal_error" not in run.clauses[1].to_json()
+
+
+def test_an_internal_error_exits_4_unless_something_else_failed(routing_root: Path) -> None:
+    from teleconform._run import exit_status, run_to_json
+
+    runs = [run_to_json(_routed(routing_root, clauses=["HCW-T-01", "HCW-T-02"]))]
+    assert exit_status(runs, strict=False, allow_empty=False) == 4
+    runs[0]["clauses"][1].update(verdict="fail")
+    assert exit_status(runs, strict=False, allow_empty=False) == 1
+
+
+def test_a_skip_the_check_gave_stays_a_skip(routing_root: Path) -> None:
+    run = _routed(routing_root, clauses=["HCW-T-03", "HCW-T-04"],
+                  credentials={"hcw.sso_secret": "s"})
+    assert run.verdicts == {"HCW-T-03": "pass", "HCW-T-04": "skip"}
+    assert run.clauses[1].reason == "no second page to walk"
+
+
+def test_a_declared_but_unselected_clause_is_not_a_routing_error(routing_root: Path) -> None:
+    run = _routed(routing_root, clauses=["HCW-T-05"])
+    assert run.verdicts == {"HCW-T-05": "pass"}
+
+
+def test_missing_needs_stay_skip_with_the_need(routing_root: Path) -> None:
+    run = _routed(routing_root, clauses=["HCW-T-03", "HCW-T-04"])
+    assert run.verdicts == {"HCW-T-03": "skip", "HCW-T-04": "skip"}
+    assert "hcw.sso_secret" in run.clauses[0].reason
+    assert run.clauses[1].reason == "no second page to walk"
+
+
+def test_a_measurement_for_an_undeclared_id_is_an_internal_error(routing_root: Path) -> None:
+    run = _routed(routing_root, clauses=["HCW-T-07", "HCW-T-08"])
+    assert run.verdicts["HCW-T-07"] == "error" and run.clauses[0].internal
+    assert "HCW-T-08" in run.clauses[0].reason
+    assert "window" not in run.clauses[1].measurements
+
+
+def test_advisories_are_listed_and_never_change_the_verdict(routing_root: Path) -> None:
+    from teleconform._run import exit_status, run_to_json
+
+    run = _routed(routing_root, clauses=["HCW-T-08"])
+    entry = run.clauses[0].to_json()
+    assert entry["verdict"] == "pass"
+    [advisory] = entry["advisories"]
+    assert advisory["operation"] == "GET /ok"
+    assert advisory["check"] == "Schema-valid request rejected"
+    assert advisory["message"] == "400 (once)"
+    assert advisory["evidence"][0]["response"]["status"] == 200
+    runs = [run_to_json(run)]
+    assert exit_status(runs, strict=True, allow_empty=False) == 0
+    # --fail-on-advisory: they count like a SHOULD fail under --strict
+    assert exit_status(runs, strict=False, allow_empty=False, fail_on_advisory=True) == 1
+
+
+def test_a_clause_without_advisories_has_no_advisories_key(suites_root: Path) -> None:
+    run = _run(suites_root)
+    assert all("advisories" not in c.to_json() for c in run.clauses)
+
+
+PLANTED_TYPO = """
+from teleconform.suite import clause
+
+@clause("HCW-AUTH-01")
+def login_with_a_typo(ctx):
+    r = ctx.request("POST", "/api/v1/login-local",
+                    json={"email": ctx.need("hcw.email"), "password": ctx.need("hcw.password")})
+    ctx.expect("HCW-AUTH-1", r.status_code == 200, "login answered 200", r)
+
+@clause("HCW-AUTH-03")
+def wrong_password(ctx):
+    r = ctx.request("POST", "/api/v1/login-local",
+                    json={"email": ctx.need("hcw.email"), "password": "not-the-password"})
+    ctx.expect("HCW-AUTH-03", 400 <= r.status_code < 500, "wrong password refused", r)
+"""
+
+
+def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the embedded sandbox, through the CLI: the typo once read `skip … not
+    exercised` beside a pass, exit 0."""
+    import json
+
+    from teleconform import runner
+    from teleconform._cli import main
+
+    root = tmp_path / "suites"
+    (root / "hcw").mkdir(parents=True)
+    (root / "hcw" / "__init__.py").write_text("")
+    (root / "hcw" / "planted.py").write_text(textwrap.dedent(PLANTED_TYPO))
+    monkeypatch.setattr(runner, "suites_dir", lambda: root)
+    out = tmp_path / "reports"
+    status = main(["run", "hcw", "--clause", "HCW-AUTH-01", "--clause", "HCW-AUTH-03",
+                   "--seed", "1", "--report-dir", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 4, err
+    assert "internal error" in err and "HCW-AUTH-01" in err and "teleconform.log" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    clauses = {c["id"]: c for c in json.loads((out / "report.json").read_text())["runs"][0][
+        "clauses"]}
+    assert clauses["HCW-AUTH-01"]["verdict"] == "error"
+    assert clauses["HCW-AUTH-01"]["internal_error"] is True
+    assert "HCW-AUTH-1" in clauses["HCW-AUTH-01"]["reason"]
+    assert clauses["HCW-AUTH-03"]["verdict"] == "pass"
+    assert "HCW-AUTH-1" in (out / "teleconform.log").read_text()

@@ -32,6 +32,8 @@ def _run_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--report-dir", default="reports", metavar="DIR")
     p.add_argument("--clause", action="append", default=[], metavar="ID")
     p.add_argument("--strict", action="store_true")
+    p.add_argument("--fail-on-advisory", action="store_true",
+                   help="advisories (findings the documents do not back) fail the run too")
     p.add_argument("--baseline", metavar="FILE")
     p.add_argument("--allow-writes", action="store_true")
     p.add_argument("--allow-disruptive", action="store_true")

@@ -3,6 +3,17 @@
 Private helper of :mod:`teleconform.properties`: runs schemathesis' built-in response checks
 on an httpx response, adds the JSON-only check, routes each failure to the clause that claims
 it, and folds repeats into one finding per (clause, operation, check).
+
+Two kinds of finding. What the documents (or the spec's documented responses) state is a
+*failure*: a server error, an undocumented status or content type, a body against its
+schema, a missing documented header, a request accepted without credentials. Which inputs a
+server must accept or refuse is a guess of the generator from how strict our hand-written
+schema happens to be (an extra body field refused, an odd query value ignored with 200, a
+schema-valid date in the past refused by a business rule): schemathesis'
+positive_data_acceptance, negative_data_rejection and missing_required_header are
+*advisories*, reported but never a verdict (HCW-GEN-04, LEAH-GEN-01). The documented inputs
+(HCW-INV-02, LEAH-APT-03...) and documented invalid ones (HCW-GEN-01's cases) are judged by
+the scenario checks, which state them.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from schemathesis.openapi.checks import (
     ContentDeserializationError,
     MalformedMediaType,
     MissingContentType,
+    MissingHeaderNotRejected,
     RejectedPositiveData,
     UndefinedContentType,
 )
@@ -69,14 +81,19 @@ _CONTENT_FAILURES = (
     MalformedJson,
 )
 
+# Failures that only say the server accepted or refused an input other than the generator
+# guessed from our schema: advisories, never a verdict.
+_GUESSES = (RejectedPositiveData, AcceptedNegativeData, MissingHeaderNotRejected)
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One failed check on one response."""
+    """One failed check on one response; ``advisory``: it rests on a guess (see above)."""
 
     clause: str
     check: str
     message: str
+    advisory: bool = False
 
 
 def is_json_media(content_type: str | None) -> bool:
@@ -158,7 +175,11 @@ def validate(
         else:
             clause = clause_map.default
         message = _first_lines(failure.message) or f"answered {response.status_code}"
-        findings.append(Finding(clause, failure.kind_title, message))
+        advisory = isinstance(failure, _GUESSES)
+        if advisory:
+            # the status is the whole finding; schemathesis' text names only what it expected
+            message = f"answered {response.status_code}: {message}"
+        findings.append(Finding(clause, failure.kind_title, message, advisory))
     return findings
 
 
@@ -170,31 +191,36 @@ class _Group:
 
 
 class Ledger:
-    """Findings folded per (clause, operation, check), in first-seen order."""
+    """Findings folded per (clause, operation, check, advisory), in first-seen order."""
 
     MAX_EVIDENCE = 3
 
     def __init__(self) -> None:
-        self._groups: dict[tuple[str, str, str], _Group] = {}
+        self._groups: dict[tuple[str, str, str, bool], _Group] = {}
 
     def add(self, operation: str, finding: Finding, response: httpx.Response | None) -> None:
-        key = (finding.clause, operation, finding.check)
+        key = (finding.clause, operation, finding.check, finding.advisory)
         group = self._groups.setdefault(key, _Group(message=finding.message))
         group.count += 1
         if response is not None and len(group.responses) < self.MAX_EVIDENCE:
             group.responses.append(response)
 
     def failed_clauses(self) -> set[str]:
-        return {clause for clause, _, _ in self._groups}
+        """Clauses with a failure (advisories do not count)."""
+        return {clause for clause, _, _, advisory in self._groups if not advisory}
 
-    def items(self) -> list[tuple[str, str, str, int, str, list[httpx.Response]]]:
+    def items(
+        self, *, advisory: bool = False
+    ) -> list[tuple[str, str, str, int, str, list[httpx.Response]]]:
+        """The failures, or with ``advisory=True`` the advisories."""
         return [
             (clause, operation, check, group.count, group.message, group.responses)
-            for (clause, operation, check), group in self._groups.items()
+            for (clause, operation, check, kind), group in self._groups.items()
+            if kind == advisory
         ]
 
     def summary(self) -> dict[str, Any]:
         return {
-            f"{clause} {operation}: {check}": group.count
-            for (clause, operation, check), group in self._groups.items()
+            f"{clause} {operation}: {check}" + (" (advisory)" if advisory else ""): group.count
+            for (clause, operation, check, advisory), group in self._groups.items()
         }

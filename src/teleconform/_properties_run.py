@@ -582,10 +582,17 @@ class PropertyRun:
         total = sum(sum(counts.values()) for counts in self.report.cases.values())
         operations = len([label for label, c in self.report.cases.items() if sum(c.values())])
         failed = self.ledger.failed_clauses()
+        passed: set[str] = set()
         for clause, operation, check, count, message, responses in self.ledger.items():
             times = "once" if count == 1 else f"{count} times"
             ctx.fails(clause, f"{operation}: {check}: {message} ({times})", *responses)
             self.report.failures[f"{clause} {operation}: {check}"] = count
+        for clause, operation, check, count, message, responses in self.ledger.items(
+            advisory=True
+        ):
+            times = "once" if count == 1 else f"{count} times"
+            ctx.advises(clause, operation, check, f"{message} ({times})", *responses)
+            self.report.advisories[f"{clause} {operation}: {check}"] = count
         if authenticated and total:
             ctx.measure(self.map.default, "cases", self.report.cases)
             ctx.measure(
@@ -615,6 +622,17 @@ class PropertyRun:
                 if self.report.replayed:
                     message += " (recorded cases replayed)"
             ctx.passes(clause, message, *evidence)
+            passed.add(clause)
+        # every clause of the map gets a verdict from this run: one it could not judge is a
+        # skip with the reason, never left undecided (the runner would call that an error)
+        for clause in self.map.clauses():
+            if clause in failed or clause in passed:
+                continue
+            if not authenticated:
+                why = "without credentials the property tests only probe authentication"
+            else:
+                why = "no property-test request was judged against it"
+            ctx.skips(clause, why)
 
 
 def _leaks(authenticated: httpx.Response, refused: httpx.Response) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import yaml
 
-from ._cli import EXIT_FAIL, EXIT_OK, EXIT_TARGET, EXIT_USAGE, UsageError
+from ._cli import EXIT_BUG, EXIT_FAIL, EXIT_OK, EXIT_TARGET, EXIT_USAGE, UsageError
 from ._http import RateLimiter, TransportError
 from ._logging import setup_log
 from ._needs import ConfigError, needs_from_env, safe_contacts
@@ -158,22 +158,40 @@ def totals_of(runs: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
-def exit_status(runs: list[dict[str, Any]], strict: bool, allow_empty: bool) -> int:
-    """The CONTRACT exit status of a finished run."""
+def exit_status(
+    runs: list[dict[str, Any]], strict: bool, allow_empty: bool, fail_on_advisory: bool = False
+) -> int:
+    """The CONTRACT exit status of a finished run.
+
+    A clause whose error is teleconform's own bug (``internal_error``: a check reported on a
+    clause it does not declare) gives 4 when nothing else failed. Advisories count only with
+    ``fail_on_advisory``, then like a SHOULD fail under ``--strict``: the run fails.
+    """
     reached = False
     failed = False
     for run in runs:
         for c in run["clauses"]:
             if c["verdict"] in ("pass", "fail"):
                 reached = True
+            if c.get("internal_error"):
+                continue
             if c["verdict"] in ("fail", "error") and not c.get("waived"):
                 if strict or c["level"] == "MUST":
                     failed = True
+            if fail_on_advisory and c.get("advisories"):
+                failed = True
     if failed:
         return EXIT_FAIL
+    if internal_errors(runs):
+        return EXIT_BUG
     if not reached and not allow_empty:
         return EXIT_USAGE
     return EXIT_OK
+
+
+def internal_errors(runs: list[dict[str, Any]]) -> list[str]:
+    """Ids of the clauses whose `error` is a bug of teleconform (a check broke its @clause)."""
+    return [c["id"] for run in runs for c in run["clauses"] if c.get("internal_error")]
 
 
 # -- dry run ---------------------------------------------------------------------------------
@@ -528,7 +546,13 @@ def run_command(args: argparse.Namespace) -> int:
         raise Terminated if signals == ["SIGTERM"] else KeyboardInterrupt
     if failures:
         return failures[0][0]
-    return exit_status(ordered, args.strict, args.allow_empty)
+    status = exit_status(ordered, args.strict, args.allow_empty,
+                         getattr(args, "fail_on_advisory", False))
+    if status == EXIT_BUG:
+        print(f"teleconform: internal error: a check reported on clauses it does not declare "
+              f"({', '.join(internal_errors(ordered))} are `error`); this is a bug, "
+              f"full log: {log_file}", file=sys.stderr)
+    return status
 
 
 def _run_in_processes(
@@ -747,9 +771,12 @@ def _print_summary(
                     f"  {c['id']:<14} {c['level']:<6} {label}: {c['reason'][:200]}", always=True
                 )
     t = report["totals"]
+    advised = sum(len(c.get("advisories") or ()) for r in report["runs"] for c in r["clauses"])
     printer.line(
         f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
-        f" ({t['waived']} waived); reports in {report_dir}/",
+        f" ({t['waived']} waived"
+        + (f", {advised} advisor{'y' if advised == 1 else 'ies'}" if advised else "")
+        + f"); reports in {report_dir}/",
         always=True,
     )
     for line in left_behind_lines(report):

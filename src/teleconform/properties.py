@@ -4,7 +4,11 @@
 OpenAPI spec with generated data and the built-in response checks, follows the spec's links
 (create -> read/update/delete) with the created ids, probes authentication, and reports each
 failure under the clause that claims it (:class:`ClauseMap`), one outcome per
-(clause, operation, check) with its count.
+(clause, operation, check) with its count. Findings that only say a server took or refused an
+input other than the schema guessed (schemathesis' positive_data_acceptance,
+negative_data_rejection, missing_required_header) are advisories of the default clause
+(``ctx.advises``), never a verdict; every clause of the map gets a verdict (a skip with the
+reason when nothing was judged against it).
 
 Every request goes through ``ctx.request`` (the engine's client: evidence, rate limit,
 recording). Generation is deterministic for a given ``ctx.seed`` (and the same loaded modules:
@@ -137,6 +141,7 @@ class PropertyReport:
     link_steps: int = 0
     requests: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    advisories: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     replayed: bool = False
 

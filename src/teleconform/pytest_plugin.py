@@ -86,6 +86,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--teleconform-ledger-dir", default=None, metavar="DIR")
     group.addoption("--teleconform-report-dir", default=None, metavar="DIR")
     group.addoption("--teleconform-strict", action="store_true", help="SHOULD findings fail too")
+    group.addoption(
+        "--teleconform-fail-on-advisory",
+        action="store_true",
+        help="advisories (findings the documents do not back) fail their clause's item too",
+    )
 
 
 class ClauseFailed(Exception):
@@ -119,12 +124,22 @@ class ClauseItem(pytest.Item):
         self.user_properties.append((PROPERTY, json.dumps({"api": self.api, **result})))
         verdict, reason = result["verdict"], result["reason"]
         strict = self.config.getoption("--teleconform-strict")
+        advisories = [
+            ": ".join(str(a.get(k, "")) for k in ("operation", "check", "message"))
+            for a in result.get("advisories") or ()
+        ]
+        if advisories:
+            # shown with the item's report (-rA, or when it fails); never a verdict by itself
+            self.add_report_section("call", "teleconform advisories", "\n".join(advisories))
         if verdict == "skip":
             pytest.skip(reason)
         if verdict in ("fail", "error") and not result.get("waived"):
             if self.level == "MUST" or strict:
                 raise ClauseFailed(f"{self.clause_id} {verdict}: {reason}")
             pytest.xfail(f"SHOULD finding: {reason}")
+        if advisories and self.config.getoption("--teleconform-fail-on-advisory"):
+            raise ClauseFailed(f"{self.clause_id} advisories ({len(advisories)}): "
+                               + "; ".join(advisories[:4]))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ClauseFailed):

@@ -28,6 +28,7 @@ from ._resources import suites_dir
 from .catalogue import Clause, load_catalogue
 from .ledger import Creation, Ledger
 from .suite import (
+    Advisory,
     Context,
     CredentialsRefused,
     NeedMissing,
@@ -77,6 +78,9 @@ class ClauseResult:
     measurements: dict[str, Any] = field(default_factory=dict)
     waived: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
+    advisories: list[Advisory] = field(default_factory=list)
+    # the error stands for a bug of teleconform (a check broke its declaration): exit 4
+    internal: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -91,6 +95,10 @@ class ClauseResult:
         }
         if self.measurements:
             data["measurements"] = self.measurements
+        if self.advisories:
+            data["advisories"] = [a.to_json() for a in self.advisories]
+        if self.internal:
+            data["internal_error"] = True
         return data
 
 
@@ -216,7 +224,7 @@ def describe_need(need: str) -> str:
 
 
 def fold(outcomes: list[Outcome]) -> tuple[str, str]:
-    """A clause's verdict and reason from its checks' outcomes."""
+    """A clause's verdict and reason from its checks' outcomes (advisories never count)."""
     by = {v: [o for o in outcomes if o.verdict == v] for v in ("pass", "fail", "error", "skip")}
     if by["fail"]:
         return "fail", _join(by["fail"])
@@ -297,7 +305,9 @@ def run_api(
     )
     http.on_exchange.extend(on_exchange)
     outcomes: dict[str, list[Outcome]] = {cid: [] for cid in selected}
+    advisories: dict[str, list[Advisory]] = {cid: [] for cid in selected}
     measurements: dict[str, dict[str, Any]] = {cid: {} for cid in selected}
+    routing = _Routing()
     resolved_run_id = run_id or uuid.uuid4().hex[:12]
     ledger = Ledger(ledger_path, api, base_url, resolved_run_id)
     created = ledger.entries
@@ -309,12 +319,20 @@ def run_api(
         http.on_exchange.append(watch.on_exchange)
 
     def record(outcome: Outcome) -> None:
+        if not routing.declared(outcome.clause):
+            return
         if outcome.clause in outcomes and not skipped_for_needs.get(outcome.clause):
             outcomes[outcome.clause].append(outcome)
 
     def measure(cid: str, key: str, value: Any) -> None:
-        if cid in measurements:
+        if routing.declared(cid) and cid in measurements:
             measurements[cid][key] = value
+
+    def advise(advisory: Advisory) -> None:
+        if not routing.declared(advisory.clause):
+            return
+        if advisory.clause in advisories and not skipped_for_needs.get(advisory.clause):
+            advisories[advisory.clause].append(advisory)
 
     def add_created(kind: str, ident: str, cleanup: tuple[str, str] | None) -> None:
         entry = ledger.created(kind, ident, cleanup)
@@ -339,6 +357,7 @@ def run_api(
         on_created=add_created,
         on_outcome=record,
         on_measure=measure,
+        on_advisory=advise,
         stream=stream,
     )
 
@@ -382,7 +401,7 @@ def run_api(
             if progress:
                 progress(api, check.clauses[0], "running")
             running = check
-            _run_check(ctx, check, outcomes, record)
+            _run_check(ctx, check, outcomes, record, routing, advisories)
             running = None
             if progress:
                 for cid in check.clauses:
@@ -418,6 +437,9 @@ def run_api(
         else:
             clause_outcomes = outcomes[clause.id]
             verdict, reason = fold(clause_outcomes)
+        internal = verdict == "error" and any(
+            o.internal for o in clause_outcomes if o.verdict == "error"
+        )
         evidence_list: list[dict[str, Any]] = []
         relevant = [o for o in clause_outcomes if o.verdict == verdict] or clause_outcomes
         for o in relevant:
@@ -436,6 +458,8 @@ def run_api(
                 evidence=evidence_list,
                 measurements=measurements.get(clause.id, {}),
                 outcomes=clause_outcomes,
+                advisories=[] if clause.id in skipped_for_needs else advisories[clause.id],
+                internal=internal,
             )
         )
     return ApiRun(
@@ -612,19 +636,77 @@ def _say_still_removing(ledger: Ledger, left: list[dict[str, Any]]) -> None:
     )
 
 
+class _Routing:
+    """Which clause ids the running check declared; what it reported outside them.
+
+    A check may only report on the clauses of its ``@clause``: an outcome, measurement or
+    advisory for any other id (a typo such as ``HCW-AUTH-1``) would otherwise be dropped and
+    the clause it meant would read ``skip``. Such a check is a bug of teleconform.
+    """
+
+    def __init__(self) -> None:
+        self.check: CheckFunction | None = None
+        self.strays: list[str] = []
+
+    def declared(self, cid: str) -> bool:
+        """Whether the running check may report on ``cid`` (noted when it may not)."""
+        if self.check is None or cid in self.check.clauses:
+            return True
+        if cid not in self.strays:
+            self.strays.append(cid)
+        return False
+
+
 def _run_check(
     ctx: Context,
     check: CheckFunction,
     outcomes: dict[str, list[Outcome]],
     record: Callable[[Outcome], None],
+    routing: _Routing,
+    advisories: dict[str, list[Advisory]],
 ) -> None:
     before = {cid: len(outcomes.get(cid, [])) for cid in check.clauses}
+    advised = {cid: len(advisories.get(cid, [])) for cid in check.clauses}
 
     def unresolved() -> list[str]:
         return [
             cid for cid in check.clauses if cid in outcomes and len(outcomes[cid]) == before[cid]
         ]
 
+    routing.check, routing.strays = check, []
+    try:
+        _call_check(ctx, check, record, unresolved)
+    finally:
+        routing.check = None
+    if routing.strays:
+        strays = ", ".join(routing.strays)
+        log.error("check %s.%s reported on %s, which its @clause does not declare (%s)",
+                  check.module, check.name, strays, ", ".join(check.clauses))
+        message = (
+            f"internal error: check {check.name} reported on {strays}, which it does not "
+            f"declare (@clause {', '.join(check.clauses)}); its verdicts cannot be trusted "
+            "(a bug in teleconform)"
+        )
+        for cid in check.clauses:
+            if cid not in outcomes:
+                continue
+            # what this check said about its own clauses is void: the verdict is the bug
+            del outcomes[cid][before[cid]:]
+            if cid in advisories:
+                del advisories[cid][advised[cid]:]
+            record(Outcome(cid, "error", message, internal=True))
+        return
+    for cid in unresolved():
+        record(Outcome(cid, "error", f"not decided by its check {check.name}"))
+
+
+def _call_check(
+    ctx: Context,
+    check: CheckFunction,
+    record: Callable[[Outcome], None],
+    unresolved: Callable[[], list[str]],
+) -> None:
+    """Run one check; an exception gives its undecided clauses their verdict (error, skip)."""
     try:
         if check.module.endswith(".properties"):
             # Hypothesis (under schemathesis) is not thread-safe: one property run at a time.

@@ -12,6 +12,7 @@ import httpx
 from ._http import HttpClient
 
 __all__ = [
+    "Advisory",
     "Context",
     "CredentialsRefused",
     "NeedMissing",
@@ -84,6 +85,34 @@ class Outcome:
     verdict: str  # pass | fail | error | skip
     message: str
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # set by the runner: the outcome stands for a bug of teleconform (a check that reported
+    # on a clause it does not declare), which makes the run exit 4 if nothing else failed
+    internal: bool = False
+
+
+@dataclass(slots=True)
+class Advisory:
+    """A finding that rests on a guess the documents do not make; it never decides a verdict.
+
+    E.g. a property test's "Schema-valid request rejected": our schema allows an extra body
+    field that the server refuses, which no document forbids it to do.
+    """
+
+    clause: str
+    operation: str
+    check: str
+    message: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "operation": self.operation,
+            "check": self.check,
+            "message": self.message,
+        }
+        if self.evidence:
+            data["evidence"] = self.evidence
+        return data
 
 
 EvidenceBuilder = Callable[[httpx.Response], dict[str, Any]]
@@ -110,6 +139,7 @@ class Context:
         on_created: Callable[[str, str, tuple[str, str] | None], None],
         on_outcome: Callable[[Outcome], None],
         on_measure: Callable[[str, str, Any], None],
+        on_advisory: Callable[[Advisory], None] | None = None,
         stream: str = "",
     ) -> None:
         self.api = api
@@ -128,6 +158,7 @@ class Context:
         self._on_created = on_created
         self._on_outcome = on_outcome
         self._on_measure = on_measure
+        self._on_advisory = on_advisory
 
     @property
     def base_url(self) -> str:
@@ -221,6 +252,24 @@ class Context:
         else:
             self.fails(clause_id, message, *responses)
         return condition
+
+    def advises(
+        self,
+        clause_id: str,
+        operation: str,
+        check: str,
+        message: str,
+        *responses: httpx.Response,
+    ) -> None:
+        """Attach an advisory to a clause: reported, but never its verdict or the exit status.
+
+        For findings that rest on a guess the documents do not make (which inputs a server
+        must accept or refuse); ``run --fail-on-advisory`` lets them fail the run.
+        """
+        if self._on_advisory is None:
+            return
+        evidence = [self._evidence(r) for r in responses[:1] if isinstance(r, httpx.Response)]
+        self._on_advisory(Advisory(clause_id, operation, check, message, evidence))
 
     def precondition(self, condition: bool, message: str, *responses: httpx.Response) -> None:
         """Stop the check when a precondition does not hold (clauses without outcome: error)."""

@@ -29,7 +29,6 @@ from ._common import (
     register_appointment,
 )
 
-APT = {n: f"LEAH-APT-0{n}" for n in range(1, 10)}
 CREATED_OK = (200, 201)
 
 
@@ -75,12 +74,12 @@ def _start_problem(body: dict[str, Any], expected: datetime) -> str | None:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"appointment": 10, "message": 10}
 
-@clause(APT[1], APT[9])
+@clause("LEAH-APT-01", "LEAH-APT-09")
 def create_appointment(ctx: Context) -> None:
     """A complete POST gives 201 and the Appointment; the naive startTime comes back as UTC."""
     if not ctx.writes_allowed:
-        ctx.skips(APT[1], "creating appointments needs --allow-writes")
-        ctx.skips(APT[9], "creating appointments needs --allow-writes")
+        ctx.skips("LEAH-APT-01", "creating appointments needs --allow-writes")
+        ctx.skips("LEAH-APT-09", "creating appointments needs --allow-writes")
         return
     office = an_office_iri(ctx)
     start = future_wall_time(ctx, 12, 10)
@@ -96,11 +95,11 @@ def create_appointment(ctx: Context) -> None:
     if not (isinstance(raw_start, str) and raw_start.endswith("+00:00")
             and parse_rfc3339(raw_start) is not None):
         problems.append(f"startTime {raw_start!r} is not written in UTC with +00:00")
-    ctx.expect(APT[1], not problems,
+    ctx.expect("LEAH-APT-01", not problems,
                "; ".join(problems) or "201 with the Appointment, status scheduled, startTime "
                "in UTC", response)
     problem = _start_problem(body, as_utc(start))
-    ctx.expect(APT[9], problem is None,
+    ctx.expect("LEAH-APT-09", problem is None,
                problem or f"{start} (no offset) came back as {raw_start}", response)
     if isinstance(body.get("@id"), str):
         ctx.state["leah.appointment_iri"] = body["@id"]
@@ -110,37 +109,37 @@ def create_appointment(ctx: Context) -> None:
     offset_body = appointment_body(ctx, office, local)
     response = post_appointment(ctx, offset_body)
     if response.status_code in (400, 422):
-        ctx.passes(APT[1], f"an explicit offset ({local}) is refused: the documented format "
+        ctx.passes("LEAH-APT-01", f"an explicit offset ({local}) is refused: the documented format "
                            "has none", response)
         return
     body = _body(response)
     expected = datetime.fromisoformat(local)
     problem = _start_problem(body, expected) if response.is_success else (
         f"answered {response.status_code} to a startTime with an offset")
-    ctx.expect(APT[1], problem is None,
+    ctx.expect("LEAH-APT-01", problem is None,
                problem or f"{local} came back as {body.get('startTime')}", response)
 
 
-@clause(APT[2])
+@clause("LEAH-APT-02")
 def mandatory_fields(ctx: Context) -> None:
     """Leaving out any one of phoneNumber, email, office, startTime gets 400 or 422."""
     if not ctx.writes_allowed:
-        ctx.skips(APT[2], "probing appointment creation needs --allow-writes")
+        ctx.skips("LEAH-APT-02", "probing appointment creation needs --allow-writes")
         return
     office = an_office_iri(ctx)
     complete = appointment_body(ctx, office, future_wall_time(ctx, 14, 9))
     for field in ("phoneNumber", "email", "office", "startTime"):
         body = {k: v for k, v in complete.items() if k != field}
         response = post_appointment(ctx, body)
-        ctx.expect(APT[2], response.status_code in (400, 422),
+        ctx.expect("LEAH-APT-02", response.status_code in (400, 422),
                    f"without {field}: {response.status_code}", response)
 
 
-@clause(APT[3])
+@clause("LEAH-APT-03")
 def external_id_accepted(ctx: Context) -> None:
     """externalId is accepted (and, when echoed, kept)."""
     if not ctx.writes_allowed:
-        ctx.skips(APT[3], "creating appointments needs --allow-writes")
+        ctx.skips("LEAH-APT-03", "creating appointments needs --allow-writes")
         return
     office = an_office_iri(ctx)
     external = f"teleconform-{ctx.run_id}"
@@ -148,22 +147,22 @@ def external_id_accepted(ctx: Context) -> None:
         ctx, appointment_body(ctx, office, future_wall_time(ctx, 15, 9), externalId=external))
     body = _body(response)
     echoed = body.get("externalId", external)
-    ctx.expect(APT[3], response.status_code in CREATED_OK and echoed == external,
+    ctx.expect("LEAH-APT-03", response.status_code in CREATED_OK and echoed == external,
                f"with externalId: {response.status_code}, externalId {echoed!r}", response)
 
 
-@clause(APT[4])
+@clause("LEAH-APT-04")
 def office_must_be_an_office(ctx: Context) -> None:
     """A malformed office IRI and the IRI of a missing office get 400 or 422."""
     if not ctx.writes_allowed:
-        ctx.skips(APT[4], "probing appointment creation needs --allow-writes")
+        ctx.skips("LEAH-APT-04", "probing appointment creation needs --allow-writes")
         return
     nobody = str(uuid.UUID(int=ctx.random.getrandbits(128), version=4))
     for label, office in (("a malformed office IRI", "no-such-office"),
                           ("the IRI of an office that does not exist", f"/api/offices/{nobody}")):
         body = appointment_body(ctx, office, future_wall_time(ctx, 16, 9))
         response = post_appointment(ctx, body)
-        ctx.expect(APT[4], response.status_code in (400, 422),
+        ctx.expect("LEAH-APT-04", response.status_code in (400, 422),
                    f"{label}: {response.status_code}", response)
 
 
@@ -181,13 +180,13 @@ def _new_appointment(ctx: Context, day: int) -> tuple[str, datetime, timedelta]:
     return iri, as_utc(start), returned - as_utc(start)
 
 
-@clause(APT[5], APT[6], APT[8])
+@clause("LEAH-APT-05", "LEAH-APT-06", "LEAH-APT-08")
 def reschedule_cancel_and_no_way_back(ctx: Context) -> None:
     """PATCH a new startTime (200, same status), cancel (200, cancelled), then neither a new
     startTime nor status scheduled is accepted."""
     if not ctx.writes_allowed:
-        for n in (5, 6, 8):
-            ctx.skips(APT[n], "changing appointments needs --allow-writes")
+        for cid in ("LEAH-APT-05", "LEAH-APT-06", "LEAH-APT-08"):
+            ctx.skips(cid, "changing appointments needs --allow-writes")
         return
     iri, _, shift = _new_appointment(ctx, 17)
     new_start = future_wall_time(ctx, 18, 9)
@@ -195,38 +194,38 @@ def reschedule_cancel_and_no_way_back(ctx: Context) -> None:
     body = _body(response)
     returned = parse_rfc3339(body.get("startTime"))
     expected = as_utc(new_start) + shift
-    ctx.expect(APT[5], response.status_code == 200 and returned == expected
+    ctx.expect("LEAH-APT-05", response.status_code == 200 and returned == expected
                and body.get("status") == "scheduled",
                f"reschedule to {new_start}: {response.status_code}, startTime "
                f"{body.get('startTime')!r}, status {body.get('status')!r}", response)
 
     response = patch_appointment(ctx, iri, {"status": "cancelled"})
     body = _body(response)
-    ctx.expect(APT[6], response.status_code == 200 and body.get("status") == "cancelled",
+    ctx.expect("LEAH-APT-06", response.status_code == 200 and body.get("status") == "cancelled",
                f"cancel: {response.status_code}, status {body.get('status')!r}", response)
     ctx.precondition(response.is_success, "the cancellation was accepted", response)
 
     later = future_wall_time(ctx, 19, 9)
     response = patch_appointment(ctx, iri, {"startTime": later})
-    ctx.expect(APT[8], 400 <= response.status_code < 500,
+    ctx.expect("LEAH-APT-08", 400 <= response.status_code < 500,
                f"rescheduling the cancelled appointment: {response.status_code}", response)
     response = patch_appointment(ctx, iri, {"status": "scheduled"})
-    ctx.expect(APT[8], 400 <= response.status_code < 500,
+    ctx.expect("LEAH-APT-08", 400 <= response.status_code < 500,
                f"un-cancelling it (status scheduled): {response.status_code}", response)
 
 
-@clause(APT[7])
+@clause("LEAH-APT-07")
 def patch_needs_merge_patch(ctx: Context) -> None:
     """PATCH with Content-Type application/json is refused with 415."""
     if not ctx.writes_allowed:
-        ctx.skips(APT[7], "changing appointments needs --allow-writes")
+        ctx.skips("LEAH-APT-07", "changing appointments needs --allow-writes")
         return
     iri = ctx.state.get("leah.appointment_iri")
     if not isinstance(iri, str):
         iri, _, _ = _new_appointment(ctx, 20)
     response = patch_appointment(ctx, iri, {"startTime": future_wall_time(ctx, 21, 9)},
                                  content_type="application/json")
-    ctx.expect(APT[7], response.status_code == 415,
+    ctx.expect("LEAH-APT-07", response.status_code == 415,
                f"PATCH as application/json: {response.status_code}", response)
     if response.is_success:
         register_appointment(ctx, response)

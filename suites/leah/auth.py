@@ -25,7 +25,6 @@ from ._common import (
 )
 from ._files import png
 
-AUTH01, AUTH02 = "LEAH-AUTH-01", "LEAH-AUTH-02"
 ERROR_IRI_PREFIXES = ("/api/errors/", "/api/validation_errors/", "/errors/", "/validation_errors/")
 
 
@@ -65,7 +64,7 @@ def _probes(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"appointment": 2, "transfer": 2, "message": 2}
 
-@clause(AUTH01)
+@clause("LEAH-AUTH-01")
 def every_operation_requires_the_key(ctx: Context) -> None:
     """Without LEAH-AUTH-TOKEN, or with a wrong key, each operation answers 401 and no data."""
     wrong = f"teleconform-not-a-key-{ctx.run_id}"
@@ -94,14 +93,15 @@ def every_operation_requires_the_key(ctx: Context) -> None:
                 failures.append((f"{method} {path} {label} answered 401 but with {leak}",
                                  response))
     if failures:
-        ctx.fails(AUTH01, "; ".join(msg for msg, _ in failures[:4])
+        ctx.fails("LEAH-AUTH-01", "; ".join(msg for msg, _ in failures[:4])
                   + (f" (+{len(failures) - 4} more)" if len(failures) > 4 else ""),
                   *(r for _, r in failures[:4]))
     else:
-        ctx.passes(AUTH01, f"all {checked} unauthenticated requests answered 401 without data")
+        ctx.passes("LEAH-AUTH-01",
+                   f"all {checked} unauthenticated requests answered 401 without data")
 
 
-@clause(AUTH02)
+@clause("LEAH-AUTH-02")
 def the_key_opens_the_lists(ctx: Context) -> None:
     """With the configured key, both documented list operations answer 200; a key refused
     by one of them (partial access) fails with the refused operations as evidence."""
@@ -115,7 +115,8 @@ def the_key_opens_the_lists(ctx: Context) -> None:
         if accepted and all(r.status_code in (401, 403) for _, r in refused):
             what = (f"partial access: the key is accepted by {', '.join(accepted)} but refused "
                     f"by the other list operations ({what})")
-        ctx.fails(AUTH02, what, *(r for _, r in refused))
+        ctx.fails("LEAH-AUTH-02", what, *(r for _, r in refused))
     else:
-        ctx.passes(AUTH02, "GET " + " and GET ".join(accepted) + " with the key answered 200",
+        ctx.passes("LEAH-AUTH-02",
+                   "GET " + " and GET ".join(accepted) + " with the key answered 200",
                    *(r for _, r in answers))

@@ -30,8 +30,6 @@ from ._common import (
     walk_collection,
 )
 
-H1, H2, H3, H4 = "LEAH-HYDRA-01", "LEAH-HYDRA-02", "LEAH-HYDRA-03", "LEAH-HYDRA-04"
-HCW1, HCW2, OFF1, OFF2 = "LEAH-HCW-01", "LEAH-HCW-02", "LEAH-OFF-01", "LEAH-OFF-02"
 TYPES = {WORKERS: "HealthcareWorker", OFFICES: "Office"}
 SEGMENTS = {WORKERS: "healthcare_workers", OFFICES: "offices"}
 
@@ -91,7 +89,7 @@ def _hydra01_problems(result: CollectionWalk, page: CollectionPage) -> list[str]
     return problems
 
 
-@clause(H1, H2, H3, H4)
+@clause("LEAH-HYDRA-01", "LEAH-HYDRA-02", "LEAH-HYDRA-03", "LEAH-HYDRA-04")
 def collections_are_hydra_collections(ctx: Context) -> None:
     """Every page of every walk: shape, members, totals and links."""
     walks = _walks(ctx)
@@ -101,7 +99,8 @@ def collections_are_hydra_collections(ctx: Context) -> None:
     h3: list[str] = []
     h4: list[str] = []
     paginated: list[str] = []
-    evidence: dict[str, list[Any]] = {H1: [], H2: [], H3: [], H4: []}
+    evidence: dict[str, list[Any]] = {
+        "LEAH-HYDRA-01": [], "LEAH-HYDRA-02": [], "LEAH-HYDRA-03": [], "LEAH-HYDRA-04": []}
 
     def note(cid: str, found: list[str], problems: list[str], response: Any) -> None:
         found.extend(problems)
@@ -114,7 +113,7 @@ def collections_are_hydra_collections(ctx: Context) -> None:
         for page, response in _pages(result):
             if page.dialect.dialect:
                 dialects.add(page.dialect.dialect)
-            note(H1, h1, _hydra01_problems(result, page), response)
+            note("LEAH-HYDRA-01", h1, _hydra01_problems(result, page), response)
             bad_members = []
             for member in page.members:
                 ident = member.get("@id") if isinstance(member, dict) else member
@@ -123,17 +122,18 @@ def collections_are_hydra_collections(ctx: Context) -> None:
                 elif not isinstance(member, dict) or member.get("@type") != kind:
                     got = member.get("@type") if isinstance(member, dict) else None
                     bad_members.append(f"member {ident} has @type {got!r}, not {kind}")
-            note(H2, h2, bad_members[:3], response)
+            note("LEAH-HYDRA-02", h2, bad_members[:3], response)
             if not page.has_total_items:
-                note(H3, h3, [f"{page.url}: totalItems is absent"], response)
+                note("LEAH-HYDRA-03", h3, [f"{page.url}: totalItems is absent"], response)
             elif page.total is None:
-                note(H3, h3, [f"{page.url}: totalItems is {page.total_items!r}, not an integer "
-                              ">= 0"], response)
+                note("LEAH-HYDRA-03", h3, [f"{page.url}: totalItems is {page.total_items!r}, "
+                                           "not an integer >= 0"], response)
         single = not found.spans_pages
         first = found.pages[0]
         if single and first.total is not None and first.total != len(first.members):
-            note(H3, h3, [f"{first.url}: totalItems {first.total} but {len(first.members)} "
-                          "members on the only page"], result.first)
+            note("LEAH-HYDRA-03", h3, [f"{first.url}: totalItems {first.total} but "
+                                       f"{len(first.members)} members on the only page"],
+                 result.first)
         links: list[str] = []
         for page in found.pages:
             if page.view is not None:
@@ -143,34 +143,37 @@ def collections_are_hydra_collections(ctx: Context) -> None:
             problems = links + found.problems()
             if result.error is not None:
                 problems.append(f"a next link led to an error: {result.error}")
-            note(H4, h4, problems, result.responses[-1] if problems else None)
+            note("LEAH-HYDRA-04", h4, problems, result.responses[-1] if problems else None)
             usable = not links and found.complete and result.error is None
             if usable and first.total is not None and first.total != len(found.distinct):
-                note(H3, h3, [f"{result.start}: totalItems {first.total} but "
+                note("LEAH-HYDRA-03", h3, [f"{result.start}: totalItems {first.total} but "
                               f"{len(found.distinct)} distinct members across "
                               f"{len(found.pages)} pages"], result.first)
         elif links:
-            note(H4, h4, links, result.first)
+            note("LEAH-HYDRA-04", h4, links, result.first)
 
-    ctx.measure(H1, "dialects", sorted(dialects))
+    ctx.measure("LEAH-HYDRA-01", "dialects", sorted(dialects))
     for cid, found_problems, ok in (
-        (H1, h1, f"{len(walks)} collections, {sum(len(w.responses) for w in walks)} pages: "
-                 "Hydra collections in one spelling"),
-        (H2, h2, "every member is a typed node with a /api/<collection>/<uuid> @id"),
-        (H3, h3, "totalItems is an integer that counts the collection"),
+        ("LEAH-HYDRA-01", h1, f"{len(walks)} collections, "
+                              f"{sum(len(w.responses) for w in walks)} pages: "
+                              "Hydra collections in one spelling"),
+        ("LEAH-HYDRA-02", h2, "every member is a typed node with a /api/<collection>/<uuid> @id"),
+        ("LEAH-HYDRA-03", h3, "totalItems is an integer that counts the collection"),
     ):
         if found_problems:
             ctx.fails(cid, "; ".join(found_problems[:4]), *evidence[cid])
         else:
             ctx.passes(cid, ok, *(w.first for w in walks if w.first is not None))
     if h4:
-        ctx.fails(H4, "; ".join(h4[:4]), *evidence[H4])
+        ctx.fails("LEAH-HYDRA-04", "; ".join(h4[:4]), *evidence["LEAH-HYDRA-04"])
     elif paginated:
-        ctx.passes(H4, f"walked {len(paginated)} paginated collections to their last page: "
-                       "consistent links, no repeated member, no empty page")
+        ctx.passes("LEAH-HYDRA-04", f"walked {len(paginated)} paginated collections to their "
+                                    "last page: consistent links, no repeated member, no empty "
+                                    "page")
     else:
-        ctx.skips(H4, "every collection fits on one page and itemsPerPage did not make any "
-                      "paginate, so the pagination links could not be exercised")
+        ctx.skips("LEAH-HYDRA-04", "every collection fits on one page and itemsPerPage did not "
+                                   "make any paginate, so the pagination links could not be "
+                                   "exercised")
 
 
 def _all_members(result: CollectionWalk) -> list[Any]:
@@ -178,7 +181,7 @@ def _all_members(result: CollectionWalk) -> list[Any]:
     return [m for page in result.walk.pages for m in page.members]
 
 
-@clause(HCW1)
+@clause("LEAH-HCW-01")
 def healthcare_workers_list(ctx: Context) -> None:
     """Each worker has firstname, lastname and email; currentOrganization is null or a link."""
     result = walk_collection(ctx, WORKERS)
@@ -197,15 +200,16 @@ def healthcare_workers_list(ctx: Context) -> None:
         if organization is not None and not isinstance(organization, (str, dict)):
             problems.append(f"{member.get('@id')} currentOrganization is {organization!r}")
     if problems:
-        ctx.fails(HCW1, "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)"
+        ctx.fails("LEAH-HCW-01", "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)"
                                                     if len(problems) > 4 else ""),
                   *result.evidence())
     else:
-        ctx.expect(HCW1, bool(members), f"{len(members)} workers, each with firstname, lastname "
-                                        "and email", *result.evidence())
+        ctx.expect("LEAH-HCW-01", bool(members),
+                   f"{len(members)} workers, each with firstname, lastname and email",
+                   *result.evidence())
 
 
-@clause(HCW2)
+@clause("LEAH-HCW-02")
 def healthcare_workers_email_filter(ctx: Context) -> None:
     """?email= gives exactly the configured worker, and nobody for an unknown address."""
     email = ctx.need("leah.hcw_email")
@@ -215,14 +219,14 @@ def healthcare_workers_email_filter(ctx: Context) -> None:
     count = known.count()
     wrong = [m.get("@id") for m in members if isinstance(m, dict)
              and member_email(m) is not None and member_email(m) != email]
-    ctx.expect(HCW2, count == 1 and len(members) == 1 and not wrong,
+    ctx.expect("LEAH-HCW-02", count == 1 and len(members) == 1 and not wrong,
                f"?email=<configured worker> gave totalItems/count {count}, {len(members)} "
                f"members{', other workers: ' + str(wrong[:3]) if wrong else ''}",
                *known.evidence(1))
     unknown = walk_collection(ctx, WORKERS, [("email", unknown_email(ctx))])
     require_first_page(ctx, unknown)
     count = unknown.count()
-    ctx.expect(HCW2, count == 0 and not _all_members(unknown),
+    ctx.expect("LEAH-HCW-02", count == 0 and not _all_members(unknown),
                f"?email=<unknown address> gave totalItems/count {count}, "
                f"{len(_all_members(unknown))} members", *unknown.evidence(1))
 
@@ -254,7 +258,7 @@ def _office_problems(member: Any) -> list[str]:
     return problems
 
 
-@clause(OFF1)
+@clause("LEAH-OFF-01")
 def offices_list(ctx: Context) -> None:
     """Each office has id (= its @id's UUID), slug, organization, features, createdAt."""
     result = walk_collection(ctx, OFFICES)
@@ -262,15 +266,15 @@ def offices_list(ctx: Context) -> None:
     members = _all_members(result)
     problems = [p for member in members for p in _office_problems(member)]
     if problems:
-        ctx.fails(OFF1, "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)"
+        ctx.fails("LEAH-OFF-01", "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)"
                                                    if len(problems) > 4 else ""),
                   *result.evidence())
     else:
-        ctx.expect(OFF1, bool(members), f"{len(members)} offices with the documented properties",
-                   *result.evidence())
+        ctx.expect("LEAH-OFF-01", bool(members),
+                   f"{len(members)} offices with the documented properties", *result.evidence())
 
 
-@clause(OFF2)
+@clause("LEAH-OFF-02")
 def offices_worker_filter(ctx: Context) -> None:
     """?healthcareWorker.email= gives some of the offices for the configured worker and
     none for an unknown address."""
@@ -286,7 +290,7 @@ def offices_worker_filter(ctx: Context) -> None:
                    if not (isinstance(m, dict) and isinstance(m.get("@id"), str)
                            and iri_path(urljoin("/", m["@id"])).startswith(f"{OFFICES}/"))]
     ctx.expect(
-        OFF2,
+        "LEAH-OFF-02",
         count is not None and count >= 1 and (total is None or count <= total) and bool(members)
         and not not_offices,
         f"?healthcareWorker.email=<configured worker> gave totalItems/count {count} "
@@ -297,6 +301,6 @@ def offices_worker_filter(ctx: Context) -> None:
     unknown = walk_collection(ctx, OFFICES, [("healthcareWorker.email", unknown_email(ctx))])
     require_first_page(ctx, unknown)
     count = unknown.count()
-    ctx.expect(OFF2, count == 0 and not _all_members(unknown),
+    ctx.expect("LEAH-OFF-02", count == 0 and not _all_members(unknown),
                f"?healthcareWorker.email=<unknown address> gave totalItems/count {count}, "
                f"{len(_all_members(unknown))} members", *unknown.evidence(1))

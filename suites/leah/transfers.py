@@ -29,7 +29,6 @@ from ._common import (
     upload,
 )
 
-TRF = {n: f"LEAH-TRF-0{n}" for n in range(1, 8)}
 LIFETIME = timedelta(days=7)
 TOLERANCE = timedelta(minutes=10)
 ACCEPTED_SIZE = 15_000_000  # "15 Mo" read as 15 MB
@@ -53,10 +52,10 @@ def _png(name: str = "scan.png") -> tuple[str, bytes, str]:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"transfer": 5, "message": 2}
 
-@clause(TRF[1])
+@clause("LEAH-TRF-01")
 def transfer_creation(ctx: Context) -> None:
     """POST /api/transfers gives a Transfer that expires 7 days later, in progress, no file."""
-    if _skip_without_writes(ctx, TRF[1]):
+    if _skip_without_writes(ctx, "LEAH-TRF-01"):
         return
     worker = configured_worker_iri(ctx)
     response = create_transfer(ctx)
@@ -87,7 +86,7 @@ def transfer_creation(ctx: Context) -> None:
         problems.append(f"files is {body.get('files')!r}, not []")
     if body.get("type") != "healthcare_worker":
         problems.append(f"type is {body.get('type')!r}, not healthcare_worker")
-    ctx.expect(TRF[1], not problems, "; ".join(problems) or
+    ctx.expect("LEAH-TRF-01", not problems, "; ".join(problems) or
                f"{response.status_code}: a Transfer in progress, expiring {body['expiresAt']}",
                response)
     path = transfer_path(response)
@@ -95,10 +94,10 @@ def transfer_creation(ctx: Context) -> None:
         ctx.state["leah.spare_transfer"] = path
 
 
-@clause(TRF[2])
+@clause("LEAH-TRF-02")
 def upload_png_jpg_pdf(ctx: Context) -> None:
     """One upload with a png, a jpg and a pdf: 200, ready, one transfer_files IRI per file."""
-    if _skip_without_writes(ctx, TRF[2]):
+    if _skip_without_writes(ctx, "LEAH-TRF-02"):
         return
     transfer = fresh_transfer(ctx)
     response = upload(ctx, transfer, [
@@ -111,16 +110,16 @@ def upload_png_jpg_pdf(ctx: Context) -> None:
     status = body.get("status") if isinstance(body, dict) else None
     iris_ok = len(files) == 3 and len(set(map(str, files))) == 3 and all(
         uuid_of_iri(f, "transfer_files") for f in files)
-    ctx.expect(TRF[2], response.status_code == 200 and status == "ready" and iris_ok,
+    ctx.expect("LEAH-TRF-02", response.status_code == 200 and status == "ready" and iris_ok,
                f"png+jpg+pdf: {response.status_code}, status {status!r}, files {files!r}",
                response)
 
 
-@clause(TRF[3])
+@clause("LEAH-TRF-03")
 def at_most_ten_files(ctx: Context) -> None:
     """With 9 files, a 2-file upload is refused and changes nothing; the 10th file is
     accepted and an 11th refused."""
-    if _skip_without_writes(ctx, TRF[3]):
+    if _skip_without_writes(ctx, "LEAH-TRF-03"):
         return
     transfer = fresh_transfer(ctx)
     response = None
@@ -131,36 +130,36 @@ def at_most_ten_files(ctx: Context) -> None:
     ctx.precondition(len(transfer_files(response) or []) == 9,
                      "the transfer holds the 9 files uploaded", response)
     response = upload(ctx, transfer, [_png("page-10.png"), _png("page-11.png")])
-    ctx.expect(TRF[3], 400 <= response.status_code < 500,
+    ctx.expect("LEAH-TRF-03", 400 <= response.status_code < 500,
                f"2 files on top of 9: {response.status_code}", response)
     response = upload(ctx, transfer, [_png("page-10.png")])
     count = len(transfer_files(response) or [])
-    ctx.expect(TRF[3], response.status_code == 200 and count == 10,
+    ctx.expect("LEAH-TRF-03", response.status_code == 200 and count == 10,
                f"after the refused upload, the 10th file: {response.status_code} with {count} "
                "files (the transfer must have kept exactly its 9)", response)
     response = upload(ctx, transfer, [_png("page-11.png")])
-    ctx.expect(TRF[3], 400 <= response.status_code < 500,
+    ctx.expect("LEAH-TRF-03", 400 <= response.status_code < 500,
                f"an 11th file: {response.status_code}", response)
 
 
-@clause(TRF[4])
+@clause("LEAH-TRF-04")
 def at_most_15_mb(ctx: Context) -> None:
     """A 15,000,000-byte file is accepted; one of 15,728,641 bytes is refused."""
-    if _skip_without_writes(ctx, TRF[4]):
+    if _skip_without_writes(ctx, "LEAH-TRF-04"):
         return
     transfer = fresh_transfer(ctx)
     response = upload(ctx, transfer, [("big.png", _files.big_png(ACCEPTED_SIZE), "image/png")])
-    ctx.expect(TRF[4], response.status_code == 200,
+    ctx.expect("LEAH-TRF-04", response.status_code == 200,
                f"{ACCEPTED_SIZE:,} bytes: {response.status_code}", response)
     response = upload(ctx, transfer, [("bigger.png", _files.big_png(REFUSED_SIZE), "image/png")])
-    ctx.expect(TRF[4], response.status_code in (400, 413, 422),
+    ctx.expect("LEAH-TRF-04", response.status_code in (400, 413, 422),
                f"{REFUSED_SIZE:,} bytes: {response.status_code}", response)
 
 
-@clause(TRF[5])
+@clause("LEAH-TRF-05")
 def only_png_jpg_pdf(ctx: Context) -> None:
     """A gif, a txt, an executable and a text file named .pdf are each refused."""
-    if _skip_without_writes(ctx, TRF[5]):
+    if _skip_without_writes(ctx, "LEAH-TRF-05"):
         return
     transfer = fresh_transfer(ctx)
     control = upload(ctx, transfer, [_png()])
@@ -173,23 +172,23 @@ def only_png_jpg_pdf(ctx: Context) -> None:
     ]
     for label, part, _kind in probes:
         response = upload(ctx, transfer, [part])
-        ctx.expect(TRF[5], 400 <= response.status_code < 500,
+        ctx.expect("LEAH-TRF-05", 400 <= response.status_code < 500,
                    f"{label}: {response.status_code}", response)
 
 
-@clause(TRF[6], TRF[7])
+@clause("LEAH-TRF-06", "LEAH-TRF-07")
 def share(ctx: Context) -> None:
     """Sharing a ready transfer to an address answers 200; to a non-address, 400 or 422."""
-    if _skip_without_writes(ctx, TRF[6], TRF[7]):
+    if _skip_without_writes(ctx, "LEAH-TRF-06", "LEAH-TRF-07"):
         return
     transfer = fresh_transfer(ctx)
     ready = upload(ctx, transfer, [_png()])
     ctx.precondition(ready.status_code == 200, "a file can be uploaded to the transfer", ready)
     response = ctx.request("POST", f"{transfer}/share", headers=auth_headers(ctx),
                            json={"email": "not-an-address"})
-    ctx.expect(TRF[7], response.status_code in (400, 422),
+    ctx.expect("LEAH-TRF-07", response.status_code in (400, 422),
                f"share to 'not-an-address': {response.status_code}", response)
     response = ctx.request("POST", f"{transfer}/share", headers=auth_headers(ctx),
                            json={"email": safe_email(ctx)})
-    ctx.expect(TRF[6], response.status_code == 200,
+    ctx.expect("LEAH-TRF-06", response.status_code == 200,
                f"share to the safe address: {response.status_code}", response)

@@ -26,7 +26,6 @@ from teleconform.webhooks import (
 
 from ._common import auth_headers
 
-WH01, WH02 = "LEAH-WH-01", "LEAH-WH-02"
 DELIVERY_WAIT_S = 5.0
 RECEIVER_TIME_LIMIT_S = 10.0  # the clause's "within 10 s"
 LISTENER_PATH = "/leah-webhooks"
@@ -47,7 +46,7 @@ def _delivery_response(
 # The most this module's checks create, per kind; `run --dry-run` adds these up.
 FOOTPRINT = {"appointment": 1, "message": 1}
 
-@clause(WH01)
+@clause("LEAH-WH-01")
 def guest_online_event_shape(ctx: Context) -> None:
     """appointment.guest.online deliveries have the documented shape."""
     if ctx.mode == "sandbox":
@@ -103,7 +102,7 @@ def _sandbox_delivery(ctx: Context) -> None:
         event = listener.wait_for(timeout=DELIVERY_WAIT_S, after=already)
         if event is None:
             log = ctx.request("GET", "/_sandbox/webhooks/deliveries", headers=headers)
-            ctx.fails(WH01, f"no delivery reached the registered receiver within "
+            ctx.fails("LEAH-WH-01", f"no delivery reached the registered receiver within "
                       f"{DELIVERY_WAIT_S:g} s of the guest's arrival", trigger, log)
             return
         recording = ctx.state.get("recording")  # --record: a replay serves it as the events file
@@ -114,10 +113,10 @@ def _sandbox_delivery(ctx: Context) -> None:
         )
         check = event.check
         if not check.ok:
-            ctx.fails(WH01, f"delivered event: {check.summary()}", delivered)
+            ctx.fails("LEAH-WH-01", f"delivered event: {check.summary()}", delivered)
             return
         ctx.expect(
-            WH01, check.external_id == external_id,
+            "LEAH-WH-01", check.external_id == external_id,
             f"the event carries the appointment's externalId ({check.summary()})"
             if check.external_id == external_id
             else f"the event carries externalId {check.external_id!r}, "
@@ -130,7 +129,7 @@ def _recorded_events(ctx: Context, path: Path) -> None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        ctx.errors(WH01, f"cannot read the webhook events file: {exc.strerror}")
+        ctx.errors("LEAH-WH-01", f"cannot read the webhook events file: {exc.strerror}")
         return
     records: list[dict[str, Any]] = []
     for number, line in enumerate(lines, 1):
@@ -141,11 +140,12 @@ def _recorded_events(ctx: Context, path: Path) -> None:
         except ValueError:
             record = None
         if not isinstance(record, dict) or "body" not in record:
-            ctx.errors(WH01, f"line {number} of the events file is not a `webhooks listen` record")
+            ctx.errors("LEAH-WH-01",
+                       f"line {number} of the events file is not a `webhooks listen` record")
             return
         records.append(record)
     if not records:
-        ctx.skips(WH01, "the webhook events file holds no deliveries")
+        ctx.skips("LEAH-WH-01", "the webhook events file holds no deliveries")
         return
     for record in records:
         method = str(record.get("method") or "POST")
@@ -164,12 +164,12 @@ def _recorded_events(ctx: Context, path: Path) -> None:
         delivered = _delivery_response(url, method, content_type, body_text)
         label = f"event {record.get('index', '?')} ({check.event or 'no event name'})"
         if problems:
-            ctx.fails(WH01, f"{label}: " + "; ".join(problems), delivered)
+            ctx.fails("LEAH-WH-01", f"{label}: " + "; ".join(problems), delivered)
         else:
-            ctx.passes(WH01, f"{label}: documented shape", delivered)
+            ctx.passes("LEAH-WH-01", f"{label}: documented shape", delivered)
 
 
-@clause(WH02)
+@clause("LEAH-WH-02")
 def receiver_always_answers_200(ctx: Context) -> None:
     """The integrator's receiver answers 200 in time to every LEAH-WH-02 case."""
     url = ctx.need("leah.webhook_receiver")
@@ -182,12 +182,12 @@ def receiver_always_answers_200(ctx: Context) -> None:
     try:
         results = run_cases(url, send, timeout_s=RECEIVER_TIME_LIMIT_S, token=token)
     except ReceiverUnreachable as exc:
-        ctx.errors(WH02, f"the webhook receiver could not be reached ({exc})")
+        ctx.errors("LEAH-WH-02", f"the webhook receiver could not be reached ({exc})")
         return
     for result in results:
         message = f"{result.case}: {result.reason}"
         responses = [result.response] if result.response is not None else []
         if result.verdict == "pass":
-            ctx.passes(WH02, message, *responses)
+            ctx.passes("LEAH-WH-02", message, *responses)
         else:
-            ctx.fails(WH02, message, *responses)
+            ctx.fails("LEAH-WH-02", message, *responses)

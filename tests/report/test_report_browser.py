@@ -60,7 +60,7 @@ def test_clause_rows_carry_stable_attributes(page: tuple[Any, str]) -> None:
     rows = _css(driver, "tr.clause")
     assert len(rows) == 10
     assert [r.get_attribute("data-id") for r in _css(driver, 'tr.clause[data-api="leah"]')] == [
-        "LEAH-AUTH-01", "LEAH-HYDRA-04", "LEAH-WH-02"]
+        "LEAH-GEN-01", "LEAH-HYDRA-04", "LEAH-WH-02"]
     sso = _one(driver, 'tr.clause[data-id="HCW-SSO-02"][data-verdict="fail"]')
     assert sso.get_attribute("data-status") == "fail"
     assert sso.get_attribute("data-area") == "SSO"
@@ -107,8 +107,8 @@ def test_verdict_filters_hide_rows(page: tuple[Any, str]) -> None:
     others = _css(driver, 'tr.clause:not([data-status="pass"])')
     assert len(others) == 7 and all(r.is_displayed() for r in others)
     assert shown.text == "7 of 10 clauses shown"
-    # An area left without visible rows is hidden as a whole (leah's "Authentication").
-    assert not _one(driver, 'section.run[data-api="leah"] section.area[data-area="Authentication"]'
+    # An area left without visible rows is hidden as a whole (leah's "General").
+    assert not _one(driver, 'section.run[data-api="leah"] section.area[data-area="General"]'
                     ).is_displayed()
     _one(driver, 'input.filter[data-filter="fail"]').click()
     _wait_for(lambda: shown.text == "4 of 10 clauses shown", "fail rows to hide")
@@ -183,6 +183,27 @@ def _full_page_png(driver: Any) -> bytes:
     return base64.b64decode(shot["data"])
 
 
+def test_advisory_tile_is_visible_and_leads_to_the_advisories(page: tuple[Any, str]) -> None:
+    driver = _load(page)
+    tile = _one(driver, "li#advisory-tile")
+    assert tile.is_displayed() and tile.find_element("css selector", ".num").text == "2"
+    assert "advisories" in tile.text
+    section = _one(driver, "section#advisories")
+    assert [r.get_attribute("data-id") for r in _css(driver, "tr.advisory")] == [
+        "LEAH-GEN-01", "LEAH-GEN-01"]
+    tile.find_element("css selector", "a").click()
+    _wait_for(lambda: driver.execute_script(
+        "return location.hash") == "#advisories", "the tile's link")
+    assert section.is_displayed()
+    # the clause row says it carries advisories, and its panel lists them
+    row = _one(driver, 'tr.clause[data-id="LEAH-GEN-01"]')
+    assert row.get_attribute("data-advisories") == "2" and "2 advisories" in row.text
+    row.click()
+    listed = _one(driver, "#evidence-leah-LEAH-GEN-01 ul.clause-advisories")
+    _wait_for(listed.is_displayed, "the clause's advisories")
+    assert "Schema-valid request rejected" in listed.text
+
+
 def test_screenshots_desktop_and_phone(page: tuple[Any, str]) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver = _load(page)
@@ -195,7 +216,7 @@ def test_screenshots_desktop_and_phone(page: tuple[Any, str]) -> None:
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     driver.get(page[1])
-    for cid in ("HCW-INV-10", "HCW-SSO-02", "LEAH-HYDRA-04"):
+    for cid in ("HCW-INV-10", "HCW-SSO-02", "LEAH-HYDRA-04", "LEAH-GEN-01"):
         _one(driver, f'tr.clause[data-id="{cid}"]').click()
     assert _one(driver, "figure.sso-window svg.narrow").is_displayed()
     # Nothing may be wider than the phone's screen (no sideways scrolling).

@@ -69,7 +69,7 @@ def test_areas_group_the_matrix(mixed_report: dict[str, Any]) -> None:
     parsed = _parse(html.render(mixed_report))
     areas = [a["data-area"] for t, a in parsed.tags if t == "section" and a.get("class") == "area"]
     assert areas == ["Authentication", "Invites", "Consultations", "SSO",
-                     "Authentication", "Hydra", "Webhooks"]
+                     "General", "Hydra", "Webhooks"]
 
 
 @pytest.mark.parametrize(("entry", "area"), [
@@ -213,3 +213,30 @@ def test_header_summarises_the_run(mixed_report: dict[str, Any],
 def test_curl_line_is_built_from_the_redacted_request(request_: dict[str, Any],
                                                       argv: list[str]) -> None:
     assert shlex.split(curl_of({"request": request_})) == argv
+
+
+def test_advisories_have_their_own_tile_and_section(mixed_report: dict[str, Any]) -> None:
+    page = html.render(mixed_report)
+    parsed = _parse(page)
+    [tile] = [a for t, a in parsed.tags if t == "li" and a.get("id") == "advisory-tile"]
+    assert tile["data-count"] == "2" and "s-advisory" in (tile["class"] or "")
+    assert 'href="#advisories"><span class="num">2</span>' in page
+    advisories = [a for t, a in parsed.tags if t == "tr" and a.get("class") == "advisory"]
+    assert [(a["data-id"], a["data-api"]) for a in advisories] == [("LEAH-GEN-01", "leah")] * 2
+    assert 'href="#clause-leah-LEAH-GEN-01"' in page
+    # a quoted server body stays text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    rows = {r["data-id"]: r for r in _rows(parsed)}
+    assert rows["LEAH-GEN-01"]["data-advisories"] == "2"
+    assert rows["LEAH-GEN-01"]["data-verdict"] == "pass"  # an advisory changes no verdict
+    assert rows["HCW-AUTH-01"]["data-advisories"] == "0"
+    panel = page.split('id="evidence-leah-LEAH-GEN-01"', 1)[1].split("</ul>", 1)[0]
+    assert 'class="clause-advisories"' in panel and "Schema-valid request rejected" in panel
+    # the counts of the verdict filters are those of the clauses, advisories apart
+    assert "3 MUST clauses failing, 1 SHOULD finding" in page
+
+
+def test_no_advisory_tile_counts_zero(passing_report: dict[str, Any]) -> None:
+    page = html.render(passing_report)
+    assert 'id="advisory-tile" data-count="0"' in page
+    assert "No advisory in this run." in page and 'class="advisory"' not in page

@@ -159,3 +159,33 @@ def test_writers_accept_reports_without_clauses(tmp_path: Path, report: dict[str
     assert json.loads(paths["json"].read_text(encoding="utf-8")) == report
     assert "teleconform" in paths["markdown"].read_text(encoding="utf-8")
     assert "nothing verified" in paths["html"].read_text(encoding="utf-8")
+
+
+def test_junit_advisories_are_properties_and_output_never_a_failure(
+        mixed_report: dict[str, Any]) -> None:
+    root = _junit(mixed_report)
+    case = _case(root, "LEAH-GEN-01")
+    assert [child.tag for child in case] == ["properties", "system-out"]
+    values = [p.get("value") for p in case.iter("property") if p.get("name") == "advisory"]
+    assert values == [
+        "GET /api/offices: Schema-violating request accepted: Invalid component: in query; "
+        "Status: 200 OK (4 times)",
+        "POST /api/appointments: Schema-valid request rejected: Status: 422; body "
+        "<img src=x onerror=alert(1)> | *not* markdown (once)",
+    ]
+    out = case.findtext("system-out") or ""
+    assert out.startswith("advisory (does not fail the run): GET /api/offices: ")
+    leah = root.find("testsuite[@name='leah']")
+    assert leah is not None and leah.get("failures") == "0" and leah.get("errors") == "0"
+    props = {p.get("name"): p.get("value") for p in leah.find("properties") or []}
+    assert props["advisories"] == "2"
+
+
+def test_report_json_keeps_advisories(tmp_path: Path, mixed_report: dict[str, Any]) -> None:
+    paths = write_reports(mixed_report, tmp_path)
+    back = json.loads(paths["json"].read_text(encoding="utf-8"))
+    [gen] = [c for c in back["runs"][1]["clauses"] if c["id"] == "LEAH-GEN-01"]
+    assert [(a["operation"], a["check"]) for a in gen["advisories"]] == [
+        ("GET /api/offices", "Schema-violating request accepted"),
+        ("POST /api/appointments", "Schema-valid request rejected"),
+    ]

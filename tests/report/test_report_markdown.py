@@ -14,7 +14,8 @@ UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
 def _table_rows(text: str, heading: str) -> list[str]:
-    section = text.split(heading, 1)[1].split("\n### ", 1)[0]
+    # the verdict table only: the run's advisories table ("#### ...") follows it
+    section = text.split(heading, 1)[1].split("\n### ", 1)[0].split("\n#### ", 1)[0]
     return [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
 
 
@@ -59,7 +60,7 @@ def test_summary_cells_are_escaped(mixed_report: dict[str, Any]) -> None:
     assert "<script" not in html and "&lt;script&gt;" in html
     # Rendered, every table still has exactly its rows and four cells a row.
     bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
-    assert [b.count("<tr>") for b in bodies] == [7, 3]
+    assert [b.count("<tr>") for b in bodies] == [7, 3, 2]  # hcw, leah, leah's advisories
     assert all(r.count("<td>") == 4 for b in bodies for r in b.split("<tr>")[1:])
 
 
@@ -108,3 +109,27 @@ def test_summary_headlines() -> None:
     assert markdown.render(skipped).startswith("## teleconform: ⏭️ nothing verified\n")
     waived = report_with(clause("HCW-SSO-07", "fail", waived=True), clause("HCW-AUTH-01"))
     assert markdown.render(waived).startswith("## teleconform: ✅ no failing clause\n")
+
+
+def test_summary_lists_advisories_without_changing_a_verdict(
+    mixed_report: dict[str, Any],
+) -> None:
+    text = markdown.render(mixed_report)
+    assert "**Advisories:** 💡 2: findings that rest on a guess" in text
+    leah = _table_rows(text, "### leah")
+    assert any(r.startswith("| LEAH-GEN-01 | MUST | ✅ pass · 💡 2 |") for r in leah)
+    section = text.split("#### 💡 Advisories (2, no verdict changed)", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| Clause | Operation | Check | Message |"
+    assert rows[2].startswith(
+        "| LEAH-GEN-01 | GET /api/offices | Schema-violating request accepted |")
+    # a server body quoted in a message stays text, and its pipe does not end the cell
+    assert all(len(UNESCAPED_PIPE.findall(r)) == 5 for r in rows)
+    assert "<img" not in _to_html(text)
+
+
+def test_summary_without_advisories_has_no_advisory_lines(
+    passing_report: dict[str, Any],
+) -> None:
+    text = markdown.render(passing_report)
+    assert "Advisories" not in text and "💡" not in text

@@ -286,3 +286,29 @@ def curl_of(exchange: Mapping[str, Any]) -> str:
         parts += ["--data-raw", raw]
     parts.append(url)
     return " ".join(shlex.quote(p) for p in parts)
+
+
+ADVISORY_NOTE = (
+    "findings that rest on a guess the documents do not make (which inputs a server must "
+    "accept or refuse); they never change a verdict or the exit status unless "
+    "run --fail-on-advisory"
+)
+
+
+def advisories_of(clause: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The clause's advisories ({operation, check, message}; an absent list reads as empty)."""
+    items = clause.get("advisories")
+    if not isinstance(items, list):
+        return []
+    return [a for a in items if isinstance(a, Mapping)]
+
+
+def advisory_count(clauses: Iterable[Mapping[str, Any]]) -> int:
+    """How many advisories the clauses carry."""
+    return sum(len(advisories_of(c)) for c in clauses)
+
+
+def advisory_line(advisory: Mapping[str, Any]) -> str:
+    """One advisory as `operation: check: message` (parts that are absent left out)."""
+    parts = [clean_text(advisory.get(k)) for k in ("operation", "check", "message")]
+    return ": ".join(p for p in parts if p) or "advisory"

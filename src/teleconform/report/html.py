@@ -9,7 +9,10 @@ Stable hooks for tests and for people scripting against the page:
   `id="evidence-<api>-<clause id>"`), hidden until the clause row is clicked;
 - `input.filter[data-filter=<status>]` checkboxes; `#shown-count`; `#expand-failing`,
   `#collapse-all`; `section.run[data-api]`, `section.area[data-area]`;
-- `figure.sso-window` (inline SVG) when HCW-SSO-02 carries the `accepted_window_s` measurement.
+- `figure.sso-window` (inline SVG) when HCW-SSO-02 carries the `accepted_window_s` measurement;
+- advisories: the tile `li#advisory-tile` (its `.num` the count, a link to the section),
+  `section#advisories` with one `tr.advisory[data-id][data-api]` per advisory, and on each
+  clause row `data-advisories` (the count) and, in its panel, `ul.clause-advisories`.
 The Content-Security-Policy forbids every fetch, so the page cannot reach the network even
 when a redacted server body contains markup (which is escaped anyway).
 """
@@ -25,9 +28,12 @@ from datetime import datetime
 from typing import Any
 
 from ._common import (
+    ADVISORY_NOTE,
     LABELS,
     SSO_WINDOW_CLAUSE,
     STATUSES,
+    advisories_of,
+    advisory_count,
     area_of,
     body_text,
     clauses_of,
@@ -57,6 +63,7 @@ MAX_EXCHANGES = 20
 # Plain text symbols (DejaVu/Liberation have them) instead of the emoji the Markdown uses:
 # headless and minimal systems often lack an emoji font and would draw empty boxes.
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "⚠", "skip": "⊘", "waived": "⚑"}
+ADVISORY_SYMBOL = "ℹ"
 
 FILTER_LABELS = {"fail": "fail", "error": "error", "waived": "waived", "skip": "skip",
                  "pass": "pass"}
@@ -105,6 +112,7 @@ def render(report: Mapping[str, Any]) -> str:
     ]
     if not runs:
         body.append('<p class="empty">No API was run.</p>')
+    body.append(_advisories(runs))
     return _PAGE.format(
         csp=e(CSP),
         title=e(f"teleconform report: {headline(all_clauses)[1]}"),
@@ -128,6 +136,13 @@ def _summary(report: Mapping[str, Any], runs: list[Mapping[str, Any]],
         f'<li class="total s-{k}" data-status="{k}"><span class="num">{totals.get(k, 0)}</span>'
         f'<span class="lbl">{SYMBOLS[k]} {e(LABELS[k] if k != "waived" else "waived")}</span></li>'
         for k in ("fail", "error", "waived", "skip", "pass")
+    )
+    advised = advisory_count(c for run in runs for c in clauses_of(run))
+    chips += (
+        f'<li class="total s-advisory" id="advisory-tile" data-count="{advised}">'
+        f'<a href="#advisories"><span class="num">{advised}</span>'
+        f'<span class="lbl">{ADVISORY_SYMBOL} advisor{"y" if advised == 1 else "ies"}</span>'
+        "</a></li>"
     )
     tool = mapping(report.get("tool"))
     versions = ", ".join(
@@ -257,11 +272,16 @@ def _clause_rows(api: str, clause: Mapping[str, Any], ids: set[str]) -> str:
     level = clean_text(clause.get("level") or "").upper()
     reason = clause.get("reason") or ""
     reason_html = f'<div class="reason">{e(reason)}</div>' if reason else ""
+    advised = len(advisories_of(clause))
+    if advised:
+        reason_html += (f'<div class="adv-count">{ADVISORY_SYMBOL} {advised} '
+                        f'advisor{"y" if advised == 1 else "ies"} (no verdict changed)</div>')
     return (
         f'<tr class="clause s-{status}" id="clause-{key}" data-id="{e(cid)}" data-api="{e(api)}" '
         f'data-area="{e(area_of(clause))}" data-level="{e(level)}" data-verdict="{e(verdict)}" '
         f'data-waived="{"true" if clause.get("waived") else "false"}" data-status="{status}" '
-        f'tabindex="0" aria-expanded="false" aria-controls="evidence-{key}">'
+        f'data-advisories="{advised}" tabindex="0" aria-expanded="false" '
+        f'aria-controls="evidence-{key}">'
         f'<td class="cid"><span class="chev" aria-hidden="true"></span>{e(cid)}</td>'
         f'<td class="level"><span class="badge lv-{_slug(level)}">{e(level)}</span></td>'
         f'<td class="verdict"><span class="badge v-{status}">{SYMBOLS[status]} '
@@ -277,6 +297,15 @@ def _clause_rows(api: str, clause: Mapping[str, Any], ids: set[str]) -> str:
 def _evidence(clause: Mapping[str, Any]) -> str:
     # The reason is not repeated here: the opened clause row shows it unabridged.
     parts: list[str] = []
+    advisories = advisories_of(clause)
+    if advisories:
+        items = "".join(
+            f'<li><span class="op">{e(a.get("operation") or "")}</span> '
+            f'<span class="chk">{e(a.get("check") or "")}</span> {e(a.get("message") or "")}</li>'
+            for a in advisories
+        )
+        parts.append(f'<div class="advisory-note">{ADVISORY_SYMBOL} Advisories '
+                     f'({e(ADVISORY_NOTE)}):</div><ul class="clause-advisories">{items}</ul>')
     measured = measurements_of(clause)
     if measured:
         items = "".join(f"<dt>{e(k)}</dt>{_measurement_value(v)}" for k, v in measured.items())
@@ -290,6 +319,40 @@ def _evidence(clause: Mapping[str, Any]) -> str:
     if not exchanges:
         parts.append('<p class="none">No exchange recorded for this clause.</p>')
     return "".join(parts)
+
+
+def _advisories(runs: list[Mapping[str, Any]]) -> str:
+    """The advisories section: every advisory of the report, linked to its clause row."""
+    rows = []
+    for run in runs:
+        api = clean_text(run.get("api") or "unknown")
+        for clause in clauses_of(run):
+            cid = clean_text(clause.get("id") or "?")
+            for a in advisories_of(clause):
+                exchanges = evidence_of(a)
+                detail = "".join(_exchange(n, x) for n, x in enumerate(exchanges[:1], 1))
+                if detail:
+                    detail = f"<details><summary>example exchange</summary>{detail}</details>"
+                rows.append(
+                    f'<tr class="advisory" data-id="{e(cid)}" data-api="{e(api)}">'
+                    f'<td class="cid"><a href="#clause-{_slug(api)}-{_slug(cid)}">{e(cid)}</a></td>'
+                    f'<td class="op">{e(a.get("operation") or "")}</td>'
+                    f'<td class="chk">{e(a.get("check") or "")}</td>'
+                    f'<td class="msg">{e(a.get("message") or "")}{detail}</td></tr>'
+                )
+    if rows:
+        table = (
+            '<table class="matrix advisories-table"><thead><tr><th scope="col">Clause</th>'
+            '<th scope="col">Operation</th><th scope="col">Check</th>'
+            f'<th scope="col">Message</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        )
+    else:
+        table = '<p class="none">No advisory in this run.</p>'
+    return (
+        '<section id="advisories" class="advisories" aria-label="Advisories">'
+        f"<h2>{ADVISORY_SYMBOL} Advisories ({len(rows)})</h2>"
+        f'<p class="note">{e(ADVISORY_NOTE[0].upper() + ADVISORY_NOTE[1:])}.</p>{table}</section>'
+    )
 
 
 def _measurement_value(value: object) -> str:
@@ -461,11 +524,12 @@ _CSS = """
 :root{--bg:#f6f7f9;--fg:#1b1f24;--muted:#5b6470;--card:#fff;--line:#d9dde3;
 --pass:#1a7f37;--pass-bg:#dafbe1;--fail:#c62828;--fail-bg:#ffe3e3;--error:#9a5b00;
 --error-bg:#fff1cc;--skip:#57606a;--skip-bg:#eaeef2;--waived:#7a5c00;--waived-bg:#fcf3c0;
---accent:#0b5cad;--code:#f0f2f5}
+--accent:#0b5cad;--code:#f0f2f5;--advisory:#0b5cad;--advisory-bg:#e3eefb}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1216;--fg:#e6e9ed;--muted:#9aa4b0;
 --card:#181c22;--line:#2c333c;--pass:#4ac26b;--pass-bg:#12301c;--fail:#ff7b72;
 --fail-bg:#3b1717;--error:#e3b341;--error-bg:#33270b;--skip:#9aa4b0;--skip-bg:#242a31;
---waived:#e3c341;--waived-bg:#332c0b;--accent:#58a6ff;--code:#11151a}}
+--waived:#e3c341;--waived-bg:#332c0b;--accent:#58a6ff;--code:#11151a;--advisory:#79b8ff;
+--advisory-bg:#10243a}}
 *{box-sizing:border-box}
 [hidden],.filtered{display:none!important}
 html{-webkit-text-size-adjust:100%}
@@ -487,6 +551,21 @@ border-radius:6px;padding:6px 12px;min-width:96px}
 .s-pass{--c:var(--pass);--cb:var(--pass-bg)}.s-fail{--c:var(--fail);--cb:var(--fail-bg)}
 .s-error{--c:var(--error);--cb:var(--error-bg)}.s-skip{--c:var(--skip);--cb:var(--skip-bg)}
 .s-waived{--c:var(--waived);--cb:var(--waived-bg)}
+.s-advisory{--c:var(--advisory);--cb:var(--advisory-bg)}
+.total a{display:block;color:inherit;text-decoration:none}
+.adv-count{color:var(--advisory);font-size:.85em;margin-top:2px}
+.advisory-note{font-size:.9em;color:var(--muted);margin:0 0 4px;overflow-wrap:anywhere}
+.clause-advisories{margin:0 0 10px;padding-left:18px;font-size:.9em;overflow-wrap:anywhere}
+.clause-advisories .op,.advisories .op{font-family:ui-monospace,monospace}
+.clause-advisories .chk{font-weight:600}
+.advisories{max-width:1200px;margin:14px auto;padding:0 16px}
+.advisories h2{font-size:1.2em;margin:18px 0 4px}
+.advisories .note{color:var(--muted);margin:0 0 8px}
+.advisories-table tr.advisory{border-left:4px solid var(--advisory)}
+.advisories-table td{overflow-wrap:anywhere}
+table.advisories-table th:nth-child(2){width:230px}
+table.advisories-table th:nth-child(3){width:220px}
+.advisories details{margin-top:6px}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0;
 background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 14px}
 .meta dt{color:var(--muted)}.meta dd{margin:0;min-width:0;overflow-wrap:anywhere}
@@ -578,7 +657,10 @@ border-left:5px solid var(--c);border-radius:6px;padding:8px 12px}
 .empty,.none,.more{color:var(--muted)}
 @media (max-width:720px){
 body{font-size:14px}
-.summary,.filters,.run{padding:0 8px}
+.summary,.filters,.run,.advisories{padding:0 8px}
+.advisories-table thead{display:none}
+.advisories-table tr.advisory{display:grid;grid-template-columns:1fr;gap:2px;padding:6px 8px;
+border-top:1px solid var(--line)}
 .filters{padding-top:6px;padding-bottom:6px}
 .matrix thead{display:none}
 table.matrix,.matrix tbody{display:block}

@@ -5,6 +5,8 @@ level, so a SHOULD finding says "SHOULD"; `error` -> `<error>`; `skip` -> `<skip
 the reason. A fail waived by the baseline is deliberately a *passing* testcase with a
 `<system-out>` note "fail (waived): reason": CI gates that count JUnit failures must not
 trip on accepted deviations, while the note keeps the deviation visible in the CI UI.
+Advisories are never a failure either: each is a testcase `<property name="advisory">` and a
+`advisory: ...` line in `<system-out>`; the testsuite's `advisories` property counts them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._common import (
+    advisories_of,
+    advisory_count,
+    advisory_line,
     clauses_of,
     clean_text,
     curl_of,
@@ -62,6 +67,7 @@ def _testsuite(report: Mapping[str, Any], run: Mapping[str, Any]) -> ET.Element:
         ("teleconform.version", tool.get("version")),
         ("schemathesis.version", tool.get("schemathesis")),
         ("hypothesis.version", tool.get("hypothesis")),
+        ("advisories", advisory_count(clauses_of(run)) or None),
     ):
         if value is not None and value != "":
             ET.SubElement(props, "property", name=name, value=_attr(format_number(value)))
@@ -95,6 +101,12 @@ def _testcase(api: str, clause: Mapping[str, Any]) -> tuple[ET.Element, str]:
     status = status_of(clause)
     out: list[str] = []
     kind = "pass"
+    advisories = advisories_of(clause)
+    if advisories:
+        # testcase-level properties (as pytest writes them) come before the outcome element
+        props = ET.SubElement(case, "properties")
+        for advisory in advisories:
+            ET.SubElement(props, "property", name="advisory", value=advisory_line(advisory))
     if status == "fail":
         kind = "failures"
         if level == "SHOULD":
@@ -121,6 +133,7 @@ def _testcase(api: str, clause: Mapping[str, Any]) -> tuple[ET.Element, str]:
     measured = measurements_of(clause)
     if measured and status not in ("fail", "error", "waived"):
         out.append("measurements: " + _attr(measurements_line(measured)))
+    out += [f"advisory (does not fail the run): {advisory_line(a)}" for a in advisories]
     if out:
         ET.SubElement(case, "system-out").text = "\n".join(out)
     return case, kind

@@ -1,8 +1,10 @@
 """summary.md: a compact Markdown summary for CI pages (e.g. GitHub's job summary).
 
-One totals line, then per API a table `| Clause | Level | Verdict | Reason |` with failing
-clauses first, then a line per clause that has measurements. Every cell is escaped: reasons
-can quote server bodies, and GitHub renders inline HTML and Markdown inside table cells.
+One totals line (and one for the advisories), then per API a table
+`| Clause | Level | Verdict | Reason |` with failing clauses first, a line per clause that has
+measurements, and a table of the advisories `| Clause | Operation | Check | Message |`. Every
+cell is escaped: reasons can quote server bodies, and GitHub renders inline HTML and Markdown
+inside table cells.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._common import (
+    ADVISORY_NOTE,
     LABELS,
     SSO_WINDOW_CLAUSE,
     SYMBOLS,
+    advisories_of,
+    advisory_count,
     clauses_of,
     clean_text,
     format_number,
@@ -31,6 +36,7 @@ from ._common import (
 from ._left import item_text, left_behind_items, left_behind_sentence
 
 MAX_REASON = 300
+ADVISORY_SYMBOL = "💡"
 MAX_MEASUREMENT = 160  # per value; report.json has the full structure
 _STATE_SYMBOL = {"bad": SYMBOLS["fail"], "warn": SYMBOLS["error"], "good": SYMBOLS["pass"],
                  "empty": SYMBOLS["skip"]}
@@ -67,6 +73,9 @@ def render(report: Mapping[str, Any]) -> str:
     state, text = headline(all_clauses)
     lines = [f"## teleconform: {_STATE_SYMBOL[state]} {md_escape(text)}", "",
              f"**Totals:** {_totals_line(totals)}", ""]
+    advised = advisory_count(all_clauses)
+    if advised:
+        lines += [f"**Advisories:** {ADVISORY_SYMBOL} {advised}: {md_escape(ADVISORY_NOTE)}", ""]
 
     tool = mapping(report.get("tool"))
     meta = [f"seed {_code(format_number(report.get('seed')))}"]
@@ -104,9 +113,11 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
     for clause in urgency_sorted(clauses):
         status = status_of(clause)
         reason = md_escape(clause.get("reason") or "", MAX_REASON) or "–"
+        advised = len(advisories_of(clause))
+        marker = f" · {ADVISORY_SYMBOL} {advised}" if advised else ""
         lines.append(
             f"| {md_escape(clause.get('id') or '?')} | {md_escape(clause.get('level') or '')} "
-            f"| {SYMBOLS[status]} {LABELS[status]} | {reason} |"
+            f"| {SYMBOLS[status]} {LABELS[status]}{marker} | {reason} |"
         )
     lines.append("")
     lines += _left_behind(run)
@@ -120,7 +131,7 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
                      f"{md_escape(measurements_line(measured, MAX_MEASUREMENT))}{extra}")
     if lines[-1] != "":
         lines.append("")
-    return lines
+    return lines + _advisories_table(clauses)
 
 
 def _left_behind(run: Mapping[str, Any]) -> list[str]:
@@ -130,3 +141,16 @@ def _left_behind(run: Mapping[str, Any]) -> list[str]:
     lines = [f"**{md_escape(left_behind_sentence(items))}**", ""]
     lines += [f"- {md_escape(item_text(item))}" for item in items]
     return [*lines, ""] if items else lines
+
+
+def _advisories_table(clauses: list[Mapping[str, Any]]) -> list[str]:
+    rows = [
+        f"| {md_escape(clause.get('id') or '?')} | {md_escape(a.get('operation') or '')} "
+        f"| {md_escape(a.get('check') or '')} | {md_escape(a.get('message') or '', MAX_REASON)} |"
+        for clause in clauses
+        for a in advisories_of(clause)
+    ]
+    if not rows:
+        return []
+    return [f"#### {ADVISORY_SYMBOL} Advisories ({len(rows)}, no verdict changed)", "",
+            "| Clause | Operation | Check | Message |", "| --- | --- | --- | --- |", *rows, ""]

@@ -39,6 +39,8 @@ def _parser() -> _Parser:
                    help="where the merged reports go (default reports/)")
     p.add_argument("--strict", action="store_true",
                    help="SHOULD findings also fail (as `run --strict`)")
+    p.add_argument("--fail-on-advisory", action="store_true",
+                   help="advisories fail the run too (as `run --fail-on-advisory`)")
     p.add_argument("--allow-empty", action="store_true",
                    help="exit 0 even when no clause reached pass or fail")
     p.add_argument("--quiet", "-q", action="store_true")
@@ -85,10 +87,29 @@ def load_report(source: Path) -> dict[str, Any]:
 
 
 def _worse(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """The worse of two results of one clause; the first one on a tie."""
+    """The worse of two results of one clause (the first one on a tie), with the advisories
+    of both: an advisory never decides a verdict, so none may be lost to the other input's."""
     rank_a = (_SEVERITY[a["verdict"]], not a.get("waived"))
     rank_b = (_SEVERITY[b["verdict"]], not b.get("waived"))
-    return b if rank_b > rank_a else a
+    worse = b if rank_b > rank_a else a
+    advisories = _union(_list(a.get("advisories")), _list(b.get("advisories")))
+    if advisories:
+        worse = {**worse, "advisories": advisories}
+    return worse
+
+
+def _union(first: list[Any], second: list[Any]) -> list[Any]:
+    """Advisories of both lists, each (operation, check, message) once, in first-seen order."""
+    seen: set[tuple[str, str, str]] = set()
+    merged = []
+    for item in [*first, *second]:
+        if not isinstance(item, dict):
+            continue
+        key = (str(item.get("operation")), str(item.get("check")), str(item.get("message")))
+        if key not in seen:
+            seen.add(key)
+            merged.append(item)
+    return merged
 
 
 def _catalogue_order() -> dict[str, int]:
@@ -218,8 +239,11 @@ def main(argv: list[str]) -> int:
                     reason = str(c.get("reason", ""))[:200]
                     print(f"  {c['id']:<14} {c['level']:<6} {label}: {reason}")
     t = merged["totals"]
+    advised = sum(len(_list(c.get("advisories"))) for r in merged["runs"] for c in r["clauses"])
     print(
         f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
-        f" ({t['waived']} waived); {len(reports)} reports merged into {out}/"
+        f" ({t['waived']} waived"
+        + (f", {advised} advisor{'y' if advised == 1 else 'ies'}" if advised else "")
+        + f"); {len(reports)} reports merged into {out}/"
     )
-    return exit_status(merged["runs"], args.strict, args.allow_empty)
+    return exit_status(merged["runs"], args.strict, args.allow_empty, args.fail_on_advisory)
