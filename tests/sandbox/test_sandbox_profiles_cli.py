@@ -108,7 +108,7 @@ def test_parse_sandbox_profiles(tmp_path: Path) -> None:
     (["nothing-like-it"], ["hcw"], "unknown hcw profile"),
     (["hcw=guide-literal"], ["leah"], "hcw is not selected"),
     (["hcw=guide-literal", "hcw=waiting-room"], ["hcw"], "given twice"),
-    (["leah=guide-literal"], ["leah"], "unknown leah sandbox profile"),
+    (["leah=guide-literal"], ["leah"], "unknown leah profile"),
 ])
 def test_bad_sandbox_profiles(values: list[str], apis: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -51,7 +51,12 @@ def test_every_scenario_clause_passes_on_each_conformant_profile(profile: str) -
     bad = {c.id: f"{c.verdict}: {c.reason[:300]}" for c in run.clauses
            if c.verdict != "pass" and c.id not in PROPERTY_ONLY}
     assert not bad, f"profile {profile}, seed {SEED}: {bad}"
-    assert not run.cleanup_failures, (SEED, run.cleanup_failures)
+    # a reading that keeps login-invite's temporary accounts (the guide is silent) leaves
+    # exactly those behind, said plainly; anything else left is a cleanup bug
+    keeps_accounts = PROFILES[profile].readings.get("patient_accounts_removed") == "never"
+    unexpected = [f for f in run.cleanup_failures
+                  if not (keeps_accounts and f["kind"] == "patient_account")]
+    assert not unexpected, (SEED, unexpected)
 
 
 def test_a_conformant_profile_over_real_http_exits_0(
