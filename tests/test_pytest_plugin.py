@@ -158,6 +158,10 @@ def test_plugin_replay_gives_the_verdicts_of_run_replay(
     assert main(["run", "--replay", "--report-dir", str(tmp_path), "-q", *cli_args]) == 0
     cli = _clause_verdicts(tmp_path / "report.json")
     assert plugin == cli
+    plugin_report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    cli_report = json.loads((tmp_path / "report.json").read_text())
+    assert plugin_report["seed"] == cli_report["seed"]  # the recorded one
+    assert plugin_report.get("notes") == cli_report.get("notes")
     skipped = sum(1 for verdict, _ in cli.values() if verdict == "skip")
     result.assert_outcomes(passed=len(cli) - skipped, skipped=skipped)
 

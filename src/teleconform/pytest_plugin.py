@@ -411,9 +411,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "totals": totals_of(runs),
         "runs": runs,
     }
+    if runs and _replaying(config):
+        _add_replay_notes(config, report, [run["api"] for run in runs])
     write_reports(report, Path(report_dir))
     for sandbox in config.stash[_STATE]["sandboxes"].values():
         sandbox.stop()
+
+
+def _add_replay_notes(config: pytest.Config, report: dict[str, Any], apis: list[str]) -> None:
+    """As `run --replay` reports them: the recorded seed and the notes (e.g. other versions)."""
+    from ._needs import ConfigError
+
+    try:
+        replay = _open_replay(config, apis)
+    except ConfigError:
+        return  # the items said why
+    replay.finish()
+    report["seed"] = replay.seed
+    if replay.notes:
+        report["notes"] = list(replay.notes)
 
 
 def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
