@@ -19,6 +19,10 @@ Format (vcrpy reads it: ``vcr.serialize.deserialize(text, yamlserializer)``)::
       needs: [hcw.doctor_email, hcw.email, ...]           # needs present when recorded
       credentials: {hcw.email: person-2@redacted.example, ...}  # their placeholders
       notes: {webhook_events: [...]}                      # optional, see RecordingNotes
+      recorded_run:                # what the run did: its selection, permissions, skips
+        writes_allowed: false
+        disruptive_allowed: false
+        verdicts: {HCW-AUTH-01: {verdict: pass}, HCW-INV-01: {verdict: skip, reason: ...}}
     interactions:
     - request: {method: GET, uri: ..., body: null | text, headers: {Name: [value]}}
       response:
@@ -32,7 +36,9 @@ Everything is redacted before it is written (teleconform.redact, one Redactor pe
 placeholders agree across its cassettes; the credentials are also replaced wherever their
 raw text survives). Bodies are stored decoded (Content-Encoding dropped); a body larger
 than 64 KiB (request) or 256 KiB (response) after redaction, and every uploaded file
-(by the redaction), is kept only as size, sha256 and its first characters. ``status.code``
+(by the redaction: size and a digest keyed per recording, the key never stored, so a short
+file cannot be confirmed by hashing guesses), is kept only as size, sha256 and its first
+characters (of the redacted text). ``status.code``
 0 with ``teleconform.error`` is a request that got no response.
 
 Replay: ``session.client(api)`` is an httpx client whose transport answers from the
@@ -68,14 +74,23 @@ version or the modules loaded) plays no part.
 
 Clock, seed, budget: the run clock is the recorded time of the latest served interaction
 (starting at ``clock``, i.e. frozen at recording time), and the recorded seed and budget are
-used. Today's checks run on the recorded responses; stored verdicts are never re-emitted.
+used. Today's checks run on the recorded responses; stored verdicts are never re-emitted,
+except ``skip``: a clause skipped while recording (e.g. no ``--allow-writes``) has no traffic
+to judge, so it is ``skip`` with the recorded reason.
+
+Selection (``run --replay --clause/--shard``, the pytest plugin's ``-k``): a replay always runs
+the recorded selection with the recorded permissions, in recorded order, since a check's
+requests depend on what ran before it (``ctx.state``), and reports only the selected clauses
+(``ReplayPlan``). ``teleconform run --replay`` and ``pytest --teleconform-replay`` share this,
+so they give the same verdicts. A selected clause the cassettes hold no recording of is one
+ConfigError (exit 2; a usage error in pytest).
 
 Refused with a one-line ConfigError (exit 2): ``--record`` into a non-empty folder without
 ``--overwrite``, ``--record`` with ``--replay``, ``--replay`` with ``--target`` or
-``--sandbox-fault``, a missing or corrupt cassette, and cassettes that would no longer
-match the requests: recorded with another schemathesis or hypothesis version (a recording
-today would send other cases, and the recorded case descriptions follow schemathesis), or
-against a spec whose request-relevant content changed (``spec.digest``).
+``--sandbox-fault``, a missing or corrupt cassette, and cassettes recorded against a spec whose
+request-relevant content changed (``spec.digest``). Other schemathesis or hypothesis versions
+than the recorded ones are not a reason: the recorded cases are sent again as recorded, so the
+generator plays no part; the difference is a note in the report (``notes``) and on the console.
 Recording with ``--workers`` > 1 is allowed: each API is recorded by its own recorder, which
 is thread-safe, so placeholders stay consistent.
 """
