@@ -30,6 +30,22 @@ trap 'rm -rf "$WORK"' EXIT
         "cassettes/ left as it was" >&2
     exit 1
 }
+# A recording must replay what it recorded: the same verdict for every clause.
+python3 - "$REPORTS/record/report.json" "$REPORTS/replay/report.json" <<'EOF' || {
+import json, sys
+def verdicts(path):
+    with open(path, encoding="utf-8") as f:
+        return {c["id"]: c["verdict"] for r in json.load(f)["runs"] for c in r["clauses"]}
+recorded, replayed = verdicts(sys.argv[1]), verdicts(sys.argv[2])
+differ = sorted(c for c in recorded.keys() | replayed.keys() if recorded.get(c) != replayed.get(c))
+if differ:
+    sys.exit("verdicts differ between recording and replay: " + ", ".join(
+        f"{c} {recorded.get(c)} -> {replayed.get(c)}" for c in differ))
+EOF
+    echo "record-cassettes: the replay did not give the recorded verdicts; cassettes/ left" \
+        "as it was" >&2
+    exit 1
+}
 "$TC" cassettes audit "$WORK/cassettes" || {
     echo "record-cassettes: the audit found sensitive data; cassettes/ left as it was" >&2
     exit 1

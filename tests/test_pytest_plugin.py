@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 
+from teleconform._cli import main
+from teleconform.cassettes import cassettes_dir, normalise
 from teleconform.pytest_plugin import clause_of_nodeid, unit_map
 
 pytest_plugins = ["pytester"]
@@ -180,3 +185,60 @@ def test_advisories_travel_with_the_item_and_fail_it_only_on_request(
                and a["check"] == "Schema-valid request rejected" for a in gen04["advisories"])
     strict.assert_outcomes(failed=1)
     assert "HCW-GEN-04 advisories" in strict.stdout.str()
+
+
+def _clause_verdicts(report_path: Path) -> dict[str, tuple[str, str]]:
+    report = json.loads(report_path.read_text())
+    # reasons may name the run's own id (tc-...), which differs from run to run
+    return {c["id"]: (c["verdict"], normalise(c["reason"]))
+            for run in report["runs"] for c in run["clauses"]}
+
+
+@pytest.mark.parametrize(
+    ("plugin_args", "cli_args"),
+    [
+        ((), ()),
+        (("-k", "HCW-SSO"), tuple(a for i in range(1, 9) for a in ("--clause", f"HCW-SSO-0{i}"))),
+        (("--teleconform-clause", "LEAH-TRF-03"), ("--clause", "LEAH-TRF-03")),
+    ],
+    ids=["all", "k-HCW-SSO", "clause-LEAH-TRF-03"],
+)
+def test_plugin_replay_gives_the_verdicts_of_run_replay(
+    pytester: pytest.Pytester, tmp_path: Path, plugin_args: tuple[str, ...],
+    cli_args: tuple[str, ...],
+) -> None:
+    # One replay behaviour: the plugin replays each API's whole recorded run in order, as
+    # `teleconform run --replay` does, and reports the selected clauses only.
+    result = pytester.runpytest(
+        "--teleconform-api", "all", "--teleconform-replay", "--teleconform-report-dir", "rep",
+        "-p", "no:xdist", *plugin_args,
+    )
+    plugin = _clause_verdicts(pytester.path / "rep" / "report.json")
+    assert main(["run", "--replay", "--report-dir", str(tmp_path), "-q", *cli_args]) == 0
+    cli = _clause_verdicts(tmp_path / "report.json")
+    assert plugin == cli
+    plugin_report = json.loads((pytester.path / "rep" / "report.json").read_text())
+    cli_report = json.loads((tmp_path / "report.json").read_text())
+    assert plugin_report["seed"] == cli_report["seed"]  # the recorded one
+    assert plugin_report.get("notes") == cli_report.get("notes")
+    skipped = sum(1 for verdict, _ in cli.values() if verdict == "skip")
+    result.assert_outcomes(passed=len(cli) - skipped, skipped=skipped)
+
+
+def test_plugin_replay_of_an_unrecorded_clause_is_one_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    copy = pytester.path / "cassettes"
+    shutil.copytree(cassettes_dir(), copy)
+    for path in (copy / "hcw").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        del data["metadata"]["recorded_run"]["verdicts"]["HCW-SSO-01"]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = pytester.runpytest(
+        "--teleconform-api", "hcw", "--teleconform-replay", "--teleconform-cassettes",
+        str(copy), "-k", "HCW-SSO", "-p", "no:xdist",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "hold no recording of HCW-SSO-01" in line]
+    assert len(errors) == 1
+    assert "NotInCassette" not in result.stdout.str()

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import jwt
 import pytest
 import yaml
 
 from teleconform import _resources
+from teleconform._cassette_record import ApiRecorder
+from teleconform._http import Exchange
 from teleconform.redact import Redactor, sensitive_fields_from_spec
 
 _KEY = "k" * 64  # long enough for HS512 (pyjwt warns otherwise)
@@ -160,9 +165,7 @@ def test_multipart_file_names_and_contents() -> None:
     assert b"Greta" not in out and b"greta" not in out and b"Hansen" not in out
     assert b'filename="file-1.pdf"' in out
     assert f"{len(content)} bytes".encode() in out
-    import hashlib
-
-    assert hashlib.sha256(content).hexdigest().encode() in out
+    assert hashlib.sha256(content).hexdigest().encode() not in out  # keyed, see below
     assert b"name=\"firstName\"\r\n\r\nName-1\r\n" in out
     assert out.endswith(b"--XyZ--\r\n")
 
@@ -194,7 +197,50 @@ def test_binary_body_becomes_a_file_placeholder() -> None:
     data = bytes(range(256)) * 4
     out = Redactor().redact_body(data, "image/png")
     assert isinstance(out, bytes)
-    assert out.startswith(b"[redacted file 1024 bytes sha256=") and data[:32] not in out
+    assert out.startswith(b"[redacted file 1024 bytes hmac-sha256=") and data[:32] not in out
+    assert data[:4].hex().encode() not in out  # no leading bytes either
+
+
+def _upload_exchange(secret: bytes) -> Exchange:
+    request = httpx.Request(
+        "POST", "http://127.0.0.1:9/api/v1/upload",
+        files={"file": ("note.bin", secret, "application/octet-stream")},
+    )
+    request.read()
+    response = httpx.Response(200, content=secret, request=request,
+                              headers={"content-type": "application/octet-stream"})
+    return Exchange(request, response, label="upload")
+
+
+@pytest.mark.parametrize("secret", [b"7", b"4711", b"hunter2", b"PIN 0042 for Bob Smith"])
+def test_a_short_recorded_file_cannot_be_confirmed_by_guessing(
+    tmp_path: Path, secret: bytes
+) -> None:
+    """Files in cassettes keep only their size and a digest keyed per recording (the key is
+    never stored): hashing a candidate finds nothing in the cassette, in any usual form."""
+    recorder = ApiRecorder("hcw", "http://127.0.0.1:9", {}, seed=1, budget="quick",
+                           tool={}, spec={})
+    recorder(_upload_exchange(secret))
+    recorder(_upload_exchange(secret))
+    (cassette,) = recorder.finished()
+    cassette.write(tmp_path / "upload.yaml")
+    text = (tmp_path / "upload.yaml").read_text()
+    assert f"redacted file {len(secret)} bytes" in text
+    for algorithm in ("sha256", "sha1", "md5", "sha512", "blake2b"):
+        digest = hashlib.new(algorithm, secret).digest()
+        for form in (digest.hex(), digest.hex().upper(), base64.b64encode(digest).decode()):
+            assert form not in text, algorithm
+    if len(secret) >= 4:  # (a 1-byte secret's hex, "37", turns up by chance, e.g. in a boundary)
+        for form in (secret.hex(), base64.b64encode(secret).decode()):
+            assert form not in text
+    # equal uploads stay recognisable as equal within one recording ...
+    digests = re.findall(r"hmac-sha256=([0-9a-f]{64})", text)
+    assert len(digests) == 4 and len(set(digests)) == 1
+    # ... and nowhere else: another recording of the same file has another digest
+    other = ApiRecorder("hcw", "http://127.0.0.1:9", {}, seed=1, budget="quick",
+                        tool={}, spec={})
+    other(_upload_exchange(secret))
+    assert digests[0] not in other.finished()[0].dumps()
 
 
 def test_sensitive_fields_from_spec_marks() -> None:

@@ -221,6 +221,30 @@ class ApiRecorder:
             return {k: self._scrub(v) for k, v in value.items()}
         return value
 
+    def recorded_run(
+        self, clauses: list[dict[str, Any]], *, writes_allowed: bool, disruptive_allowed: bool
+    ) -> None:
+        """Keep, in every cassette of the API, the clauses the run covered and its permissions.
+
+        A replay runs that selection with those permissions, and gives a clause that was
+        ``skip`` the recorded reason (redacted), since there is no traffic to judge it on.
+        """
+        verdicts: dict[str, dict[str, str]] = {}
+        for entry in clauses:
+            outcome = {"verdict": str(entry["verdict"])}
+            if entry["verdict"] == "skip":
+                outcome["reason"] = self._scrub(self.redactor.redact_text(str(entry["reason"])))
+            verdicts[str(entry["id"])] = outcome
+        with self._lock:
+            self.metadata["recorded_run"] = {
+                "writes_allowed": writes_allowed,
+                "disruptive_allowed": disruptive_allowed,
+                "verdicts": verdicts,
+            }
+            for cassette in self.cassettes.values():
+                cassette.metadata["recorded_run"] = json.loads(
+                    json.dumps(self.metadata["recorded_run"]))
+
     def finished(self) -> list[Cassette]:
         with self._lock:
             return [c for c in self.cassettes.values() if c.interactions or c.metadata.get("notes")]

@@ -34,11 +34,15 @@ _NORMALISE = [
 ]
 
 
+# A redacted file's digest is keyed per recording (teleconform.redact): only its size compares.
+_FILE_DIGEST = re.compile(r"\[redacted file (\d+) bytes [^\]]*\]")
+
+
 def normalise(text: str) -> str:
-    """Text with placeholder numbers and run ids replaced by fixed marks."""
+    """Text with placeholder numbers, run ids and file digests replaced by fixed marks."""
     for rx, repl in _NORMALISE:
         text = rx.sub(repl, text)
-    return text
+    return _FILE_DIGEST.sub(r"[redacted file \1 bytes]", text)
 
 
 # Any placeholder or run id, in plain or percent-encoded form.

@@ -362,6 +362,11 @@ def run_command(args: argparse.Namespace) -> int:
             return run_command(args)
         if args.replay:
             args.budget = session.budget  # the recorded cases need the recorded budget
+            try:
+                session.plan(selected)
+            except ConfigError as exc:
+                session.finish()
+                raise UsageError(f"teleconform run: {exc}") from exc
         if args.dry_run:
             session.finish()
     # --- end record/replay ---
@@ -399,11 +404,17 @@ def run_command(args: argparse.Namespace) -> int:
         client: httpx.Client | None = None
         clock: Any = None
         on_exchange: list[Any] = []
+        options: dict[str, Any] = {
+            "clauses": selected[api],
+            "writes_allowed": args.allow_writes,
+            "disruptive_allowed": args.allow_disruptive,
+        }
         try:
             if session is not None and args.replay:
                 base_url, mode = session.base_url(api), "replay"
                 credentials = session.credentials(api)
                 client, clock = session.client(api), session.clock(api)
+                options = session.run_options(api)  # the recorded selection and permissions
             elif api in targets:
                 base_url, mode = targets[api], "live"
                 credentials = dict(env_creds.get(api, {}))
@@ -430,13 +441,13 @@ def run_command(args: argparse.Namespace) -> int:
                 api,
                 base_url,
                 credentials,
-                clauses=selected[api],
+                clauses=options["clauses"],
                 **({"workers": args.workers} if parallel else {}),
                 seed=seed,
                 budget=args.budget,
                 mode=mode,
-                writes_allowed=True if mode in ("sandbox", "replay") else args.allow_writes,
-                disruptive_allowed=args.allow_disruptive,
+                writes_allowed=True if mode == "sandbox" else options["writes_allowed"],
+                disruptive_allowed=options["disruptive_allowed"],
                 timeout_s=args.timeout,
                 rate_limiter=limiter if mode == "live" else None,
                 run_id=run_id,
@@ -454,6 +465,12 @@ def run_command(args: argparse.Namespace) -> int:
                 runs[api]["target"]["profile"] = sandbox.profile_name
             if result.interrupted:
                 interrupt(result.interrupted)
+            if session is not None and args.replay:
+                runs[api]["clauses"] = session.reported(api, runs[api]["clauses"])
+            elif session is not None:
+                writes = mode == "sandbox" or bool(options["writes_allowed"])
+                session.keep_outcome(api, runs[api]["clauses"], writes_allowed=writes,
+                                     disruptive_allowed=bool(options["disruptive_allowed"]))
         except PreflightFailed as exc:
             failures.append(
                 (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {with_hint(exc)}")
@@ -537,6 +554,10 @@ def run_command(args: argparse.Namespace) -> int:
         "totals": totals_of(ordered),
         "runs": ordered,
     }
+    if session is not None and session.notes:
+        report["notes"] = list(session.notes)
+        for note in session.notes:
+            printer.line(f"note: {note}")
     _write_reports(report, report_dir)
     _print_summary(report, printer, report_dir, log_file)
     for _code, message in failures:

@@ -19,6 +19,10 @@ Format (vcrpy reads it: ``vcr.serialize.deserialize(text, yamlserializer)``)::
       needs: [hcw.doctor_email, hcw.email, ...]           # needs present when recorded
       credentials: {hcw.email: person-2@redacted.example, ...}  # their placeholders
       notes: {webhook_events: [...]}                      # optional, see RecordingNotes
+      recorded_run:                # what the run did: its selection, permissions, skips
+        writes_allowed: false
+        disruptive_allowed: false
+        verdicts: {HCW-AUTH-01: {verdict: pass}, HCW-INV-01: {verdict: skip, reason: ...}}
     interactions:
     - request: {method: GET, uri: ..., body: null | text, headers: {Name: [value]}}
       response:
@@ -32,7 +36,9 @@ Everything is redacted before it is written (teleconform.redact, one Redactor pe
 placeholders agree across its cassettes; the credentials are also replaced wherever their
 raw text survives). Bodies are stored decoded (Content-Encoding dropped); a body larger
 than 64 KiB (request) or 256 KiB (response) after redaction, and every uploaded file
-(by the redaction), is kept only as size, sha256 and its first characters. ``status.code``
+(by the redaction: size and a digest keyed per recording, the key never stored, so a short
+file cannot be confirmed by hashing guesses), is kept only as size, sha256 and its first
+characters (of the redacted text). ``status.code``
 0 with ``teleconform.error`` is a request that got no response.
 
 Replay: ``session.client(api)`` is an httpx client whose transport answers from the
@@ -68,14 +74,23 @@ version or the modules loaded) plays no part.
 
 Clock, seed, budget: the run clock is the recorded time of the latest served interaction
 (starting at ``clock``, i.e. frozen at recording time), and the recorded seed and budget are
-used. Today's checks run on the recorded responses; stored verdicts are never re-emitted.
+used. Today's checks run on the recorded responses; stored verdicts are never re-emitted,
+except ``skip``: a clause skipped while recording (e.g. no ``--allow-writes``) has no traffic
+to judge, so it is ``skip`` with the recorded reason.
+
+Selection (``run --replay --clause/--shard``, the pytest plugin's ``-k``): a replay always runs
+the recorded selection with the recorded permissions, in recorded order, since a check's
+requests depend on what ran before it (``ctx.state``), and reports only the selected clauses
+(``ReplayPlan``). ``teleconform run --replay`` and ``pytest --teleconform-replay`` share this,
+so they give the same verdicts. A selected clause the cassettes hold no recording of is one
+ConfigError (exit 2; a usage error in pytest).
 
 Refused with a one-line ConfigError (exit 2): ``--record`` into a non-empty folder without
 ``--overwrite``, ``--record`` with ``--replay``, ``--replay`` with ``--target`` or
-``--sandbox-fault``, a missing or corrupt cassette, and cassettes that would no longer
-match the requests: recorded with another schemathesis or hypothesis version (a recording
-today would send other cases, and the recorded case descriptions follow schemathesis), or
-against a spec whose request-relevant content changed (``spec.digest``).
+``--sandbox-fault``, a missing or corrupt cassette, and cassettes recorded against a spec whose
+request-relevant content changed (``spec.digest``). Other schemathesis or hypothesis versions
+than the recorded ones are not a reason: the recorded cases are sent again as recorded, so the
+generator plays no part; the difference is a note in the report (``notes``) and on the console.
 Recording with ``--workers`` > 1 is allowed: each API is recorded by its own recorder, which
 is thread-safe, so placeholders stay consistent.
 """
@@ -87,6 +102,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +126,7 @@ from ._cassette_replay import (
 from ._http import Exchange
 from ._needs import ConfigError
 from ._resources import SPEC_FILES, data_root, spec_path
+from .catalogue import load_catalogue
 
 __all__ = [
     "LABEL_EXTENSION",
@@ -117,6 +134,7 @@ __all__ = [
     "CassetteError",
     "NotInCassette",
     "RecordingNotes",
+    "ReplayPlan",
     "Session",
     "cassettes_dir",
     "load_api_cassettes",
@@ -127,9 +145,11 @@ __all__ = [
 ]
 
 RERECORD = "scripts/record-cassettes.sh, or `teleconform run {api} --record DIR --overwrite`"
-# Versions of what generates requests: another version generates other cases than the
-# recorded ones (a replay sends the recorded ones, but they would no longer be today's).
+# Versions of what generated the recorded cases. A replay sends the recorded cases again, so
+# another version changes nothing replayed: it is shown as a note, never a refusal.
 GENERATOR_TOOLS = ("schemathesis", "hypothesis")
+# metadata key of what the recorded run did (see ApiRecorder.recorded_run)
+RECORDED_RUN = "recorded_run"
 
 
 def cassettes_dir() -> Path:
@@ -173,19 +193,100 @@ def load_api_cassettes(folder: Path, api: str) -> list[Cassette]:
     return cassettes
 
 
-def stale_reason(cassettes: list[Cassette], api: str, tool: Mapping[str, str]) -> str | None:
-    """Why these cassettes would not match today's requests, or None."""
+def stale_reason(cassettes: list[Cassette], api: str) -> str | None:
+    """Why these cassettes would not match today's requests, or None.
+
+    Only the spec's request-relevant content counts: the recorded cases are replayed as they
+    were recorded, whatever generator versions are installed (see ``version_notes``).
+    """
     today = spec_info(api)
     for cassette in cassettes:
-        recorded = cassette.metadata.get("tool") or {}
-        for name in GENERATOR_TOOLS:
-            if name in tool and recorded.get(name) != tool[name]:
-                return (f"recorded with {name} {recorded.get(name)}, this is {tool[name]}, so "
-                        "a recording today would send other cases")
         spec = cassette.metadata.get("spec") or {}
         if spec.get("digest") != today["digest"]:
             return f"recorded against another version of specs/{today['file']}"
     return None
+
+
+def version_notes(cassettes: list[Cassette], api: str, tool: Mapping[str, str]) -> list[str]:
+    """One note per generator whose recorded version differs from the installed one."""
+    notes: list[str] = []
+    for name in GENERATOR_TOOLS:
+        recorded = sorted({
+            str((c.metadata.get("tool") or {}).get(name) or "unknown") for c in cassettes
+        })
+        today = tool.get(name)
+        if today and recorded != [today]:
+            notes.append(
+                f"{api} cassettes were recorded with {name} {', '.join(recorded)}, this is "
+                f"{today}: the recorded cases are replayed as recorded, so verdicts do not "
+                "depend on it"
+            )
+    return notes
+
+
+@dataclass(slots=True)
+class ReplayPlan:
+    """What a replay of one API runs and what it reports.
+
+    A replay runs exactly the recorded selection (``run``, None: every clause), since checks
+    chain through ``ctx.state`` and the recorded exchanges depend on what ran before them,
+    and reports only the selected clauses (``report``). A clause recorded as ``skip`` is
+    ``skip`` with the recorded reason (``skips``).
+    """
+
+    run: set[str] | None
+    report: set[str] | None
+    skips: dict[str, str]
+    writes_allowed: bool = True
+    disruptive_allowed: bool = False
+
+    def apply(self, clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The replayed clause entries to report: the selected ones, recorded skips kept."""
+        out = []
+        for entry in clauses:
+            if self.report is not None and entry["id"] not in self.report:
+                continue
+            if entry["id"] in self.skips:
+                entry = {**entry, "verdict": "skip", "evidence": [],
+                         "reason": f"{self.skips[entry['id']]} (as recorded)"}
+                entry.pop("measurements", None)
+                entry.pop("advisories", None)
+            out.append(entry)
+        return out
+
+
+def replay_plan(
+    cassettes: list[Cassette], api: str, wanted: set[str] | None, folder: Path
+) -> ReplayPlan:
+    """The plan replaying ``wanted`` (None: what was recorded); ConfigError if not recorded."""
+    meta = cassettes[0].metadata
+    api_ids = {c.id for c in load_catalogue().values() if c.api == api}
+    recorded_run = meta.get(RECORDED_RUN)
+    recorded: set[str] | None = None
+    skips: dict[str, str] = {}
+    writes, disruptive = True, False
+    if isinstance(recorded_run, dict) and isinstance(recorded_run.get("verdicts"), dict):
+        verdicts = recorded_run["verdicts"]
+        recorded = {str(cid) for cid in verdicts}
+        for cid, outcome in verdicts.items():
+            if isinstance(outcome, dict) and outcome.get("verdict") == "skip":
+                skips[str(cid)] = str(outcome.get("reason") or "skipped when recorded")
+        writes = bool(recorded_run.get("writes_allowed", True))
+        disruptive = bool(recorded_run.get("disruptive_allowed", False))
+    elif meta.get("clauses"):  # cassettes recorded before verdicts were kept
+        recorded = {str(cid) for cid in meta["clauses"]} & api_ids
+    if wanted and recorded is not None:
+        missing = sorted(wanted - recorded)
+        if missing:
+            shown = ", ".join(missing[:3]) + (f" (and {len(missing) - 3} more)"
+                                              if len(missing) > 3 else "")
+            raise ConfigError(
+                f"cassettes {folder / api} hold no recording of {shown}: they recorded "
+                f"{len(recorded)} of the {len(api_ids)} {api} clauses; select among those, or "
+                f"re-record ({RERECORD.format(api=api)})"
+            )
+    report = set(wanted) if wanted else (set(recorded) if recorded is not None else None)
+    return ReplayPlan(recorded, report, skips, writes, disruptive)
 
 
 class Session:
@@ -207,6 +308,9 @@ class Session:
         self.written: list[Path] = []
         self.recorded_clauses: list[str] = []
         self.recorded_shard: str | None = None
+        # Things a report should mention (e.g. other generator versions than the recorded).
+        self.notes: list[str] = []
+        self.plans: dict[str, ReplayPlan] = {}
 
     # -- replay ------------------------------------------------------------------------------
     def _meta(self, api: str) -> dict[str, Any]:
@@ -232,6 +336,27 @@ class Session:
         path = self._tmp / f"{api}-webhook-events.jsonl"
         path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
         return path
+
+    def plan(self, selected: Mapping[str, set[str] | None]) -> None:
+        """Plan the replay of each API's selection (None: as recorded); ConfigError if the
+        cassettes hold no recording of a selected clause."""
+        for api, wanted in selected.items():
+            self.plans[api] = replay_plan(self._cassettes[api], api, wanted, self.folder)
+
+    def run_options(self, api: str) -> dict[str, Any]:
+        """``run_api`` options of a replay of ``api``: the recorded selection and permissions."""
+        plan = self.plans.get(api) or replay_plan(self._cassettes[api], api, None, self.folder)
+        self.plans[api] = plan
+        return {
+            "clauses": plan.run,
+            "writes_allowed": plan.writes_allowed,
+            "disruptive_allowed": plan.disruptive_allowed,
+        }
+
+    def reported(self, api: str, clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The replayed clause entries of ``api`` to report (see ReplayPlan.apply)."""
+        plan = self.plans.get(api)
+        return plan.apply(clauses) if plan is not None else clauses
 
     def transport(self, api: str) -> ReplayTransport:
         if api not in self._transports:
@@ -279,6 +404,16 @@ class Session:
                 for i in sorted(cassette.interactions, key=lambda i: i.seq)
             ]
         return {"replay_cases": cases}
+
+    def keep_outcome(
+        self, api: str, clauses: list[dict[str, Any]], *, writes_allowed: bool,
+        disruptive_allowed: bool,
+    ) -> None:
+        """(record) Keep what the recorded run did per clause, for the replay (see ReplayPlan)."""
+        recorder = self._recorders.get(api)
+        if recorder is not None:
+            recorder.recorded_run(clauses, writes_allowed=writes_allowed,
+                                  disruptive_allowed=disruptive_allowed)
 
     # -- end ---------------------------------------------------------------------------------
     def finish(self) -> None:
@@ -362,14 +497,16 @@ def _open_replay(args: argparse.Namespace, apis: list[str], tool: Mapping[str, s
         where = f"--cassettes {folder}" if given else f"shipped cassettes {folder}"
         raise ConfigError(f"{where}: no such folder")
     loaded: dict[str, list[Cassette]] = {}
+    notes: list[str] = []
     for api in apis:
         cassettes = load_api_cassettes(folder, api)
-        why = stale_reason(cassettes, api, tool)
+        why = stale_reason(cassettes, api)
         if why:
             raise ConfigError(
                 f"cassettes {folder / api} are stale ({why}): re-record them "
                 f"({RERECORD.format(api=api)})"
             )
+        notes += version_notes(cassettes, api, tool)
         loaded[api] = cassettes
     seeds = {c.seed for cs in loaded.values() for c in cs}
     budgets = {str(c.metadata.get("budget", "standard")) for cs in loaded.values() for c in cs}
@@ -384,20 +521,12 @@ def _open_replay(args: argparse.Namespace, apis: list[str], tool: Mapping[str, s
         raise ConfigError(f"cassettes in {folder} come from runs with different --clause/--shard "
                           "selections: re-record them in one run")
     recorded_clauses, recorded_shard = selections.pop() if selections else ((), None)
-    asked = tuple(sorted(getattr(args, "clause", None) or ()))
-    asked_shard = getattr(args, "shard", None)
-    # A replay serves one recorded run in order: a different selection would match requests
-    # against the wrong recordings, so it must be the recorded one (or be left out).
-    if (asked or asked_shard) and (asked, asked_shard) != (recorded_clauses, recorded_shard):
-        recorded = " ".join(f"--clause {c}" for c in recorded_clauses) or "all clauses"
-        if recorded_shard:
-            recorded += f" --shard {recorded_shard}"
-        raise ConfigError(f"the cassettes in {folder} were recorded with {recorded}; replay them "
-                          "with that selection or without --clause/--shard")
+    # A selection is served from the whole recorded run (see ReplayPlan, Session.plan).
     session = Session("replay", seeds.pop(), budgets.pop(), folder)
     session.recorded_clauses = list(recorded_clauses)
     session.recorded_shard = recorded_shard
     session.tool = dict(tool)
+    session.notes = notes
     session._cassettes = loaded
     block_network()
     session._guarded = True

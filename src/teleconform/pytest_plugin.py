@@ -22,6 +22,7 @@ import json
 import os
 import random
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,7 @@ def pytest_collection_modifyitems(
         return
     only = set(config.getoption("--teleconform-clause"))
     parent = _Clauses.from_parent(session, name="teleconform")
-    unit_of = unit_map(api)
+    unit_of = unit_map(api, replay=_replaying(config))
     for clause in load_catalogue().values():
         if api in ("all", clause.api) and (not only or clause.id in only):
             items.append(
@@ -174,16 +175,70 @@ def pytest_collection_modifyitems(
             )
 
 
-def unit_map(api: str) -> dict[str, str]:
-    """Clause id -> the name of its work unit (``hcw-unit-3``), for ``api`` or ``all``."""
+def unit_map(api: str, *, replay: bool = False) -> dict[str, str]:
+    """Clause id -> the name of its work unit (``hcw-unit-3``), for ``api`` or ``all``.
+
+    A replay serves one recorded run per API in recorded order (what a check sends depends on
+    what ran before it), so there each API is one unit (``hcw-replay``), as in
+    ``teleconform run --replay``.
+    """
     from .runner import work_units
 
     unit_of: dict[str, str] = {}
     for name in ("hcw", "leah"):
         if api in ("all", name):
             for index, unit in enumerate(work_units(name, None)):
-                unit_of.update({cid: f"{name}-unit-{index}" for cid in unit})
+                unit_of.update(
+                    {cid: f"{name}-replay" if replay else f"{name}-unit-{index}" for cid in unit}
+                )
     return unit_of
+
+
+def _replaying(config: pytest.Config) -> bool:
+    return bool(config.getoption("--teleconform-replay", default=False)) and (
+        run_spec(config) is None
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """(replay) A selection the cassettes hold no recording of is one usage error."""
+    config = session.config
+    if not config.getoption("--teleconform-api", default=None) or not _replaying(config):
+        return
+    if hasattr(config, "workerinput"):
+        return  # the controller of an xdist session checked it; workers report per clause
+    wanted: dict[str, set[str]] = {}
+    for item in session.items:
+        if isinstance(item, ClauseItem):
+            wanted.setdefault(item.api, set()).add(item.clause_id)
+    if not wanted:
+        return
+    from ._needs import ConfigError
+
+    try:
+        replay = _open_replay(config, list(wanted))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"teleconform replay: {exc}") from None
+    try:
+        replay.plan({api: ids for api, ids in wanted.items()})
+    except ConfigError as exc:
+        raise pytest.UsageError(f"teleconform replay: {exc}") from None
+    finally:
+        replay.finish()
+
+
+def _open_replay(config: pytest.Config, apis: list[str]) -> Any:
+    """The replay session of ``--teleconform-replay`` (the same as ``run --replay`` opens)."""
+    from argparse import Namespace
+
+    from ._run import tool_info
+    from .cassettes import open_session
+
+    args = Namespace(
+        replay=True, record=None, overwrite=False, workers=1, target=None, sandbox_fault=None,
+        cassettes=config.getoption("--teleconform-cassettes"),
+    )
+    return open_session(args, apis=apis, seed=0, tool=tool_info())
 
 
 def clause_of_nodeid(nodeid: str) -> str | None:
@@ -209,7 +264,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
 
-    unit_of = unit_map(api)
+    unit_of = unit_map(api, replay=_replaying(config))
 
     class UnitScheduling(LoadGroupScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
@@ -386,9 +441,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "totals": totals_of(runs),
         "runs": runs,
     }
+    if runs and _replaying(config):
+        _add_replay_notes(config, report, [run["api"] for run in runs])
     write_reports(report, Path(report_dir))
     for sandbox in config.stash[_STATE]["sandboxes"].values():
         sandbox.stop()
+
+
+def _add_replay_notes(config: pytest.Config, report: dict[str, Any], apis: list[str]) -> None:
+    """As `run --replay` reports them: the recorded seed and the notes (e.g. other versions)."""
+    from ._needs import ConfigError
+
+    try:
+        replay = _open_replay(config, apis)
+    except ConfigError:
+        return  # the items said why
+    replay.finish()
+    report["seed"] = replay.seed
+    if replay.notes:
+        report["notes"] = list(replay.notes)
 
 
 def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
@@ -438,29 +509,13 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
     spec = run_spec(config)
     if spec is not None:
         return run_to_json(_run_unit_for_controller(config, spec, api, ids, unit))
+    if _replaying(config):
+        return _replay_unit(config, api, ids)
     seed = int(state["seed"])
     targets = parse_targets(config.getoption("--teleconform-target"), [api])
     safe_email, safe_phone = safe_contacts(os.environ)
-    client = clock = None
     ledger_dir = config.getoption("--teleconform-ledger-dir")
-    if config.getoption("--teleconform-replay"):
-        from argparse import Namespace
-
-        from .cassettes import open_session
-
-        args = Namespace(
-            replay=True,
-            record=None,
-            overwrite=False,
-            workers=1,
-            cassettes=config.getoption("--teleconform-cassettes"),
-        )
-        cassettes = open_session(args, apis=[api], seed=seed, tool={})
-        base_url, mode = cassettes.base_url(api), "replay"
-        credentials = cassettes.credentials(api)
-        client, clock, seed = cassettes.client(api), cassettes.clock(api), cassettes.seed
-        state["seed"] = seed
-    elif api in targets:
+    if api in targets:
         base_url = targets[api]
         sandbox_target = config.getoption("--teleconform-sandbox-target")
         mode = "sandbox" if sandbox_target else "live"
@@ -483,8 +538,6 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
         seed=seed,
         budget=config.getoption("--teleconform-budget"),
         mode=mode,
-        client=client,
-        clock=clock,
         writes_allowed=True if mode != "live" else config.getoption("--teleconform-allow-writes"),
         state={"safe_email": safe_email, "safe_phone": safe_phone},
         timeout_s=config.getoption("--teleconform-timeout"),
@@ -492,9 +545,46 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
         ledger_path=Path(ledger_dir) / f"ledger-{unit}.jsonl"
         if ledger_dir and mode == "live"
         else None,
-        stream="" if mode == "replay" else unit,  # a replay needs the recording's stream
+        stream=unit,
     )
     return run_to_json(result)
+
+
+def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, Any]:
+    """Replay ``api`` as ``teleconform run --replay`` does: the whole recorded run, in order,
+    with the recorded seed, budget and permissions; only the selected clauses are reported."""
+    from ._needs import ConfigError, safe_contacts
+    from ._run import run_to_json
+    from .runner import run_api
+
+    try:
+        replay = _open_replay(config, [api])
+        replay.plan({api: set(ids)})
+    except ConfigError as exc:
+        raise ClauseFailed(f"teleconform replay: {exc}") from None
+    try:
+        config.stash[_STATE]["seed"] = replay.seed
+        safe_email, safe_phone = safe_contacts(os.environ)
+        result = run_api(
+            api,
+            replay.base_url(api),
+            replay.credentials(api),
+            seed=replay.seed,
+            budget=replay.budget,
+            mode="replay",
+            client=replay.client(api),
+            clock=replay.clock(api),
+            state={"safe_email": safe_email, "safe_phone": safe_phone, **replay.state(api)},
+            timeout_s=config.getoption("--teleconform-timeout"),
+            # the run id's form `teleconform run` uses, which a replay recognises and puts back
+            run_id=f"tc-{uuid.uuid4().hex[:10]}",
+            **replay.run_options(api),
+        )
+    finally:
+        replay.finish()
+    run = run_to_json(result)
+    run["clauses"] = replay.reported(api, run["clauses"])
+    return run
 
 
 def _run_unit_for_controller(

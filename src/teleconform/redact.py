@@ -20,8 +20,10 @@ import base64
 import copy
 import datetime as _dt
 import hashlib
+import hmac
 import json
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -124,6 +126,10 @@ class Redactor:
         self._counters: dict[str, int] = {}
         # Secrets learned by field name, also replaced when they turn up in free text later.
         self._learned: dict[str, str] = {}
+        # Keys the digests of redacted files: equal files get equal digests within this
+        # Redactor (one recording), but the key is never stored, so a short file's content
+        # cannot be confirmed by hashing candidates.
+        self._file_key = secrets.token_bytes(32)
 
     # ---- placeholders -------------------------------------------------------------------
 
@@ -386,9 +392,10 @@ class Redactor:
         return self._redact_query(text)
 
     def _file_placeholder(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        return (f"[redacted file {len(data)} bytes sha256={digest} "
-                f"head={data[:4].hex()}]")
+        # Size and a keyed digest only: no plain hash and no leading bytes, which for a short
+        # file (a password sent as a file, a 4-byte secret) would be the content itself.
+        digest = hmac.new(self._file_key, data, hashlib.sha256).hexdigest()
+        return f"[redacted file {len(data)} bytes hmac-sha256={digest}]"
 
     def _redact_multipart(self, raw: bytes, boundary: bytes) -> bytes:
         delimiter = b"--" + boundary

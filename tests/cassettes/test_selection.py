@@ -1,4 +1,5 @@
-"""A replay serves the recorded selection; another --clause/--shard is refused."""
+"""A replay runs the recorded selection and reports the selected part of it; a clause the
+cassettes hold no recording of is one usage error."""
 
 from __future__ import annotations
 
@@ -28,12 +29,20 @@ def test_replay_uses_the_recorded_selection(
         "HCW-SSO-02": "pass",
     }
     capsys.readouterr()
-    # a different selection would match requests against the wrong recordings: refused
+    # a subset is served from the whole recorded run: only the selected clause is reported
+    assert _run("--replay", "--cassettes", str(rec), "--clause", "HCW-SSO-02",
+                "--report-dir", str(tmp_path / "r3")) == 0
+    report = json.loads((tmp_path / "r3" / "report.json").read_text())
+    assert [(c["id"], c["verdict"]) for c in report["runs"][0]["clauses"]] == [
+        ("HCW-SSO-02", "pass")]
+    capsys.readouterr()
+    # a clause that was not recorded cannot be served: one line, exit 2, nothing run
     code = _run("--replay", "--cassettes", str(rec), "--clause", "HCW-SSO-02",
-                "--report-dir", str(tmp_path / "r3"))
+                "--clause", "HCW-INV-12", "--report-dir", str(tmp_path / "r4"))
     err = capsys.readouterr().err
-    assert code == 2 and "recorded with --clause HCW-AUTH-01 --clause HCW-SSO-02" in err
+    assert code == 2 and "hold no recording of HCW-INV-12" in err
     assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r4" / "report.json").exists()
 
 
 def test_recording_with_workers_replays_to_the_same_verdicts(tmp_path: Path) -> None:

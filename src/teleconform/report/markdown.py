@@ -93,6 +93,8 @@ def render(report: Mapping[str, Any]) -> str:
     if report.get("finished_at"):
         meta.append(f"finished {_code(report['finished_at'])}")
     lines += [" · ".join(meta), ""]
+    for note in report.get("notes") or []:
+        lines += [f"> **Note:** {md_escape(note)}", ""]
 
     for run in runs:
         lines += _run_section(run)
