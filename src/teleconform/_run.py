@@ -463,14 +463,14 @@ def run_command(args: argparse.Namespace) -> int:
             runs[api] = run_to_json(result)
             if sandbox is not None:
                 runs[api]["target"]["profile"] = sandbox.profile_name
-            if result.interrupted:
-                interrupt(result.interrupted)
             if session is not None and args.replay:
                 runs[api]["clauses"] = session.reported(api, runs[api]["clauses"])
             elif session is not None:
                 writes = mode == "sandbox" or bool(options["writes_allowed"])
                 session.keep_outcome(api, runs[api]["clauses"], writes_allowed=writes,
                                      disruptive_allowed=bool(options["disruptive_allowed"]))
+            if result.interrupted:
+                interrupt(result.interrupted)
         except PreflightFailed as exc:
             failures.append(
                 (EXIT_TARGET, f"teleconform: {api} target refused or unusable: {with_hint(exc)}")
