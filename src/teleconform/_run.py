@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from ._http import RateLimiter, TransportError
 from ._logging import setup_log
 from ._needs import ConfigError, needs_from_env, safe_contacts
 from ._resources import SPEC_FILES, spec_path
-from ._targets import SandboxTarget, parse_targets
+from ._targets import SandboxTarget, check_url, parse_targets
 from ._version import __version__
 from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
@@ -154,8 +154,14 @@ def totals_of(runs: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
-def exit_status(runs: list[dict[str, Any]], strict: bool, allow_empty: bool) -> int:
-    """The CONTRACT exit status of a finished run."""
+def exit_status(
+    runs: list[dict[str, Any]], strict: bool, allow_empty: bool, require_all: bool = False
+) -> int:
+    """The CONTRACT exit status of a finished run.
+
+    ``require_all``: a skipped MUST clause counts like a failed one (a CI gate must not go
+    green because a secret was missing).
+    """
     reached = False
     failed = False
     for run in runs:
@@ -165,11 +171,26 @@ def exit_status(runs: list[dict[str, Any]], strict: bool, allow_empty: bool) -> 
             if c["verdict"] in ("fail", "error") and not c.get("waived"):
                 if strict or c["level"] == "MUST":
                     failed = True
+            if require_all and c["verdict"] == "skip" and c["level"] == "MUST":
+                failed = True
     if failed:
         return EXIT_FAIL
     if not reached and not allow_empty:
         return EXIT_USAGE
     return EXIT_OK
+
+
+TARGET_ENV = {"hcw": "TELECONFORM_HCW_TARGET", "leah": "TELECONFORM_LEAH_TARGET"}
+
+
+def targets_from_env(env: Mapping[str, str], apis: list[str]) -> dict[str, str]:
+    """Targets from TELECONFORM_HCW_TARGET / TELECONFORM_LEAH_TARGET (what `teleconform
+    sandbox` prints); used only when no --target is given. An empty value counts as absent."""
+    return {
+        api: check_url(env[TARGET_ENV[api]], TARGET_ENV[api])
+        for api in apis
+        if env.get(TARGET_ENV[api], "").strip()
+    }
 
 
 # -- dry run ---------------------------------------------------------------------------------
@@ -280,6 +301,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("teleconform run: --rate-limit, --timeout and --deadline must be positive")
     try:
         targets = parse_targets(args.target, list(selected))
+        if not args.target and not args.replay:
+            targets = targets_from_env(os.environ, list(selected))
         env_creds = {api: needs_from_env(os.environ, api) for api in selected if api in targets}
         safe_email, safe_phone = safe_contacts(os.environ)
         waivers = load_baseline(args.baseline, catalogue) if args.baseline else []
@@ -483,14 +506,14 @@ def run_command(args: argparse.Namespace) -> int:
         "runs": ordered,
     }
     _write_reports(report, report_dir)
-    _print_summary(report, printer, report_dir, log_file)
+    _print_summary(report, printer, report_dir, log_file, args.require_all)
     for _code, message in failures:
         print(message, file=sys.stderr)
     if interrupted:
         raise KeyboardInterrupt  # after the reports: the CLI's one line and exit 130
     if failures:
         return failures[0][0]
-    return exit_status(ordered, args.strict, args.allow_empty)
+    return exit_status(ordered, args.strict, args.allow_empty, args.require_all)
 
 
 def _run_in_processes(
@@ -695,7 +718,11 @@ def _write_reports(report: dict[str, Any], report_dir: Path) -> None:
 
 
 def _print_summary(
-    report: dict[str, Any], printer: _Printer, report_dir: Path, log_file: Path
+    report: dict[str, Any],
+    printer: _Printer,
+    report_dir: Path,
+    log_file: Path,
+    require_all: bool = False,
 ) -> None:
     for run in report["runs"]:
         for c in run["clauses"]:
@@ -710,6 +737,25 @@ def _print_summary(
         f" ({t['waived']} waived); reports in {report_dir}/",
         always=True,
     )
+    for line in unverified_lines(report, require_all):
+        printer.line(line, always=True)
+
+
+def unverified_lines(report: dict[str, Any], require_all: bool) -> list[str]:
+    """The console's last lines: every skipped MUST clause, grouped by what it needs."""
+    from .report._common import unverified_musts
+
+    groups = unverified_musts([c for run in report["runs"] for c in run["clauses"]])
+    if not groups:
+        return []
+    count = sum(len(ids) for _, ids in groups)
+    head = f"{count} MUST clause{'s' if count != 1 else ''} not verified"
+    tail = " (--require-all: this fails the run)" if require_all else ""
+    if len(groups) == 1:
+        label, ids = groups[0]
+        return [f"{head}: {label}{tail}", f"  {', '.join(ids)}"]
+    lines = [f"  {label} ({len(ids)}): {', '.join(ids)}" for label, ids in groups]
+    return [f"{head}{tail}:", *lines]
 
 
 def _dry_run(

@@ -41,7 +41,10 @@ def _parser() -> _Parser:
                    help="SHOULD findings also fail (as `run --strict`)")
     p.add_argument("--allow-empty", action="store_true",
                    help="exit 0 even when no clause reached pass or fail")
-    p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--require-all", action="store_true",
+                   help="a skipped MUST clause counts like a failure (as `run --require-all`)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="print only the totals, not the failing clauses")
     return p
 
 
@@ -220,4 +223,4 @@ def main(argv: list[str]) -> int:
         f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
         f" ({t['waived']} waived); {len(reports)} reports merged into {out}/"
     )
-    return exit_status(merged["runs"], args.strict, args.allow_empty)
+    return exit_status(merged["runs"], args.strict, args.allow_empty, args.require_all)
