@@ -158,10 +158,18 @@ _NEED_MARKS = re.compile(
 )
 
 
+# The `run` option that supplies what a webhooks command produces.
+_COMMAND_FLAGS = {
+    "teleconform webhooks check": "--webhook-receiver",
+    "teleconform webhooks listen": "--webhook-events",
+}
+
+
 def needs_in(reason: str) -> tuple[str, ...]:
-    """The variables, flags or commands a skip reason names as missing, in order, once each."""
+    """The variables or `run` flags a skip reason names as missing, in order, once each."""
     found: list[str] = []
     for mark in _NEED_MARKS.findall(reason):
+        mark = _COMMAND_FLAGS.get(mark, mark)
         if mark not in found:
             found.append(mark)
     return tuple(found)
