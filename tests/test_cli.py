@@ -313,3 +313,43 @@ def test_target_variables_empty_or_malformed(
     monkeypatch.setenv("TELECONFORM_LEAH_TARGET", "ftp://leah.example.org")
     code, _, err = _run(["run", "leah", "--dry-run"], capsys)
     assert code == 2 and "TELECONFORM_LEAH_TARGET" in err and len(err.strip().splitlines()) == 1
+
+
+# -- no litter ---------------------------------------------------------------------------------
+def test_a_run_leaves_no_hypothesis_directory_and_no_empty_log(tmp_path: Path) -> None:
+    """Hypothesis keeps a cache under ./.hypothesis even with its database off; a run must not
+    leave it in the user's working directory, nor an empty teleconform.log in the reports."""
+    from e2e._sandbox import cli_env
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "teleconform", "run", "hcw", "--clause", "HCW-GEN-04",
+         "--budget", "quick", "--seed", "3", "--report-dir", "out", "-q"],
+        env=cli_env({}), cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert "cases over" in report["runs"][0]["clauses"][0]["reason"]  # property tests ran
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "junit.xml", "report.html", "report.json", "summary.md"]
+
+
+def test_the_log_file_appears_with_its_first_record(tmp_path: Path) -> None:
+    import logging
+
+    from teleconform._logging import setup_log
+
+    logger = logging.getLogger("teleconform")
+    before = list(logger.handlers)
+    (tmp_path / "teleconform.log").write_text("a previous run's log\n")
+    try:
+        path = setup_log(tmp_path)
+        assert not path.exists()  # the old one is gone, and nothing was logged yet
+        logging.getLogger("teleconform.test").warning("something worth keeping")
+        assert "something worth keeping" in path.read_text()
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+        for handler in before:
+            logger.addHandler(handler)

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import email.utils
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-from teleconform._http import RateLimiter, SharedRateLimiter
+import httpx
+
+from teleconform._http import HttpClient, RateLimiter, SharedRateLimiter
 
 _PROCESS = textwrap.dedent(
     """
@@ -92,3 +95,50 @@ def test_the_in_process_limiter_spaces_threads_alike() -> None:
     slots = [limiter.wait() for _ in range(5)]
     assert all(b - a >= 1 / 20 - 1e-9 for a, b in zip(slots, slots[1:], strict=False)), slots
     assert time.monotonic() >= slots[-1]
+
+
+class _Recording(RateLimiter):
+    """A limiter that records the pauses asked of it and never sleeps."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.pauses: list[float] = []
+
+    def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+def _client_answering(retry_after: str, now: float) -> tuple[HttpClient, _Recording, list[int]]:
+    answers = [429, 200]
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = answers[min(len(seen), 1)]
+        seen.append(status)
+        return httpx.Response(status, headers={"Retry-After": retry_after} if status == 429
+                              else {})
+
+    limiter = _Recording()
+    client = HttpClient("http://api.test", httpx.Client(transport=httpx.MockTransport(handler)),
+                        limiter=limiter, wall_clock=lambda: now)
+    return client, limiter, seen
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    now = email.utils.parsedate_to_datetime("Wed, 21 Oct 2026 07:28:00 GMT").timestamp()
+    client, limiter, seen = _client_answering("Wed, 21 Oct 2026 07:28:07 GMT", now)
+    assert client.request("GET", "/x").status_code == 200
+    assert seen == [429, 200] and limiter.pauses == [7.0]
+    # a date already past: ask again at once; delay-seconds as before
+    client, limiter, _ = _client_answering("Wed, 21 Oct 2026 07:27:00 GMT", now)
+    assert client.request("GET", "/x").status_code == 200 and limiter.pauses == [0.0]
+    client, limiter, _ = _client_answering("3", now)
+    assert client.request("GET", "/x").status_code == 200 and limiter.pauses == [3.0]
+
+
+def test_an_unreadable_or_far_retry_after_is_not_waited_for() -> None:
+    now = email.utils.parsedate_to_datetime("Wed, 21 Oct 2026 07:28:00 GMT").timestamp()
+    for value in ("soon", "Wed, 21 Oct 2026 09:00:00 GMT"):  # garbage; 92 minutes away
+        client, limiter, seen = _client_answering(value, now)
+        assert client.request("GET", "/x").status_code == 429
+        assert seen == [429] and limiter.pauses == []

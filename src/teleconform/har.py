@@ -118,6 +118,8 @@ def load_exchanges(path: Path) -> list[RecordedExchange]:
             return _har_exchanges(doc, path)
         if isinstance(doc, Mapping) and isinstance(doc.get("interactions"), list):
             return _cassette_exchanges(dict(doc), path)
+        if path.suffix.lower() == ".har":
+            raise TrafficError(f"{path}: not a HAR 1.2 file: {_har_problem(doc)}")
         raise TrafficError(
             f"{path}: not a HAR 1.2 file ({_har_problem(doc)}) nor a cassette (no interactions "
             "list)"
