@@ -353,3 +353,13 @@ def test_the_log_file_appears_with_its_first_record(tmp_path: Path) -> None:
             handler.close()
         for handler in before:
             logger.addHandler(handler)
+
+
+def test_a_replay_ignores_the_target_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELECONFORM_HCW_TARGET", "http://127.0.0.1:9")  # nothing listens
+    code, _, err = _run(["run", "hcw", "--replay", "--report-dir", str(tmp_path), "-q"], capsys)
+    assert code == 0, err
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert run["target"]["mode"] == "replay"
