@@ -513,7 +513,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt  # after the reports: the CLI's one line and exit 130
     if failures:
         return failures[0][0]
-    return exit_status(ordered, args.strict, args.allow_empty, args.require_all)
+    return exit_status(ordered, args.strict, args.allow_empty, require_all=args.require_all)
 
 
 def _run_in_processes(

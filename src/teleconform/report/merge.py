@@ -223,4 +223,5 @@ def main(argv: list[str]) -> int:
         f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
         f" ({t['waived']} waived); {len(reports)} reports merged into {out}/"
     )
-    return exit_status(merged["runs"], args.strict, args.allow_empty, args.require_all)
+    return exit_status(merged["runs"], args.strict, args.allow_empty,
+                       require_all=args.require_all)
