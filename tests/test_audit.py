@@ -207,3 +207,64 @@ def test_runs_as_a_module(tmp_path: Path, reduced: dict[str, Any]) -> None:
     assert proc.returncode == 1
     assert "0:request.body/password\tcredential" in proc.stdout
     assert "Admin-Passw0rd" not in proc.stdout + proc.stderr
+
+
+# -- the raw text of every file ------------------------------------------------------------------
+_JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqYW5lIiwiaWF0IjoxNzAwMDAwMDAwfQ."
+        "c2lnbmF0dXJlLW9mLXRoZS1yZWFsLXRva2VuLTEyMzQ1Njc4")
+
+
+def test_values_outside_parsed_values_are_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A JWT, an e-mail address and a phone number in a YAML comment line: parsing drops the
+    comment, the raw-text pass does not. Each is reported once, by line, masked."""
+    clean = {"version": 1, "interactions": [Redactor().redact_exchange(i) for i in
+                                            har_to_cassette(load_har(REDUCED_HAR))["interactions"][:1]]}
+    text = yaml.safe_dump(clean, sort_keys=False)
+    path = tmp_path / "c" / "hcw.yaml"
+    path.parent.mkdir()
+    path.write_text(f"# recorded for jane.roe@clinic-example.ch, +41 79 555 12 34\n"
+                    f"# session {_JWT}\n{text}")
+    assert main([str(path.parent)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert sorted((line.split("\t")[0], line.split("\t")[1]) for line in out) == [
+        (f"{path}:line 1", "email"), (f"{path}:line 1", "phone"), (f"{path}:line 2", "jwt")]
+    joined = "\n".join(out)
+    assert "jane.roe" not in joined and "555 12 34" not in joined and "eyJ" not in joined
+    # a value in a parsed value as well as in the text is reported once, at its parsed place
+    raw = har_to_cassette(load_har(REDUCED_HAR))["interactions"][:1]
+    leaky = {"version": 1, "interactions": raw}
+    path.write_text(yaml.safe_dump(leaky, sort_keys=False))
+    assert main([str(path)]) == 1
+    assert not [line for line in capsys.readouterr().out.splitlines() if ":line " in line]
+
+
+def test_other_services_credentials_are_found_in_the_raw_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What detect-secrets found in a spike and our API-specific detectors did not."""
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "version: 1\ninteractions:\n- request: {method: GET, uri: 'http://h/x', headers: {},\n"
+        "    body: 'keys AKIAIOSFODNN7EXAMPLE ghp_1234567890abcdefghijklmnopqrstuvwxyzAB'}\n"
+        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: ''}}\n")
+    assert main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("\tcredential\t") == 2 and "AKIA" not in out and "ghp_" not in out
+
+
+def test_empty_and_non_cassette_files_in_a_directory_are_passed_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.yaml").write_text("")
+    (tmp_path / "config.yaml").write_text("just: settings\n")
+    assert main([str(tmp_path)]) == 0
+    assert "audited 0 cassette(s)" in capsys.readouterr().err
+
+
+def test_audit_help_is_on_stdout_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: teleconform cassettes audit")

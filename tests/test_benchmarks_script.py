@@ -83,7 +83,7 @@ def test_run_timed_kills_a_process_past_its_timeout(tmp_path: Path) -> None:
     )
     assert sample.timed_out
     assert sample.returncode != 0
-    assert sample.wall_s < 10
+    assert sample.wall_s < 30  # killed, not waited for: the child would sleep 30 s
 
 
 def test_report_facts_counts_cases_engine_time_and_failures() -> None:

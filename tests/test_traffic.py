@@ -227,3 +227,78 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
         "documented for this operation (documented: 200, 404)"]
     assert "1 violation(s)" in proc.stderr
 
+
+
+# -- odd input ----------------------------------------------------------------------------------
+def test_a_directory_is_searched_for_har_files_and_cassettes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    har_path = _mutated(tmp_path, _drop("size"))
+    nested = tmp_path / "captures" / "deeper"
+    nested.mkdir(parents=True)
+    (nested / "one.har").write_text(har_path.read_text())
+    (tmp_path / "captures" / "rec.yaml").write_text(
+        yaml.safe_dump(har_to_cassette(load_har(har_path))))
+    (tmp_path / "captures" / "settings.yaml").write_text("not: traffic\n")  # passed over
+    (tmp_path / "captures" / "notes.txt").write_text("ignored")
+    code, out, err = _run(["--spec", f"hcw={MINI_SPEC}", str(tmp_path / "captures")], capsys)
+    assert code == 1, err
+    assert sorted(line.split("\t", 1)[0] for line in out) == sorted(
+        [f"{nested / 'one.har'}:1", f"{tmp_path / 'captures' / 'rec.yaml'}:1"])
+    assert "in 2 file(s)" in err and "IsADirectoryError" not in err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "empty file"),
+    ("  \n", "empty file"),
+    ('{"log": {"version": "1.2"}}', "not a HAR 1.2 file: no `log.entries` list"),
+    ("[1, 2]", "not a HAR 1.2 file: the top level is a JSON list"),
+    ("{ broken", "not a HAR 1.2 file: not valid JSON"),
+])
+def test_a_har_file_that_is_not_one_says_what_it_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "capture.har"
+    path.write_text(content)
+    code, out, err = _run([str(path)], capsys)
+    assert (code, out) == (2, [])
+    assert err.startswith(f"teleconform: {path}: {message}") and err.count("\n") == 1, err
+
+
+def test_nothing_to_check_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.har"
+    empty.write_text(json.dumps({"log": {"version": "1.2", "entries": []}}))
+    code, out, err = _run([str(empty)], capsys)
+    assert (code, out) == (2, [])
+    assert "nothing to check" in err
+    folder = tmp_path / "none"
+    folder.mkdir()
+    assert _run([str(folder)], capsys)[0] == 2
+
+
+def test_verbose_names_every_detail_a_line_abbreviates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def two_errors(entries: list[dict[str, Any]]) -> None:
+        body = _body(entries[1])
+        del body["size"]
+        del body["owner"]["email"]
+        _set_body(entries[1], json.dumps(body))
+
+    path = _mutated(tmp_path, two_errors)
+    code, out, _ = _run(["--spec", f"hcw={MINI_SPEC}", str(path)], capsys)
+    assert code == 1 and len(out) == 1 and out[0].endswith("(and 1 more)")
+    code, out, _ = _run(["--spec", f"hcw={MINI_SPEC}", "--verbose", str(path)], capsys)
+    assert code == 1 and len(out) == 1
+    what = out[0].split("\t")[4]
+    assert "more)" not in what
+    assert sorted(what.split("; ")) == ["body/owner: 'email' is a required property",
+                                        "body: 'size' is a required property"]
+
+
+def test_help_is_on_stdout_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: teleconform check-traffic") and "--verbose" in out

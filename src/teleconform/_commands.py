@@ -90,7 +90,7 @@ def sandbox_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     print(f"TELECONFORM_TARGET={server.base_url}", flush=True)
-    print(f"TELECONFORM_{args.api.upper()}_TARGET={server.base_url}", flush=True)
+    print(f"TELECONFORM_{args.api.upper()}_TARGET={server.base_url}", flush=True)  # `run` reads it
     for var, value in app.state.credentials.items():
         print(f"{var}={value}", flush=True)
     if profile is not None:

@@ -7,6 +7,8 @@ that recording and evidence read.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import os
 import struct
 import threading
@@ -49,7 +51,8 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._next = 0.0
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Sleep until this caller's slot; returns the slot (``time.monotonic()`` seconds)."""
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next)
@@ -57,6 +60,7 @@ class RateLimiter:
         delay = start - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        return start
 
     def pause(self, seconds: float) -> None:
         """Push every later request back, e.g. after a 429 with Retry-After."""
@@ -93,12 +97,13 @@ class SharedRateLimiter(RateLimiter):
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         return result
 
-    def wait(self) -> None:
+    def wait(self) -> float:
         interval = self._interval
         start = self._advance(lambda now, nxt: (max(now, nxt) + interval, max(now, nxt)))
         delay = start - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        return start
 
     def pause(self, seconds: float) -> None:
         self._advance(lambda now, nxt: (max(nxt, now + seconds), 0.0))
@@ -138,6 +143,8 @@ class HttpClient:
     # Set when the run is interrupted (SIGTERM, Ctrl-C): worker threads, which the signal
     # does not reach, stop sending checks' requests and go on to cleanup.
     stop: threading.Event | None = None
+    # Epoch seconds now: Retry-After HTTP-dates are measured against it (tests inject one).
+    wall_clock: Callable[[], float] = time.time
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -195,7 +202,7 @@ class HttpClient:
             elapsed = time.monotonic() - started
             self._log(Exchange(request, response, None, elapsed, self.label))
             if response.status_code == 429 and not last:
-                wait = _retry_after(response)
+                wait = _retry_after(response, self.wall_clock)
                 if wait is not None and wait <= MAX_RETRY_AFTER_S:
                     self.limiter.pause(wait)
                     continue
@@ -210,11 +217,22 @@ class HttpClient:
         self.client.close()
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(
+    response: httpx.Response, wall_clock: Callable[[], float] = time.time
+) -> float | None:
+    """Seconds to wait from a 429's Retry-After: delay-seconds or an HTTP-date (RFC 9110
+    10.2.3), measured against ``wall_clock`` (epoch seconds); None when unreadable."""
     value = response.headers.get("retry-after")
     if value is None:
         return 1.0
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # an HTTP-date is GMT; a naive result means "-0000"
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - wall_clock())

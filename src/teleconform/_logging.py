@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import tempfile
 import traceback
 from pathlib import Path
@@ -11,14 +13,20 @@ _current: Path | None = None
 
 
 def setup_log(report_dir: Path, *, append: bool = False) -> Path:
-    """Send teleconform's log records to ``report_dir/teleconform.log``.
+    """Send teleconform's log records to ``report_dir/teleconform.log`` (created on the
+    first record).
 
     ``append``: a worker process of the same run adds to the controller's log.
     """
     global _current
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "teleconform.log"
-    handler = logging.FileHandler(path, mode="a" if append else "w", encoding="utf-8")
+    if not os.access(report_dir, os.W_OK):  # the file itself is only opened when needed
+        raise PermissionError(errno.EACCES, "Permission denied", str(report_dir))
+    if not append:
+        path.unlink(missing_ok=True)  # a previous run's log must not pass for this one's
+    # delay: the file appears with the first record, so a quiet run leaves no empty log
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8", delay=True)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     )

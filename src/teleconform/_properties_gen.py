@@ -54,6 +54,49 @@ def derived_seed(seed: int, *parts: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+class _PrivateStorage:
+    """Hypothesis caches per-module literals under its home directory, ``./.hypothesis`` by
+    default, even with ``database=None``; a run must not leave that in the user's working
+    directory. While any draw is running, the home directory is a private temporary one
+    (removed at exit); afterwards the previous one is restored, so the host's own
+    Hypothesis tests in a pytest session keep theirs."""
+
+    _NAME = "_" "_hypothesis_home_directory"  # hypothesis.configuration's module global
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: Any = None
+        self._dir: str | None = None
+
+    def __enter__(self) -> None:
+        from hypothesis import configuration
+
+        with self._lock:
+            if self._users == 0:
+                if self._dir is None:
+                    import atexit
+                    import shutil
+                    import tempfile
+
+                    self._dir = tempfile.mkdtemp(prefix="teleconform-hypothesis-")
+                    atexit.register(shutil.rmtree, self._dir, True)
+                self._saved = getattr(configuration, self._NAME, None)
+                configuration.set_hypothesis_home_dir(self._dir)
+            self._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        from hypothesis import configuration
+
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                configuration.set_hypothesis_home_dir(self._saved)
+
+
+_STORAGE = _PrivateStorage()
+
+
 def _settings(count: int) -> settings:
     return settings(
         max_examples=count,
@@ -137,7 +180,8 @@ def _draw(
         drawn.append(case)
 
     try:
-        draw()
+        with _STORAGE:
+            draw()
     except (HypothesisException, unittest.SkipTest):
         # Unsatisfiable (e.g. nothing to negate) or a generation problem: take what was drawn.
         pass

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from ._http import RateLimiter, TransportError
 from ._logging import setup_log
 from ._needs import ConfigError, needs_from_env, safe_contacts
 from ._resources import SPEC_FILES, spec_path
-from ._targets import SandboxTarget, parse_sandbox_profiles, parse_targets
+from ._targets import SandboxTarget, check_url, parse_sandbox_profiles, parse_targets
 from ._version import __version__
 from ._yaml import load_yaml_file
 from .catalogue import Clause, load_catalogue
@@ -159,13 +159,19 @@ def totals_of(runs: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def exit_status(
-    runs: list[dict[str, Any]], strict: bool, allow_empty: bool, fail_on_advisory: bool = False
+    runs: list[dict[str, Any]],
+    strict: bool,
+    allow_empty: bool,
+    fail_on_advisory: bool = False,
+    require_all: bool = False,
 ) -> int:
     """The CONTRACT exit status of a finished run.
 
     A clause whose error is teleconform's own bug (``internal_error``: a check reported on a
     clause it does not declare) gives 4 when nothing else failed. Advisories count only with
     ``fail_on_advisory``, then like a SHOULD fail under ``--strict``: the run fails.
+    ``require_all``: a skipped MUST clause counts like a failed one (a CI gate must not go
+    green because a secret was missing).
     """
     reached = False
     failed = False
@@ -180,6 +186,8 @@ def exit_status(
                     failed = True
             if fail_on_advisory and c.get("advisories"):
                 failed = True
+            if require_all and c["verdict"] == "skip" and c["level"] == "MUST":
+                failed = True
     if failed:
         return EXIT_FAIL
     if internal_errors(runs):
@@ -192,6 +200,19 @@ def exit_status(
 def internal_errors(runs: list[dict[str, Any]]) -> list[str]:
     """Ids of the clauses whose `error` is a bug of teleconform (a check broke its @clause)."""
     return [c["id"] for run in runs for c in run["clauses"] if c.get("internal_error")]
+
+
+TARGET_ENV = {"hcw": "TELECONFORM_HCW_TARGET", "leah": "TELECONFORM_LEAH_TARGET"}
+
+
+def targets_from_env(env: Mapping[str, str], apis: list[str]) -> dict[str, str]:
+    """Targets from TELECONFORM_HCW_TARGET / TELECONFORM_LEAH_TARGET (what `teleconform
+    sandbox` prints); used only when no --target is given. An empty value counts as absent."""
+    return {
+        api: check_url(env[TARGET_ENV[api]], TARGET_ENV[api])
+        for api in apis
+        if env.get(TARGET_ENV[api], "").strip()
+    }
 
 
 # -- dry run ---------------------------------------------------------------------------------
@@ -302,6 +323,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("teleconform run: --rate-limit, --timeout and --deadline must be positive")
     try:
         targets = parse_targets(args.target, list(selected))
+        if not args.target and not args.replay:
+            targets = targets_from_env(os.environ, list(selected))
         env_creds = {api: needs_from_env(os.environ, api) for api in selected if api in targets}
         safe_email, safe_phone = safe_contacts(os.environ)
         waivers = load_baseline(args.baseline, catalogue) if args.baseline else []
@@ -559,7 +582,7 @@ def run_command(args: argparse.Namespace) -> int:
         for note in session.notes:
             printer.line(f"note: {note}")
     _write_reports(report, report_dir)
-    _print_summary(report, printer, report_dir, log_file)
+    _print_summary(report, printer, report_dir, log_file, args.require_all)
     for _code, message in failures:
         print(message, file=sys.stderr)
     if interrupted:
@@ -568,7 +591,8 @@ def run_command(args: argparse.Namespace) -> int:
     if failures:
         return failures[0][0]
     status = exit_status(ordered, args.strict, args.allow_empty,
-                         getattr(args, "fail_on_advisory", False))
+                         getattr(args, "fail_on_advisory", False),
+                         require_all=getattr(args, "require_all", False))
     if status == EXIT_BUG:
         print(f"teleconform: internal error: a check reported on clauses it does not declare "
               f"({', '.join(internal_errors(ordered))} are `error`); this is a bug, "
@@ -782,7 +806,11 @@ def _write_reports(report: dict[str, Any], report_dir: Path) -> None:
 
 
 def _print_summary(
-    report: dict[str, Any], printer: _Printer, report_dir: Path, log_file: Path
+    report: dict[str, Any],
+    printer: _Printer,
+    report_dir: Path,
+    log_file: Path,
+    require_all: bool = False,
 ) -> None:
     for run in report["runs"]:
         for c in run["clauses"]:
@@ -800,6 +828,9 @@ def _print_summary(
         + f"); reports in {report_dir}/",
         always=True,
     )
+    # the last lines: what was not verified, then (live runs) what stays on the target
+    for line in unverified_lines(report, require_all):
+        printer.line(line, always=True)
     for line in left_behind_lines(report):
         printer.line(line, always=True)
 
@@ -813,6 +844,23 @@ def left_behind_lines(report: dict[str, Any]) -> list[str]:
                 run["api"], run["target"]["base_url"], run.get("left_behind") or []
             )
     return lines
+
+
+def unverified_lines(report: dict[str, Any], require_all: bool) -> list[str]:
+    """The console's last lines: every skipped MUST clause, grouped by what it needs."""
+    from .report._common import unverified_musts
+
+    groups = unverified_musts([c for run in report["runs"] for c in run["clauses"]])
+    if not groups:
+        return []
+    count = sum(len(ids) for _, ids in groups)
+    head = f"{count} MUST clause{'s' if count != 1 else ''} not verified"
+    tail = " (--require-all: this fails the run)" if require_all else ""
+    if len(groups) == 1:
+        label, ids = groups[0]
+        return [f"{head}: {label}{tail}", f"  {', '.join(ids)}"]
+    lines = [f"  {label} ({len(ids)}): {', '.join(ids)}" for label, ids in groups]
+    return [f"{head}{tail}:", *lines]
 
 
 def _dry_run(

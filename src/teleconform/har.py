@@ -58,15 +58,31 @@ def _read_text(path: Path) -> str:
         raise TrafficError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
 
 
+def _read_nonempty(path: Path) -> str:
+    text = _read_text(path)
+    if not text.strip():
+        raise TrafficError(f"{path}: empty file")
+    return text
+
+
 def load_har(path: Path) -> dict[str, Any]:
     """Parse a HAR file; raises TrafficError if it is not JSON with ``log.entries``."""
     try:
-        doc = json.loads(_read_text(path))
+        doc = json.loads(_read_nonempty(path))
     except ValueError as exc:
-        raise TrafficError(f"{path}: not valid JSON ({exc})") from None
+        raise TrafficError(f"{path}: not a HAR 1.2 file: not valid JSON ({exc})") from None
     if not _is_har(doc):
-        raise TrafficError(f"{path}: not a HAR file (no log.entries list)")
+        raise TrafficError(f"{path}: not a HAR 1.2 file: {_har_problem(doc)}")
     return dict(doc)
+
+
+def _har_problem(doc: Any) -> str:
+    """What keeps a parsed JSON document from being a HAR 1.2 file, in words."""
+    if not isinstance(doc, Mapping):
+        return f"the top level is a JSON {type(doc).__name__}, not an object with `log`"
+    if not isinstance(doc.get("log"), Mapping):
+        return "no `log` object"
+    return "no `log.entries` list"
 
 
 def _is_har(doc: Any) -> bool:
@@ -77,7 +93,7 @@ def _is_har(doc: Any) -> bool:
 def load_cassette(path: Path) -> dict[str, Any]:
     """Parse a vcrpy cassette; raises TrafficError if it has no ``interactions`` list."""
     try:
-        doc = yaml.safe_load(_read_text(path))
+        doc = yaml.safe_load(_read_nonempty(path))
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""
@@ -89,18 +105,25 @@ def load_cassette(path: Path) -> dict[str, Any]:
 
 def load_exchanges(path: Path) -> list[RecordedExchange]:
     """Exchanges of a HAR 1.2 file or a cassette (chosen by content, not by file name)."""
-    text = _read_text(path)
+    text = _read_nonempty(path)
     stripped = text.lstrip()
-    if stripped.startswith("{"):
+    if path.suffix.lower() == ".har" or stripped.startswith("{"):
         try:
             doc = json.loads(text)
         except ValueError as exc:
+            if path.suffix.lower() == ".har":
+                raise TrafficError(f"{path}: not a HAR 1.2 file: not valid JSON ({exc})") from None
             raise TrafficError(f"{path}: not valid JSON ({exc})") from None
         if _is_har(doc):
             return _har_exchanges(doc, path)
         if isinstance(doc, Mapping) and isinstance(doc.get("interactions"), list):
             return _cassette_exchanges(dict(doc), path)
-        raise TrafficError(f"{path}: neither a HAR file nor a cassette")
+        if path.suffix.lower() == ".har":
+            raise TrafficError(f"{path}: not a HAR 1.2 file: {_har_problem(doc)}")
+        raise TrafficError(
+            f"{path}: not a HAR 1.2 file ({_har_problem(doc)}) nor a cassette (no interactions "
+            "list)"
+        )
     return _cassette_exchanges(load_cassette(path), path)
 
 

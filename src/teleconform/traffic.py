@@ -15,13 +15,14 @@ location and the rule, never the value. Exit 0 all conform, 1 violations, 2 unre
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import yaml
@@ -221,8 +222,11 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
-def describe(error: ValidationError) -> str:
-    """A schema error in words, naming the location and the rule but never the value."""
+def describe(error: ValidationError, verbose: bool = False) -> str:
+    """A schema error in words, naming the location and the rule but never the value.
+
+    ``verbose``: documented enum values are listed in full instead of cut at 80 characters.
+    """
     where = "body" + "".join(f"/{p}" for p in error.absolute_path)
     rule = str(error.validator)
     value = error.validator_value
@@ -232,7 +236,8 @@ def describe(error: ValidationError) -> str:
     elif rule == "type":
         what = f"is {_json_type(error.instance)}, the spec says {value}"
     elif rule in ("enum", "const"):
-        what = f"is not one of the documented values {json.dumps(value)[:80]}"
+        shown = json.dumps(value)
+        what = f"is not one of the documented values {shown if verbose else shown[:80]}"
     elif rule in ("anyOf", "oneOf") and isinstance(value, list):
         what = f"matches none of the {len(value)} documented alternatives"
     elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
@@ -253,8 +258,14 @@ def _clause(spec: Spec, op: Operation, path: str, kind: str, status: int) -> str
     return op.clauses[0]
 
 
-def check_exchange(spec: Spec, op: Operation, ex: RecordedExchange) -> list[Violation]:
-    """The violations of one matched exchange (empty when it conforms)."""
+def check_exchange(
+    spec: Spec, op: Operation, ex: RecordedExchange, verbose: bool = False
+) -> list[Violation]:
+    """The violations of one matched exchange (empty when it conforms).
+
+    A body with several schema errors is one violation naming the most relevant error and
+    "(and N more)"; ``verbose`` names every one instead.
+    """
     status = ex.status
     path = urlsplit(ex.url).path
     found = _response_for(spec, op, status)
@@ -310,9 +321,12 @@ def check_exchange(spec: Spec, op: Operation, ex: RecordedExchange) -> list[Viol
     errors = list(validator.iter_errors(instance))
     if errors:
         best = _best_match(errors)
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        out.append(Violation(status, _clause(spec, op, path, "schema", status),
-                             describe(best) + more))
+        if verbose:
+            rest = [describe(e, True) for e in errors if e is not best]
+            what = "; ".join([describe(best, True), *rest])
+        else:
+            what = describe(best) + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+        out.append(Violation(status, _clause(spec, op, path, "schema", status), what))
     return out
 
 
@@ -340,7 +354,7 @@ class Report:
     flagged: dict[str, set[int]] = field(default_factory=dict)
 
 
-def check_files(paths: list[Path], specs: list[Spec]) -> Report:
+def check_files(paths: list[Path], specs: list[Spec], verbose: bool = False) -> Report:
     """Check every exchange of ``paths`` (all files are read before any is checked)."""
     loaded = [(path, load_exchanges(path)) for path in paths]
     report = Report()
@@ -353,7 +367,7 @@ def check_files(paths: list[Path], specs: list[Spec]) -> Report:
                 continue
             spec, op = found
             report.matched += 1
-            for v in check_exchange(spec, op, ex):
+            for v in check_exchange(spec, op, ex, verbose):
                 report.violations += 1
                 report.flagged.setdefault(str(path), set()).add(ex.index)
                 report.lines.append(f"{path}:{ex.index}\t{ex.method} {op.template}\t{v.status}\t"
@@ -361,39 +375,85 @@ def check_files(paths: list[Path], specs: list[Spec]) -> Report:
     return report
 
 
-_USAGE = "usage: teleconform check-traffic [--spec [hcw=|leah=]FILE]... FILE..."
+TRAFFIC_SUFFIXES = (".har", ".yaml", ".yml", ".json")
+
+
+def traffic_files(root: Path) -> list[Path]:
+    """``root`` itself, or the HAR files and cassettes under a directory (recursively).
+
+    In a directory, a YAML/JSON file that is neither a HAR file nor a cassette (a spec, a
+    configuration file) is passed over; a given file must be one.
+    """
+    if not root.exists():
+        raise TrafficError(f"{root}: no such file or directory")
+    if not root.is_dir():
+        return [root]
+    found = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in TRAFFIC_SUFFIXES:
+            continue
+        if path.suffix.lower() != ".har" and not _looks_like_traffic(path):
+            continue
+        found.append(path)
+    return found
+
+
+def _looks_like_traffic(path: Path) -> bool:
+    try:
+        load_exchanges(path)
+    except TrafficError:
+        return False
+    return True
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise TrafficError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``teleconform check-traffic``."""
+    p = _Parser(
+        prog="teleconform check-traffic",
+        description="Validate recorded exchanges (HAR 1.2 files, teleconform cassettes) against "
+        "the HCW@Home and Leah specs. One line per violation on stdout: FILE:ENTRY, METHOD "
+        "PATH, STATUS, CLAUSE and what is wrong, tab-separated; unmatched exchanges on stderr.",
+        epilog="exit status: 0 all conform, 1 violations found, 2 unreadable input or nothing "
+        "to check",
+    )
+    p.add_argument(
+        "files", nargs="+", metavar="FILE",
+        help="a HAR file or cassette, or a directory searched recursively for *.har files "
+        "and cassettes (*.yaml, *.yml, *.json)",
+    )
+    p.add_argument(
+        "--spec", action="append", default=[], metavar="[hcw=|leah=]FILE",
+        help="check against this OpenAPI document instead (repeatable; default: the shipped "
+        "HCW@Home and Leah specs)",
+    )
+    p.add_argument(
+        "--verbose", "-v", action="store_true",
+        help="name every detail a line abbreviates (all schema errors, not '(and N more)')",
+    )
+    return p
 
 
 def main(argv: list[str]) -> int:
     """Entry point of ``teleconform check-traffic FILE...``."""
-    files: list[Path] = []
-    spec_args: list[str] = []
-    args = list(argv)
-    while args:
-        arg = args.pop(0)
-        if arg == "--spec" and args:
-            spec_args.append(args.pop(0))
-        elif arg.startswith("--spec="):
-            spec_args.append(arg.split("=", 1)[1])
-        elif arg.startswith("-"):
-            print(_USAGE, file=sys.stderr)
-            return 2
-        else:
-            files.append(Path(arg))
-    if not files:
-        print(_USAGE, file=sys.stderr)
-        return 2
     try:
+        args = build_parser().parse_args(argv)
+        files = [path for arg in args.files for path in traffic_files(Path(arg))]
         specs = []
-        for value in spec_args:
+        for value in args.spec:
             api, eq, name = value.partition("=")
             specs.append(load_spec(Path(name), api) if eq and api in ("hcw", "leah")
                          else load_spec(Path(value)))
         if not specs:
             specs = default_specs()
-        report = check_files(files, specs)
+        report = check_files(files, specs, args.verbose)
     except TrafficError as exc:
-        print(f"teleconform: {exc}", file=sys.stderr)
+        text = str(exc)
+        print(text if text.startswith("teleconform") else f"teleconform: {text}", file=sys.stderr)
         return 2
     for line in report.lines:
         print(line)
@@ -402,6 +462,10 @@ def main(argv: list[str]) -> int:
     total = report.matched + len(report.unmatched)
     print(f"check-traffic: {total} exchange(s) in {len(files)} file(s): {report.matched} matched, "
           f"{len(report.unmatched)} unmatched, {report.violations} violation(s)", file=sys.stderr)
+    if total == 0:
+        print("teleconform check-traffic: nothing to check (no exchange in the input)",
+              file=sys.stderr)
+        return 2
     return 1 if report.violations else 0
 
 

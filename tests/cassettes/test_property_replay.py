@@ -7,7 +7,6 @@ every recorded property request must be served, in order, with the recorded verd
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +101,15 @@ def test_a_cassette_without_case_descriptions_is_an_error_not_a_regeneration(
     assert result.verdict == "error" and "re-record" in result.reason
 
 
-def test_not_in_cassette_is_answered_at_once_not_retried() -> None:
+def test_not_in_cassette_is_answered_at_once_not_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from teleconform import _http
     from teleconform._cassette_replay import NotInCassette, ReplayTransport
     from teleconform._http import HttpClient, TransportError
+
+    slept: list[float] = []
+    monkeypatch.setattr(_http.time, "sleep", slept.append)
 
     calls: list[str] = []
 
@@ -114,9 +119,8 @@ def test_not_in_cassette_is_answered_at_once_not_retried() -> None:
             return super().handle_request(request)
 
     http = HttpClient("http://replay.invalid", httpx.Client(transport=Empty("hcw", [], 0.0)))
-    started = time.monotonic()
     with pytest.raises(TransportError) as caught:
         http.request("GET", "/api/v1/invite")
     assert isinstance(caught.value.cause, NotInCassette)
     assert calls == ["GET"]
-    assert time.monotonic() - started < 0.15  # no back-off sleep (0.2 s, then 0.4 s)
+    assert slept == []  # no back-off sleep (0.2 s, then 0.4 s)

@@ -171,10 +171,58 @@ def test_unset_secrets_count_as_absent(workspace: Path, tmp_path: Path) -> None:
     with ThreadedServer(hcw.create_app()) as server:
         job = run_workflow({"api": "hcw", "mode": "live", "target": server.base_url,
                             "args": "--clause HCW-AUTH-01 --clause HCW-SSO-01"})
-    # an unset secret is an empty string: the needs are absent, every clause is skipped and
-    # nothing was verified (exit 2), instead of a half-configured credential pair
-    assert _gate(job) == ("2", 2), job.log()
+    # an unset secret is an empty string: the needs are absent, every clause is skipped
+    # (instead of a half-configured credential pair), and live mode's require-all makes the
+    # skipped MUST clauses fail the gate
+    assert _gate(job) == ("1", 1), job.log()
     assert set(_verdicts(_report(workspace)).values()) == {("skip", False)}
+    assert "2 MUST clauses not verified" in job.summary
+
+
+def test_require_all_is_on_by_default_in_live_mode(run_job: JobRunner, workspace: Path) -> None:
+    """A live gate does not go green over a MUST clause skipped for a missing flag."""
+    args = f"--clause HCW-AUTH-01 --clause HCW-INV-01 {QUICK}"  # INV-01 needs --allow-writes
+    with ThreadedServer(hcw.create_app()) as server:
+        job = run_job({"api": "hcw", "mode": "live", "target": server.base_url, "args": args},
+                      credentials=dict(hcw.CREDENTIALS))
+        assert _gate(job) == ("1", 1), job.log()
+        assert _verdicts(_report(workspace)) == {
+            "HCW-AUTH-01": ("pass", False), "HCW-INV-01": ("skip", False)}
+        assert "1 MUST clause not verified: need --allow-writes" in job.step(RUN).stdout
+        assert "partial: 1 MUST clause not verified" in job.summary
+        assert "- need --allow-writes (1): HCW-INV-01" in job.summary
+        assert "was not verified" in job.step(GATE).stdout
+        off = run_job({"api": "hcw", "mode": "live", "target": server.base_url, "args": args,
+                       "require-all": "false"}, credentials=dict(hcw.CREDENTIALS))
+    assert _gate(off) == ("0", 0), off.log()
+
+
+def test_require_all_true_applies_to_other_modes(run_job: JobRunner, workspace: Path) -> None:
+    job = run_job({"api": "leah", "mode": "sandbox", "require-all": "true",
+                   "args": f"--clause LEAH-WH-02 --clause LEAH-AUTH-01 {QUICK}"})
+    # the sandbox cannot check the integrator's receiver: LEAH-WH-02 is skipped, and counts
+    assert _verdicts(_report(workspace))["LEAH-WH-02"] == ("skip", False)
+    assert _gate(job) == ("1", 1), job.log()
+    assert run_job({"api": "leah", "mode": "sandbox",
+                    "args": f"--clause LEAH-WH-02 --clause LEAH-AUTH-01 {QUICK}"}
+                   ).step(RUN).outputs["exit-code"] == "0"
+
+
+def test_a_bad_require_all_value_is_a_configuration_error(
+    run_job: JobRunner, workspace: Path
+) -> None:
+    job = run_job({"mode": "sandbox", "require-all": "sometimes"})
+    assert _gate(job) == ("2", 2), job.log()
+    assert "require-all must be auto, true or false" in job.step(RUN).stdout
+
+
+def test_every_line_of_a_multi_line_args_reaches_teleconform(
+    run_job: JobRunner, workspace: Path
+) -> None:
+    job = run_job({"api": "hcw", "mode": "sandbox",
+                   "args": "--clause HCW-AUTH-01\n--clause HCW-AUTH-03\n--budget quick\n"})
+    assert _gate(job) == ("0", 0), job.log()
+    assert set(_verdicts(_report(workspace))) == {"HCW-AUTH-01", "HCW-AUTH-03"}
 
 
 def test_live_mode_without_a_target_is_a_configuration_error(

@@ -3,7 +3,6 @@ configuration mistakes: exit 2 with one line, nothing sent."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,37 +16,34 @@ pytestmark = pytest.mark.e2e
 
 
 def _exit3(tmp_path: Path, target: str, env: dict[str, str], api: str = "hcw",
-           timeout: str = "3") -> tuple[str, float]:
-    started = time.monotonic()
+           timeout: str = "3") -> str:
+    # No wall-clock bound: how fast a loaded machine runs says nothing about teleconform; what
+    # the run sent (counted at the target where there is one) and its one line do.
     proc = run_cli(["run", api, "--target", target, "--budget", "quick", "--timeout", timeout,
                     "--report-dir", "out"], env, tmp_path)
-    elapsed = time.monotonic() - started
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
-    return one_line(proc.stderr), elapsed
+    return one_line(proc.stderr)
 
 
 def test_closed_port_is_exit_3_naming_host_and_port(tmp_path: Path) -> None:
     target = f"http://127.0.0.1:{free_port()}"
-    line, elapsed = _exit3(tmp_path, target, creds_env("hcw"))
+    line = _exit3(tmp_path, target, creds_env("hcw"))
     assert "connection refused" in line.lower() and "127.0.0.1" in line
     assert "check" in line
-    assert elapsed < 10
 
 
 def test_dns_failure_is_exit_3_naming_the_host(tmp_path: Path) -> None:
-    line, elapsed = _exit3(tmp_path, "http://teleconform-no-such-host.invalid", creds_env("hcw"))
+    line = _exit3(tmp_path, "http://teleconform-no-such-host.invalid", creds_env("hcw"))
     assert "teleconform-no-such-host.invalid" in line
     assert "dns" in line.lower() or "resolve" in line.lower()
-    assert elapsed < 10
 
 
 def test_tls_error_is_exit_3_saying_tls(tmp_path: Path) -> None:
     with ThreadedServer(create_app()) as server:
-        line, elapsed = _exit3(tmp_path, server.base_url.replace("http://", "https://"),
+        line = _exit3(tmp_path, server.base_url.replace("http://", "https://"),
                                creds_env("hcw"))
     assert "tls" in line.lower() and "check" in line
-    assert elapsed < 10
 
 
 @pytest.mark.parametrize(("api", "suffix"),
@@ -57,9 +53,8 @@ def test_wrong_base_path_is_exit_3_check_the_base_url(
     tmp_path: Path, api: str, suffix: str
 ) -> None:
     with served(api) as (_app, proxy):
-        line, elapsed = _exit3(tmp_path, proxy.base_url + suffix, creds_env(api), api=api)
+        line = _exit3(tmp_path, proxy.base_url + suffix, creds_env(api), api=api)
     assert "check the base URL" in line
-    assert elapsed < 10
     assert not (tmp_path / "out" / "report.json").exists()
 
 
@@ -70,11 +65,10 @@ def test_refused_credentials_are_exit_3_check_the_credentials(
 ) -> None:
     env = creds_env(api, **{variable: "teleconform-wrong-secret"})
     with served(api) as (_app, proxy):
-        line, elapsed = _exit3(tmp_path, proxy.base_url, env, api=api)
+        line = _exit3(tmp_path, proxy.base_url, env, api=api)
         sent = proxy.log.entries
     assert variable in line and "check" in line
     assert "teleconform-wrong-secret" not in line  # never echo a credential
-    assert elapsed < 10
     assert not (tmp_path / "out" / "report.json").exists()
     assert len(sent) <= 3, "the run went on after the credentials were refused"
 
@@ -84,9 +78,12 @@ def test_hanging_target_is_exit_3_within_the_timeout(tmp_path: Path) -> None:
     from ._chaos import Rule
 
     with served("hcw", [Rule("hang", seconds=20)]) as (_app, proxy):
-        line, elapsed = _exit3(tmp_path, proxy.base_url, creds_env("hcw"), timeout="0.5")
+        line = _exit3(tmp_path, proxy.base_url, creds_env("hcw"), timeout="0.5")
+        hung = [s for s in proxy.log.entries if s.action == "hang"]
+    # the client's timeout ended the wait (not the server's answer 20 s later) ...
     assert "check" in line and "ReadTimeout" in line
-    assert elapsed < 8  # --timeout 0.5: the probe and the sign-in time out once each
+    # ... and the run did not go on asking: the probe and the sign-in time out once each
+    assert 1 <= len(hung) <= 2, hung
 
 
 @pytest.mark.parametrize(

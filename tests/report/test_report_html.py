@@ -190,7 +190,8 @@ def test_header_summarises_the_run(mixed_report: dict[str, Any],
                                    passing_report: dict[str, Any]) -> None:
     page = html.render(mixed_report)
     assert 'class="top state-bad"' in page
-    assert "<title>teleconform report: 3 MUST clauses failing, 1 SHOULD finding</title>" in page
+    assert ("<title>teleconform report: 3 MUST clauses failing, 1 SHOULD finding, "
+            "2 MUST clauses not verified</title>") in page
     assert 'href="#clause-hcw-HCW-CONS-02"' in page  # "needs attention" links
     assert "Duration</dt><dd>2 min 8 s" in page
     good = html.render(passing_report)
@@ -240,3 +241,17 @@ def test_no_advisory_tile_counts_zero(passing_report: dict[str, Any]) -> None:
     page = html.render(passing_report)
     assert 'id="advisory-tile" data-count="0"' in page
     assert "No advisory in this run." in page and 'class="advisory"' not in page
+
+
+def test_the_banner_is_amber_over_skipped_must_clauses() -> None:
+    report = report_with(
+        clause("HCW-AUTH-01"),
+        clause("HCW-INV-01", "skip", reason="needs hcw.allow_writes (--allow-writes)"),
+    )
+    page = html.render(report)
+    header = page.split("<header", 1)[1].split("</header>", 1)[0]
+    assert 'class="top state-partial"' in header and "state-good" not in header
+    assert '<p class="overall" id="overall">partial: 1 MUST clause not verified</p>' in page
+    assert '<span class="need">need --allow-writes</span> (1): <span class="ids">HCW-INV-01' \
+        in page
+    assert "<title>teleconform report: partial: 1 MUST clause not verified</title>" in page

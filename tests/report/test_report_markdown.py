@@ -28,7 +28,8 @@ def _to_html(text: str) -> str:
 def test_summary_starts_with_totals(mixed_report: dict[str, Any]) -> None:
     text = markdown.render(mixed_report)
     lines = text.splitlines()
-    assert lines[0] == "## teleconform: ❌ 3 MUST clauses failing, 1 SHOULD finding"
+    assert lines[0] == ("## teleconform: ❌ 3 MUST clauses failing, 1 SHOULD finding, "
+                        "2 MUST clauses not verified")
     assert "**Totals:** ❌ 3 fail · ⚠️ 1 error · 🟡 1 waived · ⏭️ 2 skip · ✅ 3 pass" in text
     assert "seed `1337`" in text and "schemathesis `4.32.5`" in text
 
@@ -133,3 +134,25 @@ def test_summary_without_advisories_has_no_advisory_lines(
 ) -> None:
     text = markdown.render(passing_report)
     assert "Advisories" not in text and "💡" not in text
+
+
+def test_skipped_must_clauses_make_the_summary_partial_not_green() -> None:
+    """Never a plain green over a MUST clause that was not verified: the headline says how
+    many, and every one is listed under what it needs."""
+    report = report_with(
+        clause("HCW-AUTH-01"),
+        clause("HCW-INV-01", "skip", reason="needs hcw.allow_writes (--allow-writes)"),
+        clause("HCW-INV-02", "skip", reason="needs hcw.allow_writes (--allow-writes)"),
+        clause("HCW-SSO-01", "skip", reason="needs hcw.sso_secret (TELECONFORM_HCW_SSO_SECRET)"),
+        clause("HCW-SSO-06", "skip", level="SHOULD", reason="needs hcw.sso_secret "
+               "(TELECONFORM_HCW_SSO_SECRET)"),
+    )
+    text = markdown.render(report)
+    assert text.startswith("## teleconform: 🟡 partial: 3 MUST clauses not verified\n")
+    assert "- need --allow-writes (2): HCW-INV-01, HCW-INV-02\n" in text
+    assert "- need TELECONFORM\\_HCW\\_SSO\\_SECRET (1): HCW-SSO-01\n" in text
+    assert "SSO-06\n" not in text  # a SHOULD clause does not gate
+    failing = report_with(clause("HCW-AUTH-01", "fail"), clause("HCW-INV-01", "skip",
+                                                                reason="needs --allow-writes"))
+    assert markdown.render(failing).startswith(
+        "## teleconform: ❌ 1 MUST clause failing, 1 MUST clause not verified\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +106,12 @@ def test_an_answer_later_than_the_time_limit_fails_that_case(tmp_path: Path) -> 
 def test_a_slow_receiver_fails_every_case_without_waiting_for_it(tmp_path: Path) -> None:
     receiver = rx.Receiver(rx.slow(0.8))
     with ThreadedServer(receiver.app) as server:
-        started = time.monotonic()
         code, report = _check(server.base_url + "/", tmp_path, "--timeout", "0.2")
-        elapsed = time.monotonic() - started
     assert code == 1
     assert set(_case_verdicts(report).values()) == {"fail"}
-    assert elapsed < len(CASES) * 0.8  # each case is cut at the limit, not awaited
+    # each case is cut at the limit, not awaited: the client's timeout ended every one
+    (entry,) = report["runs"][0]["clauses"]
+    assert {c["reason"] for c in entry["cases"]} == {"no answer within 0.2 s"}
 
 
 def test_only_200_counts(tmp_path: Path) -> None:

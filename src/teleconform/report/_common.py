@@ -123,7 +123,9 @@ def status_counts(clauses: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 def headline(clauses: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
     """(state, text) for the top of a report: "bad" when a MUST clause fails or errs, "warn"
-    for SHOULD findings only, "good" when something passed and nothing failed, else "empty"."""
+    for SHOULD findings only, "partial" when nothing failed but a MUST clause was skipped,
+    "good" when something passed and nothing failed or went unverified, else "empty"."""
+    clauses = list(clauses)
     must_bad = should_bad = passed = 0
     for clause in clauses:
         status = status_of(clause)
@@ -133,15 +135,61 @@ def headline(clauses: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
             else:
                 must_bad += 1
         passed += status == "pass"
+    unverified = sum(len(ids) for _, ids in unverified_musts(clauses))
+    partial = f"{unverified} MUST clause{'s' if unverified != 1 else ''} not verified"
     should = f"{should_bad} SHOULD finding{'s' if should_bad != 1 else ''}"
     if must_bad:
         text = f"{must_bad} MUST clause{'s' if must_bad != 1 else ''} failing"
-        return "bad", f"{text}, {should}" if should_bad else text
+        text = f"{text}, {should}" if should_bad else text
+        return "bad", f"{text}, {partial}" if unverified else text
     if should_bad:
-        return "warn", f"{should}, no MUST clause failing"
+        text = f"{should}, no MUST clause failing"
+        return "warn", f"{text}, {partial}" if unverified else text
+    if passed and unverified:
+        return "partial", f"partial: {partial}"
     if passed:
         return "good", "no failing clause"
     return "empty", "nothing verified"
+
+
+# What a skip reason says is missing: an environment variable, a flag, or a command.
+_NEED_MARKS = re.compile(
+    r"TELECONFORM_[A-Z0-9_]+|--[a-z][a-z-]*[a-z]|teleconform webhooks (?:check|listen)"
+)
+
+
+# The `run` option that supplies what a webhooks command produces.
+_COMMAND_FLAGS = {
+    "teleconform webhooks check": "--webhook-receiver",
+    "teleconform webhooks listen": "--webhook-events",
+}
+
+
+def needs_in(reason: str) -> tuple[str, ...]:
+    """The variables or `run` flags a skip reason names as missing, in order, once each."""
+    found: list[str] = []
+    for mark in _NEED_MARKS.findall(reason):
+        mark = _COMMAND_FLAGS.get(mark, mark)
+        if mark not in found:
+            found.append(mark)
+    return tuple(found)
+
+
+def unverified_musts(clauses: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The skipped MUST clauses grouped by what they need: [("need A, B", [ids]), ...].
+
+    A clause whose reason names no variable or flag is grouped under its reason. Largest
+    group first; clause ids in report order.
+    """
+    groups: dict[str, list[str]] = {}
+    for clause in clauses:
+        if status_of(clause) != "skip" or str(clause.get("level", "")).upper() != "MUST":
+            continue
+        reason = " ".join(clean_text(clause.get("reason") or "").split())
+        needs = needs_in(reason)
+        label = f"need {', '.join(needs)}" if needs else (reason[:120] or "no reason given")
+        groups.setdefault(label, []).append(str(clause.get("id") or "?"))
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
 
 
 def urgency_sorted(clauses: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -50,6 +50,7 @@ from ._common import (
     sso_window_sentence,
     status_counts,
     status_of,
+    unverified_musts,
 )
 from ._left import item_text, left_behind_items, left_behind_sentence
 
@@ -124,9 +125,19 @@ def render(report: Mapping[str, Any]) -> str:
 
 def _header(clauses: list[Mapping[str, Any]]) -> str:
     state, text = headline(clauses)
+    groups = unverified_musts(clauses)
+    unverified = ""
+    if groups:  # every skipped MUST clause, by what would let it run: never a bare green
+        items = "".join(
+            f'<li><span class="need">{e(label)}</span> ({len(ids)}): '
+            f'<span class="ids">{e(", ".join(ids))}</span></li>'
+            for label, ids in groups
+        )
+        unverified = f'<ul class="unverified" id="unverified">{items}</ul>'
     return (
         f'<header class="top state-{state}">'
-        f'<h1>teleconform report</h1><p class="overall" id="overall">{e(text)}</p></header>'
+        f'<h1>teleconform report</h1><p class="overall" id="overall">{e(text)}</p>'
+        f"{unverified}</header>"
     )
 
 
@@ -541,6 +552,7 @@ a{color:var(--accent)}
 .top{padding:14px 20px;color:#fff;background:#3d4650;display:flex;flex-wrap:wrap;
 align-items:baseline;gap:6px 18px}
 .top.state-bad{background:#a32020}.top.state-warn{background:#8a5a00}.top.state-good{background:#1a6b34}
+.top.state-partial{background:#8f6a00}.unverified{flex-basis:100%;margin:0;padding-left:1.2em}
 .top h1{margin:0;font-size:1.3em}.overall{margin:0;font-weight:600}
 .summary,.filters,.run{max-width:1200px;margin:14px auto;padding:0 16px}
 .totals{list-style:none;display:flex;flex-wrap:wrap;gap:8px;padding:0;margin:0 0 10px}

@@ -31,6 +31,7 @@ from ._common import (
     sso_window_sentence,
     status_counts,
     status_of,
+    unverified_musts,
     urgency_sorted,
 )
 from ._left import item_text, left_behind_items, left_behind_sentence
@@ -39,7 +40,7 @@ MAX_REASON = 300
 ADVISORY_SYMBOL = "💡"
 MAX_MEASUREMENT = 160  # per value; report.json has the full structure
 _STATE_SYMBOL = {"bad": SYMBOLS["fail"], "warn": SYMBOLS["error"], "good": SYMBOLS["pass"],
-                 "empty": SYMBOLS["skip"]}
+                 "partial": SYMBOLS["waived"], "empty": SYMBOLS["skip"]}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
 
 
@@ -73,6 +74,7 @@ def render(report: Mapping[str, Any]) -> str:
     state, text = headline(all_clauses)
     lines = [f"## teleconform: {_STATE_SYMBOL[state]} {md_escape(text)}", "",
              f"**Totals:** {_totals_line(totals)}", ""]
+    lines += _unverified_lines(all_clauses)
     advised = advisory_count(all_clauses)
     if advised:
         lines += [f"**Advisories:** {ADVISORY_SYMBOL} {advised}: {md_escape(ADVISORY_NOTE)}", ""]
@@ -101,6 +103,18 @@ def render(report: Mapping[str, Any]) -> str:
     if not runs:
         lines += ["_No API was run._", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _unverified_lines(clauses: list[Mapping[str, Any]]) -> list[str]:
+    """The skipped MUST clauses, every one, grouped by what would let them run."""
+    groups = unverified_musts(clauses)
+    if not groups:
+        return []
+    count = sum(len(ids) for _, ids in groups)
+    lines = [f"**{count} MUST clause{'s' if count != 1 else ''} not verified:**", ""]
+    for label, ids in groups:
+        lines.append(f"- {md_escape(label)} ({len(ids)}): {md_escape(', '.join(ids))}")
+    return [*lines, ""]
 
 
 def _run_section(run: Mapping[str, Any]) -> list[str]:

@@ -43,7 +43,10 @@ def _parser() -> _Parser:
                    help="advisories fail the run too (as `run --fail-on-advisory`)")
     p.add_argument("--allow-empty", action="store_true",
                    help="exit 0 even when no clause reached pass or fail")
-    p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--require-all", action="store_true",
+                   help="a skipped MUST clause counts like a failure (as `run --require-all`)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="print only the totals, not the failing clauses")
     return p
 
 
@@ -246,4 +249,5 @@ def main(argv: list[str]) -> int:
         + (f", {advised} advisor{'y' if advised == 1 else 'ies'}" if advised else "")
         + f"); {len(reports)} reports merged into {out}/"
     )
-    return exit_status(merged["runs"], args.strict, args.allow_empty, args.fail_on_advisory)
+    return exit_status(merged["runs"], args.strict, args.allow_empty, args.fail_on_advisory,
+                       require_all=args.require_all)

@@ -249,11 +249,13 @@ def _parser() -> _Parser:
     )
     p.add_argument("url", metavar="URL", help="the receiver's URL, as registered with Leah")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                   help="time limit per delivery (default 10, the clause's limit)")
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+                   help="time limit per delivery (default: %(default)g, the clause's limit)")
+    p.add_argument("--report-dir", default="reports", metavar="DIR",
+                   help="where the reports go (default: %(default)s)")
     p.add_argument("--header", action="append", default=[], metavar="K:V",
                    help="extra header on every delivery (repeatable); never printed")
-    p.add_argument("--seed", type=int, help="fixes the externalIds sent (default: random)")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="fixes the externalIds sent (default: random)")
     p.add_argument("--cacert", metavar="FILE", help="CA bundle to verify an HTTPS receiver")
     p.add_argument("--insecure", action="store_true", help="do not verify the receiver's TLS")
     return p

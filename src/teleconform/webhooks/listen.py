@@ -358,11 +358,12 @@ def _parser() -> _Parser:
         prog="teleconform webhooks listen",
         description="Receive Leah webhook deliveries, answer 200 and validate them (LEAH-WH-01).",
     )
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=0, help="0 (default): a free port")
     p.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain)")
     p.add_argument("--keyfile", metavar="PEM", help="its private key (if not in --certfile)")
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument("--report-dir", default="reports", metavar="DIR",
+                   help="where the reports go (default: %(default)s)")
     p.add_argument("--max-events", type=int, metavar="N", help="stop after N deliveries")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--allow-empty", action="store_true",
