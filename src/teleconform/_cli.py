@@ -88,6 +88,12 @@ def build_parser() -> _Parser:
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--fault", action="append", default=[], metavar="NAME")
     s.add_argument("--list-faults", action="store_true")
+    s.add_argument("--validate-requests", action="store_true",
+                   help="judge the client's requests (client clauses); report on stop")
+    s.add_argument("--report-dir", metavar="DIR", help="client report directory "
+                   "(with --validate-requests; default reports)")
+    s.add_argument("--strict", action="store_true",
+                   help="with --validate-requests: SHOULD client clauses also fail")
     ct = sub.add_parser(
         "check-traffic",
         help="validate recorded exchanges (HAR, cassettes)",
