@@ -82,6 +82,8 @@ def build_parser() -> _Parser:
     c = sub.add_parser("clauses", help="print the clause catalogue")
     c.add_argument("api", nargs="?", default="all", choices=["hcw", "leah", "all"])
     c.add_argument("--json", action="store_true")
+    c.add_argument("--client", action="store_true",
+                   help="the client-side clauses (sandbox --validate-requests, proxy)")
     s = sub.add_parser("sandbox", help="serve a reference sandbox over HTTP")
     s.add_argument("api", choices=["hcw", "leah"])
     s.add_argument("--host", default="127.0.0.1")

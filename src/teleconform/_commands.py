@@ -9,12 +9,13 @@ import threading
 from types import FrameType
 
 from ._cli import EXIT_FAIL, EXIT_OK, EXIT_TARGET, UsageError
-from .catalogue import load_catalogue
+from .catalogue import load_catalogue, load_client_catalogue
 
 
 def clauses_command(args: argparse.Namespace) -> int:
     """Print the clause catalogue (a table, or JSON with --json)."""
-    clauses = [c for c in load_catalogue().values() if args.api in ("all", c.api)]
+    catalogue = load_client_catalogue() if args.client else load_catalogue()
+    clauses = [c for c in catalogue.values() if args.api in ("all", c.api)]
     if args.json:
         print(
             json.dumps(
