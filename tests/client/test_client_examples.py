@@ -31,7 +31,7 @@ def run_example(pytester: pytest.Pytester, client: str, *args: str) -> pytest.Ru
     pytester.syspathinsert(pytester.path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EXAMPLE_CLIENT", client)
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA", *args)
+        return pytester.runpytest("-p", "no:cacheprovider", "-rA", *args)
 
 
 def broken_clauses(result: pytest.RunResult) -> dict[str, set[str]]:
@@ -76,6 +76,7 @@ def test_the_broken_integration_under_strict_fails_the_should_clause_too(
 
 
 HCW_PROFILES = available_profiles("hcw")
+LEAH_PROFILES = available_profiles("leah")
 
 if HCW_PROFILES:  # the profiles of the sandboxes (hcw-profiles); defined once they exist
 
@@ -97,3 +98,14 @@ if HCW_PROFILES:  # the profiles of the sandboxes (hcw-profiles); defined once t
         assert broken_clauses(result) == {
             "test_scheduler_creates_an_invite": {"HCW-CLIENT-03"}}
         assert "401" in result.stdout.str()
+
+
+if LEAH_PROFILES:  # the profiles of the Leah sandbox (leah-profiles)
+
+    @pytest.mark.parametrize("profile", LEAH_PROFILES)
+    def test_the_good_integration_passes_on_every_leah_profile(
+        pytester: pytest.Pytester, profile: str
+    ) -> None:
+        result = run_example(pytester, "integration", "--teleconform-strict",
+                             "--teleconform-profile", profile, "-k", "book or share")
+        result.assert_outcomes(passed=2)

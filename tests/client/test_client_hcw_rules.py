@@ -112,6 +112,19 @@ def test_02_03_both_headers_pass() -> None:
     assert (verdict(v, "HCW-CLIENT-02"), verdict(v, "HCW-CLIENT-03")) == ("pass", "pass")
 
 
+def test_02_a_token_from_the_login_cookie_counts_as_issued() -> None:
+    v = validator()
+    token = access_token()
+    v.observe(ex("POST", "/api/v1/login-local",
+                 body={"email": "scheduler@example.org", "password": "pw-123456"},
+                 response={"message": "Login Successful"},
+                 response_headers={"set-cookie": f"token={token}; HttpOnly; Path=/"}))
+    v.observe(ex("GET", "/api/v1/invite/i1", headers=both(token)))
+    assert verdict(v, "HCW-CLIENT-02") == "pass"
+    v.observe(ex("GET", "/api/v1/invite/i1", headers=both(access_token("other"))))
+    assert verdict(v, "HCW-CLIENT-02") == "fail"
+
+
 def test_02_bearer_only_fails_02_and_passes_03() -> None:
     v = validator()
     token = login(v)

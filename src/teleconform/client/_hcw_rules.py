@@ -298,6 +298,12 @@ class HcwRules:
             return
         body = ex.response_json()
         new_tokens = set(_tokens_in(body))
+        for name, value in ex.response_headers:
+            if name == "set-cookie":  # "a jwt token stored in the cookies" (the guide)
+                cookie_name, _, rest = value.partition("=")
+                cookie = rest.split(";", 1)[0].strip()
+                if cookie_name.strip() == "token" and cookie:
+                    new_tokens.add(cookie)
         location = ex.response_header("location")
         if location:
             for name, value in parse_qsl(urlsplit(location).query):
