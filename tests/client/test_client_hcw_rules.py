@@ -252,6 +252,24 @@ def test_05_delete_after_the_consultation_request_fails_even_when_the_server_all
     assert verdict(v, "HCW-CLIENT-05") == "fail"
 
 
+@pytest.mark.parametrize("status", [400, 403, 409, 422])
+def test_05_a_refusal_naming_the_consultation_fails(status: int) -> None:
+    v = validator()
+    token = login(v)
+    v.observe(ex("DELETE", "/api/v1/invite/i9", headers=both(token), status=status,
+                 response={"success": False, "error": "The patient requested a consultation: "
+                           "the invitation can no longer be deleted"}))
+    assert verdict(v, "HCW-CLIENT-05") == "fail"
+
+
+def test_05_other_refusals_are_not_that_clause() -> None:
+    v = validator()
+    token = login(v)
+    v.observe(ex("DELETE", "/api/v1/invite/i9", headers=both(token), status=404,
+                 response={"error": "Not Found"}))
+    assert verdict(v, "HCW-CLIENT-05") == "pass"
+
+
 def test_05_refused_delete_sent_again_fails() -> None:
     v = validator()
     token = login(v)

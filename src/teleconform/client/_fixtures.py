@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -47,8 +48,7 @@ def describe(findings: list[Finding]) -> str:
     for f in findings:
         where = ""
         if f.exchange is not None:
-            path = redactor.redact_url(f.exchange.url).split("?", 1)[0]
-            path = "/" + path.split("://", 1)[-1].split("/", 1)[-1] if "://" in path else path
+            path = urlsplit(redactor.redact_url(f.exchange.url)).path or "/"
             where = f"\n    request: {f.exchange.method} {path} -> {f.exchange.status}"
         lines.append(f"  {f.clause} [{f.level}] {f.message}{where}")
     return "\n".join(lines)

@@ -235,7 +235,8 @@ class HcwRules:
         elif self.invites.get(invite_id, _Invite()).consultation_requested:
             judge("HCW-CLIENT-05", False,
                   "DELETE of an invite whose patient had requested a consultation", ex)
-        elif ex.status == 409:
+        elif ex.status in (400, 403, 409, 422) and b"consultation" in ex.response_body.lower():
+            # the server's own answer says why: the patient requested a consultation
             judge("HCW-CLIENT-05", False, "DELETE of an invite the server says can no longer "
                   "be deleted (the patient requested a consultation)", ex)
         else:

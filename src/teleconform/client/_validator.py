@@ -41,11 +41,16 @@ class Finding:
         return self.verdict == "fail"
 
     def line(self) -> str:
-        """``CLAUSE [LEVEL] message (METHOD PATH -> STATUS)`` with no value of the request."""
+        """``CLAUSE [LEVEL] message (METHOD PATH -> STATUS)``: the path redacted, no query."""
         where = ""
         if self.exchange is not None:
+            from urllib.parse import urlsplit
+
+            from teleconform.redact import Redactor
+
             ex = self.exchange
-            where = f" ({ex.method} {ex.path} -> {ex.status})"
+            path = urlsplit(Redactor().redact_url(ex.url)).path or "/"
+            where = f" ({ex.method} {path} -> {ex.status})"
         return f"{self.clause} [{self.level}] {self.message}{where}"
 
 
