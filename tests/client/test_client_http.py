@@ -143,3 +143,19 @@ def test_report_dir_without_validate_requests_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "teleconform sandbox: --report-dir needs --validate-requests")
+
+
+def test_the_middleware_works_in_process_too() -> None:
+    """No server: the validating app under starlette's TestClient (an httpx.Client)."""
+    from starlette.testclient import TestClient
+
+    from teleconform.sandbox import hcw
+
+    validator = ClientValidator("hcw", credentials=hcw.CREDENTIALS)
+    with TestClient(validating(hcw.create_app(), validator)) as http:
+        r = http.post("/api/v1/login-local", data={
+            "email": hcw.CREDENTIALS["TELECONFORM_HCW_EMAIL"],
+            "password": hcw.CREDENTIALS["TELECONFORM_HCW_PASSWORD"]})
+    assert r.status_code in (400, 415)  # the sandbox still answers as it does
+    assert validator.verdicts()["HCW-CLIENT-01"] == "fail"
+    assert "not application/json" in validator.violations()[0].message
