@@ -260,3 +260,16 @@ def test_upload_evidence_is_redacted_and_bounded() -> None:
     body = entry["evidence"][0]["request"]["body"]
     assert "redacted file" in body and len(body) < 5000
     assert "k-123" not in json.dumps(run)
+
+
+def test_only_the_evidence_is_kept_and_bodies_are_cut() -> None:
+    v = ClientValidator("leah")
+    new_transfer(v)
+    for _ in range(3):
+        upload(v, ("file[]", "big.pdf", PDF + b"\0" * 1_000_000))
+    kept = [f.exchange for f in v.findings() if f.clause == "LEAH-CLIENT-05"]
+    assert kept[0] is not None and all(ex is None for ex in kept[2:])  # one pass is evidence
+    assert all(len(ex.request_body) <= 64 * 1024 for ex in kept if ex is not None)
+    upload(v, ("file[]", "a.gif", GIF + b"\0" * 1_000_000))
+    failing = [f for f in v.findings() if f.failed]
+    assert failing[0].exchange is not None and len(failing[0].exchange.request_body) == 64 * 1024

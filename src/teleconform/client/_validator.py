@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from teleconform._evidence import PRE_REDACTION_LIMIT
 from teleconform.catalogue import Clause, load_client_catalogue
 from teleconform.traffic import Spec
 
@@ -112,6 +113,7 @@ class ClientValidator:
         self._rules = _rules_for(api, dict(credentials or {}))
         self._lock = threading.Lock()
         self._findings: list[Finding] = []
+        self._passed: set[str] = set()  # clauses whose first passing exchange is kept
         self.exchanges = 0
 
     # ---- feeding -----------------------------------------------------------------------
@@ -121,8 +123,25 @@ class ClientValidator:
         with self._lock:
             self.exchanges += 1
             self._rules.observe(exchange, view(self.spec, exchange), self._judge_into(produced))
-            self._findings.extend(produced)
+            self._findings.extend(self._kept(f) for f in produced)
         return produced
+
+    def _kept(self, finding: Finding) -> Finding:
+        """What is stored of a finding: evidence shows one pass and the first fails per
+        clause, and only the first kilobytes of a body, so a long session (15 MB uploads)
+        does not keep every body in memory."""
+        if finding.exchange is None:
+            return finding
+        if not finding.failed and finding.clause in self._passed:
+            return replace(finding, exchange=None)
+        if not finding.failed:
+            self._passed.add(finding.clause)
+        ex = finding.exchange
+        if max(len(ex.request_body), len(ex.response_body)) <= PRE_REDACTION_LIMIT:
+            return finding
+        return replace(finding, exchange=replace(
+            ex, request_body=ex.request_body[:PRE_REDACTION_LIMIT],
+            response_body=ex.response_body[:PRE_REDACTION_LIMIT]))
 
     def _judge_into(self, out: list[Finding]) -> Judge:
         def judge(clause: str, ok: bool, message: str, exchange: Exchange | None) -> None:
