@@ -229,6 +229,10 @@ def build_parser() -> _Parser:
         help="whose clauses (default: %(default)s)",
     )
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    c.add_argument(
+        "--client", action="store_true",
+        help="the client-side clauses (judged by sandbox --validate-requests and proxy)",
+    )
     s = sub.add_parser("sandbox", help="serve a reference sandbox over HTTP")
     s.add_argument("api", choices=["hcw", "leah"], help="which API's sandbox")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
@@ -252,6 +256,19 @@ def build_parser() -> _Parser:
     s.add_argument(
         "--list-profiles", action="store_true",
         help="print one profile per line, name first, and exit",
+    )
+    s.add_argument(
+        "--validate-requests", action="store_true",
+        help="judge the client's requests against the client clauses; write the client "
+        "report on stop",
+    )
+    s.add_argument(
+        "--report-dir", metavar="DIR",
+        help="client report directory (with --validate-requests; default: reports)",
+    )
+    s.add_argument(
+        "--strict", action="store_true",
+        help="with --validate-requests: SHOULD client clauses also fail",
     )
     _delegated(sub, "check-traffic", "validate recorded exchanges (HAR, cassettes)")
     ca = sub.add_parser("cassettes", help="cassette tools")
