@@ -56,6 +56,21 @@ def _default_catalogue() -> tuple[tuple[str, Clause], ...]:
     return tuple(_load(specs_dir() / "clauses.yaml").items())
 
 
+def load_client_catalogue(path: Path | None = None) -> dict[str, Clause]:
+    """The client-side clauses (specs/client-clauses.yaml) by id, in catalogue order.
+
+    Kept apart from the server catalogue: `teleconform clauses` and `run` never see them.
+    """
+    if path is None:
+        return dict(_default_client_catalogue())
+    return _load(path)
+
+
+@cache
+def _default_client_catalogue() -> tuple[tuple[str, Clause], ...]:
+    return tuple(_load(specs_dir() / "client-clauses.yaml").items())
+
+
 def _load(path: Path) -> dict[str, Clause]:
     data = load_yaml_file(path)
     clauses: dict[str, Clause] = {}

@@ -1,0 +1,227 @@
+"""The client validator: an observer of exchanges that judges the client-side clauses.
+
+It is independent of where exchanges come from (the sandbox middleware, the pytest fixtures,
+``teleconform proxy``): feed it every exchange in order with :meth:`ClientValidator.observe`;
+it keeps the state it needs from the exchanges themselves (tokens the server issued, invites
+created and their consultations, cancelled appointments, SSO tokens seen, transfers...).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from teleconform.catalogue import Clause, load_client_catalogue
+from teleconform.traffic import Spec
+
+from ._exchange import Exchange
+from ._spec_check import SpecView, shipped_spec, view
+
+if TYPE_CHECKING:
+    from teleconform.runner import ClauseResult
+
+APIS = ("hcw", "leah")
+EVIDENCE_PER_CLAUSE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One judgement of one clause on one exchange (or on the run as a whole)."""
+
+    clause: str
+    level: str
+    verdict: str  # "pass" or "fail"
+    message: str
+    exchange: Exchange | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
+
+    def line(self) -> str:
+        """``CLAUSE [LEVEL] message (METHOD PATH -> STATUS)`` with no value of the request."""
+        where = ""
+        if self.exchange is not None:
+            ex = self.exchange
+            where = f" ({ex.method} {ex.path} -> {ex.status})"
+        return f"{self.clause} [{self.level}] {self.message}{where}"
+
+
+class Judge(Protocol):
+    """How rules report: ``judge(clause_id, ok, message, exchange)``."""
+
+    def __call__(self, clause: str, ok: bool, message: str, exchange: Exchange | None) -> None:
+        ...
+
+
+class Rules(Protocol):
+    """The clause rules of one API; they keep their own state between exchanges."""
+
+    def observe(self, exchange: Exchange, spec: SpecView, judge: Judge) -> None:
+        """Judge one exchange (in the order the client sent them)."""
+
+    def finish(self, judge: Judge) -> None:
+        """Judge what only the end of the traffic decides (e.g. a refusal never recovered)."""
+
+    def skip_reason(self, clause: str) -> str:
+        """Why ``clause`` was not exercised, in the client's terms."""
+
+
+def _rules_for(api: str, credentials: Mapping[str, str]) -> Rules:
+    if api == "hcw":
+        from ._hcw_rules import HcwRules
+
+        return HcwRules(credentials)
+    from ._leah_rules import LeahRules
+
+    return LeahRules(credentials)
+
+
+class ClientValidator:
+    """Judges the client clauses of one API on the exchanges it is fed.
+
+    ``credentials``: the ``TELECONFORM_*`` values of the server the client talks to (the
+    sandbox's seeded ones); ``TELECONFORM_HCW_SSO_SECRET`` lets HCW-CLIENT-06 check SSO
+    signatures (without it only the algorithm and the claims are checked). ``spec`` and
+    ``clauses`` default to the shipped spec and specs/client-clauses.yaml. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        api: str,
+        *,
+        spec: Spec | None = None,
+        clauses: Mapping[str, Clause] | None = None,
+        credentials: Mapping[str, str] | None = None,
+    ) -> None:
+        if api not in APIS:
+            raise ValueError(f"unknown api {api!r}")
+        self.api = api
+        self.spec = spec or shipped_spec(api)
+        catalogue = clauses if clauses is not None else load_client_catalogue()
+        self.clauses: dict[str, Clause] = {
+            cid: c for cid, c in catalogue.items() if c.api == api
+        }
+        self._rules = _rules_for(api, dict(credentials or {}))
+        self._lock = threading.Lock()
+        self._findings: list[Finding] = []
+        self.exchanges = 0
+
+    # ---- feeding -----------------------------------------------------------------------
+    def observe(self, exchange: Exchange) -> list[Finding]:
+        """Judge one exchange; returns the findings it produced (passes and fails)."""
+        produced: list[Finding] = []
+        with self._lock:
+            self.exchanges += 1
+            self._rules.observe(exchange, view(self.spec, exchange), self._judge_into(produced))
+            self._findings.extend(produced)
+        return produced
+
+    def _judge_into(self, out: list[Finding]) -> Judge:
+        def judge(clause: str, ok: bool, message: str, exchange: Exchange | None) -> None:
+            if clause not in self.clauses:
+                return  # a clause the caller's catalogue leaves out
+            level = self.clauses[clause].level
+            out.append(Finding(clause, level, "pass" if ok else "fail", message, exchange))
+
+        return judge
+
+    # ---- reading -----------------------------------------------------------------------
+    def mark(self) -> int:
+        """A position in the findings, for :meth:`findings` ``since`` (per-test windows)."""
+        with self._lock:
+            return len(self._findings)
+
+    def findings(self, since: int = 0, *, final: bool = True) -> list[Finding]:
+        """Findings from position ``since`` on; with ``final``, plus the end-of-traffic ones."""
+        with self._lock:
+            found = list(self._findings[since:])
+            if final:
+                self._rules.finish(self._judge_into(found))
+        return found
+
+    def violations(self, since: int = 0, *, level: str | None = None) -> list[Finding]:
+        """The failing findings (of one level when given), end-of-traffic ones included."""
+        return [
+            f
+            for f in self.findings(since)
+            if f.failed and (level is None or f.level == level)
+        ]
+
+    def verdicts(self) -> dict[str, str]:
+        """Clause id -> pass, fail or skip, from every finding so far."""
+        return {entry["id"]: entry["verdict"] for entry in self.clause_entries(evidence=False)}
+
+    def clause_entries(
+        self, *, evidence: bool = True, redactor: Any = None
+    ) -> list[dict[str, Any]]:
+        """One report entry per clause (CONTRACT "Reports" clause shape), catalogue order.
+
+        A clause with a failing finding is ``fail`` (its first failing exchanges as
+        redacted evidence), one with passing findings only is ``pass``, and one the traffic
+        never exercised is ``skip`` with the reason.
+        """
+        from ._evidence import evidence_of
+
+        found = self.findings()
+        entries = []
+        for cid, clause in self.clauses.items():
+            mine = [f for f in found if f.clause == cid]
+            fails = [f for f in mine if f.failed]
+            if fails:
+                verdict = "fail"
+                reason = "; ".join(dict.fromkeys(f.message for f in fails[:EVIDENCE_PER_CLAUSE]))
+                if len(fails) > EVIDENCE_PER_CLAUSE:
+                    reason += f" (and {len(fails) - EVIDENCE_PER_CLAUSE} more)"
+                shown = fails[:EVIDENCE_PER_CLAUSE]
+            elif mine:
+                verdict = "pass"
+                reason = f"{len(mine)} request(s) checked"
+                shown = mine[:1]
+            else:
+                verdict, reason, shown = "skip", self._rules.skip_reason(cid), []
+            entry: dict[str, Any] = {
+                "id": cid,
+                "level": clause.level,
+                "title": clause.title,
+                "area": clause.area,
+                "verdict": verdict,
+                "waived": False,
+                "reason": reason,
+                "evidence": [],
+            }
+            if evidence:
+                entry["evidence"] = evidence_of(
+                    [f.exchange for f in shown if f.exchange is not None], redactor
+                )
+            entries.append(entry)
+        return entries
+
+    def results(self) -> list[ClauseResult]:
+        """The clause verdicts as the runner's ClauseResult entries (redacted evidence)."""
+        from teleconform.runner import ClauseResult
+
+        return [
+            ClauseResult(
+                id=e["id"], api=self.api, area=e["area"], level=e["level"], title=e["title"],
+                verdict=e["verdict"], reason=e["reason"], evidence=e["evidence"],
+            )
+            for e in self.clause_entries()
+        ]
+
+    def run_json(self, base_url: str, *, redactor: Any = None) -> dict[str, Any]:
+        """This API's entry of a report's ``runs`` (``target.mode`` "client")."""
+        clauses = self.clause_entries(redactor=redactor)
+        totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
+        for c in clauses:
+            totals[c["verdict"]] += 1
+        return {
+            "api": self.api,
+            "target": {"mode": "client", "base_url": base_url},
+            "clauses": clauses,
+            "totals": totals,
+            "requests_seen": self.exchanges,
+            "left_behind": [],
+        }
