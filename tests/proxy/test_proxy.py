@@ -14,7 +14,8 @@ from teleconform.proxy._forward import hop_by_hop
 
 from .conftest import Setup, proxied
 
-PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+PNG_HEADER = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+              b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
 UPLOAD_SIZE = 15_000_000
 
 
