@@ -167,12 +167,12 @@ class ProxySession:
             if entry.fails:
                 messages = list(dict.fromkeys(m for m, _ in entry.fails))
                 verdict = "fail"
-                reason = f"{len(entry.fails)} of {len(entry.fails) + entry.passes} relayed " \
+                reason = f"{len(entry.fails)} of {len(entry.fails) + entry.passes} judged " \
                          f"exchanges: " + "; ".join(messages[:EVIDENCE_PER_CLAUSE])
                 shown = [ex for _, ex in entry.fails[:EVIDENCE_PER_CLAUSE]]
             elif entry.passes:
                 verdict = "pass"
-                reason = f"{entry.passes} relayed exchanges conform"
+                reason = f"{entry.passes} judged exchanges conform"
                 shown = [entry.first_pass] if entry.first_pass else []
             else:
                 verdict = "skip"
