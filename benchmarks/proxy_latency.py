@@ -128,7 +128,8 @@ def section(gets: dict[str, float], n: int, uploads: dict[str, float] | None,
         "",
         f"Measured by `benchmarks/proxy_latency.py --requests {n}` on "
         f"{time.strftime('%Y-%m-%d', time.gmtime())} "
-        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}): `teleconform sandbox hcw` "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"python {platform.python_version()}): `teleconform sandbox hcw` "
         "and `teleconform proxy` as processes on 127.0.0.1, one kept-alive httpx client each "
         "way, requests alternating direct / through the proxy. Times per request in ms; "
         "*added* is the median (p99) of the per-round differences proxied - direct, so it is "
