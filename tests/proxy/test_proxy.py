@@ -153,3 +153,11 @@ def test_the_api_is_detected_from_the_path_or_given() -> None:
 def test_hop_by_hop_fields_include_those_connection_names() -> None:
     assert hop_by_hop([("Connection", "close, X-Private"), ("X-Private", "1")]) == (
         set(HOP_BY_HOP) | {"close", "x-private"})
+
+
+def test_a_target_under_a_path_prefix_is_judged_below_it() -> None:
+    from teleconform.proxy._session import _below_prefix
+
+    assert _below_prefix("https://h/hcw/api/v1/invite?x=1", "/hcw") == "https://h/api/v1/invite?x=1"
+    assert _below_prefix("https://h/api/v1/invite", "") == "https://h/api/v1/invite"
+    assert _below_prefix("https://h/hcwx/api", "/hcw") == "https://h/hcwx/api"

@@ -105,12 +105,14 @@ class ProxySession:
             self.unreachable.append(relayed.error or "no answer")
             return
         self.reached += 1
-        path = urlsplit(relayed.url).path
+        # Judged as the API sees it: a target mounted under a path (https://host/hcw) is
+        # judged on the path below it, as the spec writes paths.
+        url = _below_prefix(relayed.url, urlsplit(self.target).path.rstrip("/"))
         if self.api is None:
-            self.api = detect_api(path[len(urlsplit(self.target).path.rstrip("/")):] or "/")
+            self.api = detect_api(urlsplit(url).path)
         if self.api is None:
             return  # not an API request, and the API is not known yet
-        exchange = _exchange(relayed)
+        exchange = _exchange(relayed, url)
         if self.validator is None:
             self.validator = ClientValidator(self.api, credentials=self.credentials)
             self.spec = shipped_spec(self.api)
@@ -191,11 +193,18 @@ class ProxySession:
                 "left_behind": []}
 
 
-def _exchange(relayed: Relayed) -> Exchange:
+def _below_prefix(url: str, prefix: str) -> str:
+    parts = urlsplit(url)
+    if not prefix or not parts.path.startswith(prefix + "/"):
+        return url
+    return parts._replace(path=parts.path[len(prefix):]).geturl()
+
+
+def _exchange(relayed: Relayed, url: str) -> Exchange:
     """The relayed exchange as the validators see it: the response body decoded."""
     return Exchange(
         method=relayed.method.upper(),
-        url=relayed.url,
+        url=url,
         request_headers=tuple((k.lower(), v) for k, v in relayed.request_headers),
         request_body=relayed.request_body,
         status=relayed.status,
