@@ -123,7 +123,9 @@ def _proxy_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Forward every exchange to --target unchanged; check requests against the "
         "client clauses and responses against the spec and the one-exchange server clauses; "
         "write the client report (report.json target.mode client) into DIR/client and the "
-        "server report (target.mode live) into DIR/server when stopped (SIGINT/SIGTERM).",
+        "server report (target.mode live) into DIR/server when stopped (SIGINT/SIGTERM, the "
+        "normal end). Exit status as for run, over both reports: 0, 1 (a MUST fail), 2 "
+        "(nothing verified), 3 (the target was never reached).",
     )
     px.add_argument("--target", required=True, metavar="URL")
     px.add_argument("--host", default="127.0.0.1")
