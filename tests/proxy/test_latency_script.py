@@ -26,7 +26,7 @@ latency = _load("proxy_latency")
 
 
 def test_added_latency_is_paired_per_round() -> None:
-    times = {"direct": [0.001] * 99 + [0.050], "proxy": [0.002] * 99 + [0.050]}
+    times = {"direct": [0.001] * 98 + [0.050] * 2, "proxy": [0.002] * 98 + [0.050] * 2}
     summary = latency.summarise(times)
     assert round(summary["added_median"], 6) == 0.001
     assert round(summary["direct_p99"], 6) == 0.050
