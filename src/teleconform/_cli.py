@@ -82,12 +82,20 @@ def build_parser() -> _Parser:
     c = sub.add_parser("clauses", help="print the clause catalogue")
     c.add_argument("api", nargs="?", default="all", choices=["hcw", "leah", "all"])
     c.add_argument("--json", action="store_true")
+    c.add_argument("--client", action="store_true",
+                   help="the client-side clauses (sandbox --validate-requests, proxy)")
     s = sub.add_parser("sandbox", help="serve a reference sandbox over HTTP")
     s.add_argument("api", choices=["hcw", "leah"])
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--fault", action="append", default=[], metavar="NAME")
     s.add_argument("--list-faults", action="store_true")
+    s.add_argument("--validate-requests", action="store_true",
+                   help="judge the client's requests (client clauses); report on stop")
+    s.add_argument("--report-dir", metavar="DIR", help="client report directory "
+                   "(with --validate-requests; default reports)")
+    s.add_argument("--strict", action="store_true",
+                   help="with --validate-requests: SHOULD client clauses also fail")
     ct = sub.add_parser(
         "check-traffic",
         help="validate recorded exchanges (HAR, cassettes)",

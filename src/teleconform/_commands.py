@@ -9,12 +9,13 @@ import threading
 from types import FrameType
 
 from ._cli import EXIT_FAIL, EXIT_OK, EXIT_TARGET, UsageError
-from .catalogue import load_catalogue
+from .catalogue import load_catalogue, load_client_catalogue
 
 
 def clauses_command(args: argparse.Namespace) -> int:
     """Print the clause catalogue (a table, or JSON with --json)."""
-    clauses = [c for c in load_catalogue().values() if args.api in ("all", c.api)]
+    catalogue = load_client_catalogue() if args.client else load_catalogue()
+    clauses = [c for c in catalogue.values() if args.api in ("all", c.api)]
     if args.json:
         print(
             json.dumps(
@@ -60,8 +61,15 @@ def sandbox_command(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError("teleconform sandbox: --port must be 0..65535")
     app = create_sandbox_app(args.api, faults=tuple(args.fault))
+    served, finish = app, None
+    if args.validate_requests:  # judge the client's requests; report on stop
+        from .client._command import validated
+
+        served, finish = validated(args, app)
+    elif args.report_dir is not None:
+        raise UsageError("teleconform sandbox: --report-dir needs --validate-requests")
     try:
-        server = ThreadedServer(app, host=args.host, port=args.port or None).start()
+        server = ThreadedServer(served, host=args.host, port=args.port or None).start()
     except (OSError, RuntimeError) as exc:
         raise UsageError(
             f"teleconform sandbox: cannot listen on {args.host}:{args.port}: {exc}"
@@ -81,7 +89,7 @@ def sandbox_command(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         server.stop()
-    return EXIT_OK
+    return finish(server.base_url) if finish is not None else EXIT_OK
 
 
 def cleanup_command(args: argparse.Namespace) -> int:

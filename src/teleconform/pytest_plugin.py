@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from .catalogue import load_catalogue
+from .client._fixtures import teleconform_hcw, teleconform_leah  # noqa: F401 (fixtures)
 
 _UNITS = pytest.StashKey[dict[str, dict[str, Any]]]()  # unit -> {clause id: entry}
 _STATE = pytest.StashKey[dict[str, Any]]()
@@ -85,6 +86,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--teleconform-ledger-dir", default=None, metavar="DIR")
     group.addoption("--teleconform-report-dir", default=None, metavar="DIR")
     group.addoption("--teleconform-strict", action="store_true", help="SHOULD findings fail too")
+    group.addoption(
+        "--teleconform-profile",
+        default=None,
+        metavar="NAME",
+        help="sandbox profile of the teleconform_hcw / teleconform_leah fixtures",
+    )
 
 
 class ClauseFailed(Exception):
@@ -207,6 +214,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "teleconform: a teleconform conformance clause")
+    config.addinivalue_line(
+        "markers",
+        "teleconform_profile(name): sandbox profile of the teleconform_hcw/_leah fixtures",
+    )
+    # SHOULD client clauses are warnings (failures with --teleconform-strict), even in
+    # sessions that turn warnings into errors
+    config.addinivalue_line(
+        "filterwarnings", "default::teleconform.client._fixtures.ClientClauseWarning"
+    )
     # declared here too so that the marks are known when pytest-xdist is not loaded
     config.addinivalue_line("markers", "xdist_group(name): run these items on one xdist worker")
     seed = config.getoption("--teleconform-seed", default=None)

@@ -16,11 +16,36 @@
   fixtures use it).
 """
 
-from ._exchange import Exchange
-from ._middleware import validating
-from ._report import client_exit_status, client_report, write_client_report
-from ._sandbox import ValidatingSandbox
-from ._validator import ClientValidator, Finding
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._exchange import Exchange
+    from ._middleware import validating
+    from ._report import client_exit_status, client_report, write_client_report
+    from ._sandbox import ValidatingSandbox
+    from ._validator import ClientValidator, Finding
+
+# Loaded on first use: the pytest plugin imports this package's fixtures in every session.
+_WHERE = {
+    "ClientValidator": "_validator",
+    "Exchange": "_exchange",
+    "Finding": "_validator",
+    "ValidatingSandbox": "_sandbox",
+    "client_exit_status": "_report",
+    "client_report": "_report",
+    "validating": "_middleware",
+    "write_client_report": "_report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "ClientValidator",
