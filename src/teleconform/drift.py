@@ -245,7 +245,7 @@ def _evidence_line(fault: Fault, observed: Mapping[str, Observed], alternatives:
         parts.append(shown)
     line = "; ".join(parts)
     if alternatives:
-        line += f" [also fits: {', '.join(alternatives)}]"
+        line += f" [the evidence does not tell it from: {', '.join(alternatives)}]"
     return line
 
 
@@ -277,7 +277,11 @@ def choose_faults(
         pool.sort(key=lambda name: _rank(name, usable[name], failing, uncovered))
         best = pool[0]
         chosen = usable[best]
-        same = [n for n in pool[1:] if usable[n].clauses == chosen.clauses]
+        best_rank = _rank(best, chosen, failing, uncovered)
+        # Alternatives the evidence could not tell apart from the choice (same clauses, same
+        # hint score): named, so a reader knows the choice was arbitrary among them.
+        same = [n for n in pool[1:] if usable[n].clauses == chosen.clauses
+                and _rank(n, usable[n], failing, uncovered)[:3] == best_rank[:3]]
         line = _evidence_line(chosen, failing, same)
         unseen = sorted(chosen.clauses - failed)
         if unseen:

@@ -44,6 +44,15 @@ def test_the_evidence_chooses_between_faults_of_one_clause(status: int, fault: s
     assert drift.faults == [fault]
     assert f"statuses {status}" in drift.choices[0].evidence
     assert "HCW-AUTH-06 failed: unknown e-mail" in drift.choices[0].evidence
+    assert "does not tell" not in drift.choices[0].evidence
+
+
+def test_alternatives_the_evidence_cannot_separate_are_named() -> None:
+    # HCW-GEN-01 alone, worded as no hint knows: three faults fit equally (first by name).
+    (drift,) = drift_report(_report(("hcw", [_clause("HCW-GEN-01", "fail", "answered 500")])))
+    assert drift.faults == ["invalid-email-500"]
+    assert drift.choices[0].evidence.endswith(
+        "[the evidence does not tell it from: malformed-json-500, wrong-type-500]")
 
 
 def test_measurements_choose_the_sso_window() -> None:
