@@ -71,3 +71,31 @@ def test_request_and_response_bodies_stream_through() -> None:
     assert upstream.waited_for_client  # the client read the first part before the second
     assert bytes(upstream.received) == FIRST + SECOND
     assert b"".join(parts) == FIRST + SECOND
+
+
+def test_a_compressed_answer_passes_as_sent_and_is_judged_decoded() -> None:
+    import gzip
+    import json
+
+    document = {"@context": "/api/contexts/Office", "@id": "/api/offices",
+                "@type": "hydra:Collection", "hydra:member": [], "hydra:totalItems": 0}
+    compressed = gzip.compress(json.dumps(document).encode("utf-8"))
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/ld+json"), (b"content-encoding", b"gzip"),
+            (b"content-length", str(len(compressed)).encode())]})
+        await send({"type": "http.response.body", "body": compressed})
+
+    with ThreadedServer(app) as server, Proxy(server.base_url, credentials={}) as proxy:
+        with httpx.Client(base_url=proxy.base_url) as client, \
+                client.stream("GET", "/api/offices",
+                              headers={"LEAH-AUTH-TOKEN": "k"}) as response:
+            raw = b"".join(response.iter_raw())
+            encoding = response.headers["content-encoding"]
+        _, server_report = proxy.stop()
+    assert raw == compressed and encoding == "gzip"
+    verdicts = {c["id"]: c["verdict"] for c in server_report["runs"][0]["clauses"]}
+    assert verdicts["LEAH-HYDRA-01"] == "pass" and verdicts["LEAH-HYDRA-03"] == "pass"
