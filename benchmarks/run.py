@@ -741,7 +741,17 @@ def save(results: dict[str, Any], opts: Options, started: float) -> None:
     for row in results.get("faults") or []:  # rows merged from an earlier run are judged alike
         row["detected"] = judge(row["failed"], row["exits"], row["error"])
     opts.json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    opts.output.write_text(render_markdown(results), encoding="utf-8")
+    opts.output.write_text(render_markdown(results) + _kept_proxy_section(opts.output),
+                           encoding="utf-8")
+
+
+def _kept_proxy_section(path: Path) -> str:
+    """The section benchmarks/proxy_latency.py writes (between its markers), kept as it is."""
+    start, end = "<!-- proxy-latency:start -->", "<!-- proxy-latency:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start not in text or end not in text:
+        return ""
+    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -289,6 +289,8 @@ def build_parser() -> _Parser:
     wh_sub = wh.add_subparsers(dest="webhooks_command", parser_class=_Parser)
     _delegated(wh_sub, "check", "deliver Leah webhook events to a receiver (LEAH-WH-02)")
     _delegated(wh_sub, "listen", "receive and validate Leah webhook deliveries (LEAH-WH-01)")
+    _proxy_parser(sub)
+    _drift_parser(sub)
     return parser
 
 
@@ -309,6 +311,53 @@ def all_parsers() -> list[argparse.ArgumentParser]:
     for module_name, builder, _ in DELEGATED.values():
         found.append(getattr(importlib.import_module(module_name), builder)())
     return found
+
+
+def _proxy_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    px = sub.add_parser(
+        "proxy",
+        help="validating reverse proxy between a client and a real server",
+        description="Forward every exchange to --target unchanged; check requests against the "
+        "client clauses and responses against the spec and the one-exchange server clauses; "
+        "write the client report (report.json target.mode client) into DIR/client and the "
+        "server report (target.mode live) into DIR/server when stopped (SIGINT/SIGTERM, the "
+        "normal end). Exit status as for run, over both reports: 0, 1 (a MUST fail), 2 "
+        "(nothing verified), 3 (the target was never reached).",
+    )
+    px.add_argument("--target", required=True, metavar="URL",
+                    help="base URL of the real server the client talks to (required)")
+    px.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    px.add_argument("--port", type=int, default=0,
+                    help="port to listen on (default: %(default)s, a free port)")
+    px.add_argument("--report-dir", default="reports", metavar="DIR",
+                    help="where DIR/client and DIR/server reports go (default: %(default)s)")
+    px.add_argument("--record", metavar="DIR",
+                    help="record the traffic, redacted, into DIR (default: no recording)")
+    px.add_argument("--overwrite", action="store_true",
+                    help="let --record replace the cassettes of a non-empty DIR")
+    px.add_argument("--api", choices=["hcw", "leah"],
+                    help="the API behind --target (default: from the first request's path)")
+    px.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                    help="per exchange, waiting for the target (default 60)")
+    px.add_argument("--strict", action="store_true",
+                    help="SHOULD findings (client or server) also fail")
+    px.add_argument("--allow-empty", action="store_true",
+                    help="exit 0 even when nothing was verified")
+
+
+def _drift_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    dr = sub.add_parser(
+        "drift",
+        help="a sandbox profile reproducing the deviations a run observed",
+        description="Map each failing clause of a run's report.json to the sandbox fault(s) "
+        "that reproduce it, with the evidence; clauses no fault reproduces are listed under "
+        "not_reproduced. -o FILE.yaml: one API -> FILE.yaml, two APIs -> FILE-hcw.yaml and "
+        "FILE-leah.yaml; -o DIR (existing, or ending in /) -> DIR/drift-<api>.yaml; "
+        "no -o -> drift-<api>.yaml in the current directory.",
+    )
+    dr.add_argument("report", metavar="REPORT.json", help="the report.json of a (live) run")
+    dr.add_argument("-o", "--output", metavar="PROFILE",
+                    help="output file or directory (default: drift-<api>.yaml here)")
 
 
 def _delegate(target: str, argv: list[str]) -> int:
@@ -359,6 +408,14 @@ def main(argv: Sequence[str]) -> int:
             if args.webhooks_command not in ("check", "listen"):
                 raise UsageError("teleconform webhooks: expected `check URL` or `listen`")
             return _delegate(f"teleconform.webhooks:{args.webhooks_command}_main", args.rest)
+        if args.command == "drift":
+            from .drift import drift_command
+
+            return drift_command(args.report, args.output)
+        if args.command == "proxy":
+            from .proxy import proxy_command
+
+            return proxy_command(args)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as exc:
         print(str(exc).splitlines()[0], file=sys.stderr)

@@ -1,0 +1,26 @@
+"""``teleconform proxy``: a validating reverse proxy between a client and a real server.
+
+- :class:`ForwardingApp` (ASGI) relays every exchange unchanged, streaming both bodies;
+- :class:`ProxySession` judges each relayed exchange with the client validator
+  (:mod:`teleconform.client`) and the one-exchange server clauses (:mod:`._judge`), records
+  redacted cassettes, and builds the client (``target.mode`` "client") and server
+  (``target.mode`` "live") reports;
+- :class:`Proxy` serves it; :func:`proxy_command` is the CLI.
+"""
+
+from ._command import Proxy, proxy_command
+from ._forward import HOP_BY_HOP, ForwardingApp, Relayed
+from ._judge import JUDGED, judge
+from ._session import ProxySession, detect_api
+
+__all__ = [
+    "HOP_BY_HOP",
+    "JUDGED",
+    "ForwardingApp",
+    "Proxy",
+    "ProxySession",
+    "Relayed",
+    "detect_api",
+    "judge",
+    "proxy_command",
+]
