@@ -122,7 +122,8 @@ def test_guesses_about_inputs_are_advisories_not_failures(
     found = [(a.operation, a.check) for a in gen04.advisories]
     assert (operation, check) in found, found
     advisory = next(a for a in gen04.advisories if (a.operation, a.check) == (operation, check))
-    assert re.match(r"answered \d{3}: .+ \((once|\d+ times)\)$", advisory.message)
+    assert re.match(r"answered \d{3} to a request the spec (allows|does not allow)(: .+)? "
+                    r"\((once|\d+ times)\)$", advisory.message), advisory.message
     method = operation.split(" ", 1)[0]
     assert advisory.evidence and advisory.evidence[0]["request"]["method"] == method
     runs = [run_to_json(run)]

@@ -174,13 +174,32 @@ def validate(
             continue
         else:
             clause = clause_map.default
-        message = _first_lines(failure.message) or f"answered {response.status_code}"
         advisory = isinstance(failure, _GUESSES)
         if advisory:
-            # the status is the whole finding; schemathesis' text names only what it expected
-            message = f"answered {response.status_code}: {message}"
+            message = _advisory_message(failure, response.status_code)
+        else:
+            message = _first_lines(failure.message) or f"answered {response.status_code}"
         findings.append(Finding(clause, failure.kind_title, message, advisory))
     return findings
+
+
+# schemathesis' own lines that only restate the check and the statuses it expected
+_RESTATED = ("Valid data should have been accepted", "Invalid data should have been rejected",
+             "Expected:")
+
+
+def _advisory_message(failure: Failure, status: int) -> str:
+    """What the server did and what the schema said, with schemathesis' hints (no values)."""
+    if isinstance(failure, RejectedPositiveData):
+        lead = f"answered {status} to a request the spec allows"
+    elif isinstance(failure, AcceptedNegativeData):
+        lead = f"answered {status} to a request the spec does not allow"
+    else:
+        lead = f"answered {status}"
+    rest = "\n".join(line for line in failure.message.splitlines()
+                     if not line.strip().startswith(_RESTATED))
+    detail = _first_lines(rest)
+    return f"{lead}: {detail}" if detail else lead
 
 
 @dataclass(slots=True)
