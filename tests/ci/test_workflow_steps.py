@@ -237,7 +237,7 @@ def test_live_mode_without_a_target_is_a_configuration_error(
 def test_an_unknown_mode_is_a_configuration_error(run_job: JobRunner, workspace: Path) -> None:
     job = run_job({"mode": "nightly"})
     assert _gate(job) == ("2", 2), job.log()
-    assert "mode must be replay, live or sandbox" in job.step(RUN).stdout
+    assert "mode must be replay, live, sandbox or client" in job.step(RUN).stdout
 
 
 # -- merging shards ------------------------------------------------------------------------------
