@@ -9,13 +9,18 @@ commands here drive the worked example's integration (examples/client/) over rea
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from ._gha import JobResult
-from .conftest import REPO, JobRunner
+from teleconform._targets import resolve_sandbox_profile
+
+from ._gha import Context, JobResult, clean_env, run_steps
+from .conftest import REPO, VENV_BIN, JobRunner
 
 RUN, PUBLISH, UPLOAD, GATE = (
     "Run teleconform", "Publish the summary", "Upload the reports", "Gate on the exit status",
@@ -49,7 +54,8 @@ else:
         leah.reschedule(appointment, when + timedelta(hours=1))
 """
 # A request without LEAH-AUTH-TOKEN: the command itself succeeds, LEAH-CLIENT-01 fails.
-NO_TOKEN = 'python -c "import httpx, os; httpx.get(os.environ[\'TELECONFORM_TARGET\'] + \'/api/offices\')"'
+NO_TOKEN = ("python -c \"import httpx, os; "
+            "httpx.get(os.environ['TELECONFORM_TARGET'] + '/api/offices')\"")
 
 
 @pytest.fixture
@@ -198,3 +204,59 @@ def test_client_mode_configuration_errors(run_job: JobRunner, workspace: Path,
     assert job.step(GATE).returncode == 2
     assert message in job.step(RUN).stdout
     assert not (workspace / "ran").exists()  # the command never ran
+
+
+# -- the README's examples -------------------------------------------------------------------
+def _readme_jobs() -> list[dict[str, Any]]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it in GitHub Actions", 1)[1].split("\n## ", 1)[0]
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+    return [job for b in blocks if "jobs" in b for job in b["jobs"].values()]
+
+
+def test_the_readme_pull_request_gate_is_client_mode(
+    workspace: Path, tmp_path: Path, driver: str
+) -> None:
+    """The README's pull-request example, run with the action: every input as written but
+    the command (which would pip-install the integrator's requirements) and the matrix."""
+    (gate,) = [step for job in _readme_jobs() for step in job.get("steps", [])
+               if str(step.get("uses", "")).endswith("/teleconform@v1")
+               and step["with"].get("mode") == "client"]
+    inputs = dict(gate["with"])
+    assert "pytest" in inputs["command"]
+    for profile in ("as-documented", "hcw-athome-5.4.62"):
+        given = {**inputs, "command": f"{driver} {inputs['api']} --sso", "profile": profile,
+                 "artifact-name": "teleconform-reports"}
+        job = JobRunner("action", tmp_path, workspace)(given)
+        assert _gate(job) == ("0", "0", 0), job.log()
+        _assert_published(job, workspace)
+
+
+def test_the_readme_nightly_drift_job_writes_a_profile_the_sandbox_serves(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """The README's `drift` job (its `run:` steps but the pip install), on a nightly report
+    from a sandbox with a fault; its profile is accepted by `teleconform sandbox`."""
+    (drift_job,) = [job for job in _readme_jobs() if job.get("needs") == "staging"]
+    download = drift_job["steps"][0]
+    assert download["uses"].startswith("actions/download-artifact@")
+    nightly = workspace / download["with"]["path"]
+    proc = subprocess.run(
+        [str(VENV_BIN / "teleconform"), "run", "hcw", "--sandbox-fault", "unknown-email-404",
+         "--clause", "HCW-AUTH-06", "--clause", "HCW-AUTH-01", "--budget", "quick",
+         "--report-dir", str(nightly), "-q"],
+        env=clean_env(VENV_BIN), capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0 and "1 fail" in proc.stdout, proc.stdout + proc.stderr  # SHOULD
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    job = run_steps(drift_job["steps"], Context(inputs={}, runner={"temp": str(runner_temp)}),
+                    workspace=workspace, base_env=clean_env(VENV_BIN), default_shell="bash",
+                    skip={"Install teleconform"})
+    assert not job.failed, job.log()
+    upload = job.steps[-1]
+    assert upload.uses.startswith("actions/upload-artifact@")
+    profile = workspace / upload.with_["path"] / "drift-hcw.yaml"
+    assert yaml.safe_load(profile.read_text(encoding="utf-8"))["faults"] == ["unknown-email-404"]
+    served = resolve_sandbox_profile("hcw", str(profile))  # what `sandbox --profile` loads
+    assert served is not None and "unknown-email-404" in served.faults

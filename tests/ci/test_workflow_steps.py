@@ -132,10 +132,10 @@ def test_replay_mode_replays_the_given_cassettes(
     assert _verdicts(report) == {"HCW-AUTH-01": ("pass", False), "HCW-INV-01": ("pass", False)}
 
 
-def test_the_pull_request_example_replays_the_shipped_cassettes(
+def test_replay_mode_without_cassettes_replays_the_shipped_ones(
     workspace: Path, tmp_path: Path
 ) -> None:
-    """The README's pull-request gate: the action with `mode: replay` and nothing else."""
+    """The action with `mode: replay` and nothing else."""
     job = JobRunner("action", tmp_path, workspace)({"api": "hcw", "mode": "replay"})
     assert _gate(job) == ("0", 0), job.log()
     _assert_published(job, workspace)
