@@ -127,14 +127,13 @@ def test_client_reports_and_bad_input_are_exit_2(tmp_path: Path,
 
 
 def test_a_drifted_profile_given_to_create_app_reproduces_the_run(tmp_path: Path) -> None:
-    """Until create_app(profile=) lands, a drifted file's faults go to create_app(faults=)."""
+    """The drifted file, as written (with description and not_reproduced), is a profile."""
     report = _report(("hcw", [_clause("HCW-AUTH-06", "fail", "wrong password: 400", (400,)),
                               _clause("HCW-AUTH-03", "pass")]))
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report), encoding="utf-8")
     assert main(["drift", str(path), "-o", str(tmp_path / "p.yaml")]) == 0
-    faults = yaml.safe_load((tmp_path / "p.yaml").read_text(encoding="utf-8"))["faults"]
-    app = hcw.create_app(faults=faults)
+    app = hcw.create_app(profile=str(tmp_path / "p.yaml"))
     with ThreadedServer(app) as server, httpx.Client(timeout=30) as client:
         run = run_api("hcw", server.base_url, sandbox_credentials("hcw", app), client=client,
                       clauses=["HCW-AUTH-06", "HCW-AUTH-03"], seed=1, budget="quick")

@@ -21,11 +21,12 @@ import pytest
 import yaml
 
 from teleconform._run import run_to_json, totals_of
+from teleconform._targets import resolve_sandbox_profile
 from teleconform.drift import SOFT, drift_command
 from teleconform.runner import ApiRun, run_api, sandbox_credentials
 from teleconform.sandbox import hcw, leah
 from teleconform.sandbox._faults import Fault
-from teleconform.sandbox._profiles import Profile, load_profile_file
+from teleconform.sandbox._profiles import Profile
 from teleconform.sandbox._server import ThreadedServer
 
 MODULES = {"hcw": hcw, "leah": leah}
@@ -89,9 +90,10 @@ def _drift(tmp_path: Path, run: ApiRun) -> tuple[Profile, dict[str, Any]]:
     out = tmp_path / "profile.yaml"
     assert drift_command(str(report), str(out)) == 0
     document = yaml.safe_load(out.read_text(encoding="utf-8"))
-    # The drifted file loads with the sandboxes' own profile loader.
-    builtin = {"as-documented": Profile("as-documented", run.api, "the documents")}
-    return load_profile_file(out, run.api, builtin), document
+    # The drifted file loads as `teleconform sandbox --profile FILE` loads it (faults checked).
+    profile = resolve_sandbox_profile(run.api, str(out))
+    assert profile is not None
+    return profile, document
 
 
 def _faults(api: str) -> list[str]:
