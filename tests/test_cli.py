@@ -365,3 +365,21 @@ def test_a_replay_ignores_the_target_variables(
     assert code == 0, err
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     assert run["target"]["mode"] == "replay"
+
+
+def test_a_reader_that_goes_away_is_not_an_internal_error(tmp_path: Path) -> None:
+    """`teleconform sandbox leah --list-profiles | head -1`: a closed pipe ends the command
+    quietly, never with "internal error"."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "teleconform", "clauses"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line (imports take longer)
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "internal error" not in err
