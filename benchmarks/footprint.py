@@ -10,9 +10,9 @@ the report's left_behind lists. Compare two checkouts (before/after a change):
     .venv/bin/python benchmarks/footprint.py --source /work/main --source .
     .venv/bin/python benchmarks/footprint.py --api hcw --profile athome --budget quick
 
-Profiles: ``as-documented`` (the default sandbox) and, for HCW, ``athome``: the real
-HCW@Home 5.4.62's undeletable side effects (DELETE allowed under a consultation, temporary
-patient accounts kept).
+Profiles: ``as-documented`` (the default sandbox) and, for HCW, ``athome``: the sandbox profile
+``hcw-athome-5.4.62``, the real backend with its undeletable side effects (DELETE allowed under
+a consultation, temporary patient accounts kept, Bearer only).
 """
 
 from __future__ import annotations
