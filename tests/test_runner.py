@@ -69,12 +69,17 @@ def writes(ctx):
 """
 
 
+def _suite_root(root: Path, source: str) -> Path:
+    """A suites folder with one HCW module holding ``source``."""
+    (root / "hcw").mkdir()
+    (root / "hcw" / "__init__.py").write_text("")
+    (root / "hcw" / "checks.py").write_text(textwrap.dedent(source))
+    return root
+
+
 @pytest.fixture()
 def suites_root(tmp_path: Path) -> Path:
-    (tmp_path / "hcw").mkdir()
-    (tmp_path / "hcw" / "__init__.py").write_text("")
-    (tmp_path / "hcw" / "checks.py").write_text(textwrap.dedent(SUITE))
-    return tmp_path
+    return _suite_root(tmp_path, SUITE)
 
 
 def _app() -> Starlette:
@@ -200,10 +205,7 @@ def advises(ctx):
 
 @pytest.fixture()
 def routing_root(tmp_path: Path) -> Path:
-    (tmp_path / "hcw").mkdir()
-    (tmp_path / "hcw" / "__init__.py").write_text("")
-    (tmp_path / "hcw" / "checks.py").write_text(textwrap.dedent(ROUTING_SUITE))
-    return tmp_path
+    return _suite_root(tmp_path, ROUTING_SUITE)
 
 
 def _routed(root: Path, **kwargs):  # type: ignore[no-untyped-def]

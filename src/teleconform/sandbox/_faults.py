@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 FAULT_HEADER = "x-teleconform-fault"
 
@@ -22,14 +23,27 @@ class Fault:
     description: str
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def name_table(kind: str, items: Iterable[N]) -> dict[str, N]:
+    """Index items (faults, profiles) by name, refusing duplicates."""
+    table: dict[str, N] = {}
+    for item in items:
+        if item.name in table:
+            raise ValueError(f"duplicate {kind} {item.name}")
+        table[item.name] = item
+    return table
+
+
 def fault_table(*faults: Fault) -> dict[str, Fault]:
     """Index faults by name, refusing duplicates."""
-    table: dict[str, Fault] = {}
-    for fault in faults:
-        if fault.name in table:
-            raise ValueError(f"duplicate fault {fault.name}")
-        table[fault.name] = fault
-    return table
+    return name_table("fault", faults)
 
 
 def parse_fault_header(value: str | None, known: Mapping[str, Fault]) -> frozenset[str]:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._faults import name_table
+
 DEFAULT_PROFILE = "as-documented"
 
 
@@ -58,12 +60,7 @@ class Profile:
 
 def profile_table(*profiles: Profile) -> dict[str, Profile]:
     """Index profiles by name, refusing duplicates."""
-    table: dict[str, Profile] = {}
-    for profile in profiles:
-        if profile.name in table:
-            raise ValueError(f"duplicate profile {profile.name}")
-        table[profile.name] = profile
-    return table
+    return name_table("profile", profiles)
 
 
 def complete(
