@@ -41,9 +41,13 @@ CREATING = {
     ("POST", "/api/appointments"): ("appointment", ("@id",)),
     ("POST", "/api/transfers"): ("transfer", ("id",)),
 }
-INVENTORY_KINDS = {"invites": "invite", "consultations": "consultation",
-                   "patient_accounts": "patient_account", "appointments": "appointment",
-                   "transfers": "transfer"}
+INVENTORY_KINDS = {
+    "invites": "invite",
+    "consultations": "consultation",
+    "patient_accounts": "patient_account",
+    "appointments": "appointment",
+    "transfers": "transfer",
+}
 DISPOSED = {"consultation": "closed", "appointment": "cancelled"}
 
 
@@ -99,9 +103,12 @@ def _left(app: Any, api: str) -> Counter[str]:
         left["patient_account"] = sum(u.role == "patient" for u in store.users.values())
         return left
     state = app.state.leah.state
-    return Counter({"appointment": sum(a.status != "cancelled"
-                                       for a in state.appointments.values()),
-                    "transfer": len(state.transfers)})
+    return Counter(
+        {
+            "appointment": sum(a.status != "cancelled" for a in state.appointments.values()),
+            "transfer": len(state.transfers),
+        }
+    )
 
 
 def measure(source: Path, api: str, profile: str, budget: str, seed: int) -> dict[str, Any]:
@@ -117,17 +124,32 @@ def measure(source: Path, api: str, profile: str, budget: str, seed: int) -> dic
     env.update(module.CREDENTIALS)
     env["PYTHONPATH"] = str(source / "src")
     with ThreadedServer(recorder) as server, tempfile.TemporaryDirectory() as work:  # type: ignore[arg-type]
-        argv = [sys.executable, "-m", "teleconform", "run", api, "--target", server.base_url,
-                "--allow-writes", "--budget", budget, "--seed", str(seed), "--rate-limit",
-                "1000", "--report-dir", str(Path(work) / "out"), "--quiet"]
+        argv = [
+            sys.executable,
+            "-m",
+            "teleconform",
+            "run",
+            api,
+            "--target",
+            server.base_url,
+            "--allow-writes",
+            "--budget",
+            budget,
+            "--seed",
+            str(seed),
+            "--rate-limit",
+            "1000",
+            "--report-dir",
+            str(Path(work) / "out"),
+            "--quiet",
+        ]
         if api == "leah":  # the 15 MB uploads of LEAH-TRF-04 create nothing more
             from teleconform.catalogue import load_catalogue
 
             for cid, clause in load_catalogue().items():
                 if clause.api == "leah" and cid != "LEAH-TRF-04":
                     argv += ["--clause", cid]
-        done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True,
-                              timeout=1800)
+        done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
         report_file = Path(work) / "out" / "report.json"
         report = json.loads(report_file.read_text()) if report_file.is_file() else {}
         left = _left(app, api)
@@ -139,7 +161,10 @@ def measure(source: Path, api: str, profile: str, budget: str, seed: int) -> dic
                 listed[item["kind"]] += int(item["count"])
     kinds = sorted(set(recorder.created) | set(left))
     return {
-        "source": str(source), "api": api, "profile": profile, "budget": budget,
+        "source": str(source),
+        "api": api,
+        "profile": profile,
+        "budget": budget,
         "exit": done.returncode,
         "kinds": {
             kind: {
@@ -156,8 +181,12 @@ def measure(source: Path, api: str, profile: str, budget: str, seed: int) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", action="append", type=Path,
-                        help="checkout whose teleconform runs (repeatable; default: this one)")
+    parser.add_argument(
+        "--source",
+        action="append",
+        type=Path,
+        help="checkout whose teleconform runs (repeatable; default: this one)",
+    )
     parser.add_argument("--api", choices=("hcw", "leah", "all"), default="all")
     parser.add_argument("--profile", choices=("as-documented", "athome", "both"), default="both")
     parser.add_argument("--budget", default="standard")
@@ -166,25 +195,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sources = [s.resolve() for s in (args.source or [ROOT])]
     cases = []
-    for api in (("hcw", "leah") if args.api == "all" else (args.api,)):
-        profiles = (("as-documented", "athome") if args.profile == "both" else (args.profile,))
+    for api in ("hcw", "leah") if args.api == "all" else (args.api,):
+        profiles = ("as-documented", "athome") if args.profile == "both" else (args.profile,)
         for profile in profiles if api == "hcw" else ("as-documented",):
             cases.append((api, profile))
-    results = [measure(source, api, profile, args.budget, args.seed)
-               for api, profile in cases for source in sources]
+    results = [
+        measure(source, api, profile, args.budget, args.seed)
+        for api, profile in cases
+        for source in sources
+    ]
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"budget {args.budget}, seed {args.seed}; created / cleaned / left "
-          "(left_behind listed, '-' when the report has none)")
+    print(
+        f"budget {args.budget}, seed {args.seed}; created / cleaned / left "
+        "(left_behind listed, '-' when the report has none)"
+    )
     for result in results:
         cells = ", ".join(
             f"{kind} {c['created']}/{c['cleaned']}/{c['left']}"
             f" ({'-' if c['listed'] is None else c['listed']})"
             for kind, c in result["kinds"].items()
         )
-        print(f"{result['api']:<5} {result['profile']:<13} {result['source']}: {cells}; "
-              f"shares sent {result['shares']}; exit {result['exit']}")
+        print(
+            f"{result['api']:<5} {result['profile']:<13} {result['source']}: {cells}; "
+            f"shares sent {result['shares']}; exit {result['exit']}"
+        )
     return 0
 
 

@@ -29,16 +29,20 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- proxy-latency:start -->", "<!-- proxy-latency:end -->"
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
-       b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
 
 @contextmanager
 def cli(*argv: str) -> Iterator[dict[str, str]]:
     """A `teleconform` process; yields what it printed before READY."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELECONFORM_")}
-    proc = subprocess.Popen([sys.executable, "-m", "teleconform", *argv], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "teleconform", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     printed: dict[str, str] = {}
     try:
         assert proc.stdout is not None
@@ -66,13 +70,18 @@ def ms(value: float) -> str:
     return f"{value * 1000:.2f}"
 
 
-def measure_gets(direct: str, proxied: str, creds: dict[str, str], n: int,
-                 warmup: int) -> dict[str, list[float]]:
+def measure_gets(
+    direct: str, proxied: str, creds: dict[str, str], n: int, warmup: int
+) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"direct": [], "proxy": []}
     with httpx.Client(base_url=direct) as d, httpx.Client(base_url=proxied) as p:
-        login = d.post("/api/v1/login-local",
-                       json={"email": creds["TELECONFORM_HCW_EMAIL"],
-                             "password": creds["TELECONFORM_HCW_PASSWORD"]})
+        login = d.post(
+            "/api/v1/login-local",
+            json={
+                "email": creds["TELECONFORM_HCW_EMAIL"],
+                "password": creds["TELECONFORM_HCW_PASSWORD"],
+            },
+        )
         token = login.json()["user"]["token"]
         headers = {"x-access-token": token, "Authorization": f"Bearer {token}"}
         for i in range(warmup + n):
@@ -87,22 +96,28 @@ def measure_gets(direct: str, proxied: str, creds: dict[str, str], n: int,
     return times
 
 
-def measure_uploads(direct: str, proxied: str, key: str, worker_email: str,
-                    runs: int) -> dict[str, list[float]]:
+def measure_uploads(
+    direct: str, proxied: str, key: str, worker_email: str, runs: int
+) -> dict[str, list[float]]:
     content = PNG + b"\0" * (15_000_000 - len(PNG))
     times: dict[str, list[float]] = {"direct": [], "proxy": []}
     headers = {"LEAH-AUTH-TOKEN": key}
     for _ in range(runs):
         for name, base in (("direct", direct), ("proxy", proxied)):
             with httpx.Client(base_url=base, timeout=120) as client:
-                workers = client.get("/api/healthcare_workers", params={"email": worker_email},
-                                     headers=headers).json()
+                workers = client.get(
+                    "/api/healthcare_workers", params={"email": worker_email}, headers=headers
+                ).json()
                 worker = workers["hydra:member"][0]["@id"]
-                transfer = client.post("/api/transfers", headers=headers,
-                                       json={"healthcareWorker": worker}).json()
+                transfer = client.post(
+                    "/api/transfers", headers=headers, json={"healthcareWorker": worker}
+                ).json()
                 started = time.perf_counter()
-                response = client.post(f"/api/transfers/{transfer['id']}/files", headers=headers,
-                                       files=[("file[]", ("scan.png", content, "image/png"))])
+                response = client.post(
+                    f"/api/transfers/{transfer['id']}/files",
+                    headers=headers,
+                    files=[("file[]", ("scan.png", content, "image/png"))],
+                )
                 times[name].append(time.perf_counter() - started)
                 assert response.status_code == 200, response.status_code
     return times
@@ -120,8 +135,9 @@ def summarise(times: dict[str, list[float]]) -> dict[str, float]:
     }
 
 
-def section(gets: dict[str, float], n: int, uploads: dict[str, float] | None,
-            upload_runs: int) -> str:
+def section(
+    gets: dict[str, float], n: int, uploads: dict[str, float] | None, upload_runs: int
+) -> str:
     lines = [
         START,
         "## Proxy latency (`teleconform proxy`)",
@@ -147,12 +163,17 @@ def section(gets: dict[str, float], n: int, uploads: dict[str, float] | None,
             f"| 15 MB multipart upload to Leah ({upload_runs} each) | "
             f"{ms(uploads['direct_median'])} | {ms(uploads['direct_p99'])} | "
             f"{ms(uploads['proxy_median'])} | {ms(uploads['proxy_p99'])} | "
-            f"{ms(uploads['added_median'])} | {ms(uploads['added_p99'])} |")
-    lines += ["", "Validation (and recording, with --record) runs on one worker thread after "
-              "each answer is relayed: it is not on the request path, but it shares the "
-              "proxy process's interpreter, so under sustained traffic it competes with the "
-              "relay and is part of these figures. The machine was shared with other jobs "
-              "(see the p99 of the direct requests).", END]
+            f"{ms(uploads['added_median'])} | {ms(uploads['added_p99'])} |"
+        )
+    lines += [
+        "",
+        "Validation (and recording, with --record) runs on one worker thread after "
+        "each answer is relayed: it is not on the request path, but it shares the "
+        "proxy process's interpreter, so under sustained traffic it competes with the "
+        "relay and is part of these figures. The machine was shared with other jobs "
+        "(see the p99 of the direct requests).",
+        END,
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -175,21 +196,38 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as reports:
-        with cli("sandbox", "hcw") as sandbox, cli(
-                "proxy", "--target", sandbox["TELECONFORM_TARGET"], "--report-dir",
-                reports) as proxy:
-            gets = summarise(measure_gets(sandbox["TELECONFORM_TARGET"],
-                                          proxy["TELECONFORM_TARGET"], sandbox, args.requests,
-                                          args.warmup))
+        with (
+            cli("sandbox", "hcw") as sandbox,
+            cli(
+                "proxy", "--target", sandbox["TELECONFORM_TARGET"], "--report-dir", reports
+            ) as proxy,
+        ):
+            gets = summarise(
+                measure_gets(
+                    sandbox["TELECONFORM_TARGET"],
+                    proxy["TELECONFORM_TARGET"],
+                    sandbox,
+                    args.requests,
+                    args.warmup,
+                )
+            )
         uploads = None
         if args.upload_runs:
-            with cli("sandbox", "leah") as sandbox, cli(
-                    "proxy", "--target", sandbox["TELECONFORM_TARGET"], "--report-dir",
-                    reports) as proxy:
-                uploads = summarise(measure_uploads(
-                    sandbox["TELECONFORM_TARGET"], proxy["TELECONFORM_TARGET"],
-                    sandbox["TELECONFORM_LEAH_API_KEY"], sandbox["TELECONFORM_LEAH_HCW_EMAIL"],
-                    args.upload_runs))
+            with (
+                cli("sandbox", "leah") as sandbox,
+                cli(
+                    "proxy", "--target", sandbox["TELECONFORM_TARGET"], "--report-dir", reports
+                ) as proxy,
+            ):
+                uploads = summarise(
+                    measure_uploads(
+                        sandbox["TELECONFORM_TARGET"],
+                        proxy["TELECONFORM_TARGET"],
+                        sandbox["TELECONFORM_LEAH_API_KEY"],
+                        sandbox["TELECONFORM_LEAH_HCW_EMAIL"],
+                        args.upload_runs,
+                    )
+                )
     text = section(gets, args.requests, uploads, args.upload_runs)
     print(text)
     print(json.dumps({"get": gets, "upload": uploads}, indent=2))

@@ -741,8 +741,9 @@ def save(results: dict[str, Any], opts: Options, started: float) -> None:
     for row in results.get("faults") or []:  # rows merged from an earlier run are judged alike
         row["detected"] = judge(row["failed"], row["exits"], row["error"])
     opts.json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    opts.output.write_text(render_markdown(results) + _kept_proxy_section(opts.output),
-                           encoding="utf-8")
+    opts.output.write_text(
+        render_markdown(results) + _kept_proxy_section(opts.output), encoding="utf-8"
+    )
 
 
 def _kept_proxy_section(path: Path) -> str:

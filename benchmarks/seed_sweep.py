@@ -54,8 +54,12 @@ def _seeds(spec: str) -> list[int]:
 def _conformant_profiles() -> list[tuple[str, str]]:
     from teleconform.sandbox import hcw, leah
 
-    return [(api, name) for api, module in (("hcw", hcw), ("leah", leah))
-            for name, profile in sorted(module.PROFILES.items()) if profile.conformant]
+    return [
+        (api, name)
+        for api, module in (("hcw", hcw), ("leah", leah))
+        for name, profile in sorted(module.PROFILES.items())
+        if profile.conformant
+    ]
 
 
 def _one(job: Job, work: Path) -> tuple[Job, int, list[str]]:
@@ -64,9 +68,25 @@ def _one(job: Job, work: Path) -> tuple[Job, int, list[str]]:
     api = [job.api] if job.profile else ["all"]
     profile = ["--sandbox-profile", job.profile] if job.profile else []
     proc = subprocess.run(
-        [sys.executable, "-m", "teleconform", "run", *api, *selection, *profile,
-         "--seed", str(job.seed), "--budget", job.budget, "-q", "--report-dir", str(out)],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "teleconform",
+            "run",
+            *api,
+            *selection,
+            *profile,
+            "--seed",
+            str(job.seed),
+            "--budget",
+            job.budget,
+            "-q",
+            "--report-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     problems = []
     report = out / "report.json"
@@ -86,25 +106,37 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="1-40", help="FIRST-LAST (default 1-40)")
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    p.add_argument("--budget", default="standard",
-                   help="quick, standard, deep, or several separated by commas (default standard)")
+    p.add_argument(
+        "--budget",
+        default="standard",
+        help="quick, standard, deep, or several separated by commas (default standard)",
+    )
     p.add_argument("--all", action="store_true", help="every clause, not only property tests")
-    p.add_argument("--profiles", action="store_true",
-                   help="every clause of each API on every conformant sandbox profile")
+    p.add_argument(
+        "--profiles",
+        action="store_true",
+        help="every clause of each API on every conformant sandbox profile",
+    )
     ns = p.parse_args()
     budgets = [b.strip() for b in ns.budget.split(",") if b.strip()]
     if not budgets or set(budgets) - {"quick", "standard", "deep"}:
         p.error("--budget: quick, standard or deep (comma-separated)")
     seeds = _seeds(ns.seeds)
     if ns.profiles:
-        jobs = [Job(api, name, s, b, True)
-                for api, name in _conformant_profiles() for s in seeds for b in budgets]
+        jobs = [
+            Job(api, name, s, b, True)
+            for api, name in _conformant_profiles()
+            for s in seeds
+            for b in budgets
+        ]
     else:
         jobs = [Job("all", None, s, b, ns.all) for s in seeds for b in budgets]
     started = time.monotonic()
     bad: list[tuple[Job, list[str]]] = []
-    with tempfile.TemporaryDirectory(prefix="teleconform-sweep-") as tmp, \
-            concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="teleconform-sweep-") as tmp,
+        concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs) as pool,
+    ):
         futures = [pool.submit(_one, job, Path(tmp)) for job in jobs]
         for future in concurrent.futures.as_completed(futures):
             job, code, problems = future.result()
@@ -115,8 +147,10 @@ def main() -> int:
                     print(f"  {line}", flush=True)
     took = time.monotonic() - started
     what = "profile runs" if ns.profiles else "seeds"
-    print(f"{len(jobs) - len(bad)} of {len(jobs)} {what} passed "
-          f"(budget {','.join(budgets)}, {ns.jobs} jobs, {took:.0f} s)")
+    print(
+        f"{len(jobs) - len(bad)} of {len(jobs)} {what} passed "
+        f"(budget {','.join(budgets)}, {ns.jobs} jobs, {took:.0f} s)"
+    )
     return 1 if bad else 0
 
 

@@ -66,7 +66,9 @@ def test_report_writers_send_no_requests() -> None:
     for path in sorted((PKG / "report").glob("*.py")):
         names = _imports(path)
         assert not {n for n in names if n.split(".")[0] in {"httpx", "requests", "urllib3"}}, path
-        assert not {n for n in names if n in {"teleconform.runner", "teleconform._http"}}, path
+        assert not {n for n in names if n in {"teleconform.runner", "teleconform.runner._http"}}, (
+            path
+        )
 
 
 def test_public_api_is_exactly_all() -> None:

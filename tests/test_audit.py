@@ -14,15 +14,20 @@ import jwt
 import pytest
 import yaml
 
-from teleconform.audit import Finding, audit_cassette, main
-from teleconform.har import har_to_cassette, load_har
+from teleconform.cassettes.audit import Finding, audit_cassette, main
 from teleconform.redact import Redactor
+from teleconform.traffic.har import har_to_cassette, load_har
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
 INVENTORY = yaml.safe_load((FIXTURES / "hcw-traffic-inventory.yaml").read_text())
 REDUCED_HAR = FIXTURES / "hcw-athome-reduced.har"
-SHARED_HAR = (Path(__file__).resolve().parents[2] / "shared" / "data" / "hcw-athome-traffic"
-              / "hcw-athome-5.4.62.har")
+SHARED_HAR = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "hcw-athome-traffic"
+    / "hcw-athome-5.4.62.har"
+)
 ALL_VALUES = [(kind, v["value"]) for kind, vals in INVENTORY["values"].items() for v in vals]
 
 
@@ -80,8 +85,10 @@ def _check_inventory(cassette: dict[str, Any], minimum: int) -> None:
     found = _found_values(findings)
     missed = [(k, v[:12]) for k, v in present if v not in found]
     assert missed == []
-    redacted = {"version": 1,
-                "interactions": [Redactor().redact_exchange(i) for i in cassette["interactions"]]}
+    redacted = {
+        "version": 1,
+        "interactions": [Redactor().redact_exchange(i) for i in cassette["interactions"]],
+    }
     assert audit_cassette(redacted) == []
     assert _present(redacted) == []
 
@@ -108,34 +115,70 @@ def test_full_capture_before_and_after_redaction() -> None:
 
 
 def _planted_cassette() -> dict[str, Any]:
-    sso = jwt.encode({"email": "ivy@example.org", "timestamp": 1795316035}, "s" * 32,
-                     algorithm="HS256")
-    multipart = (b"--B0\r\nContent-Disposition: form-data; name=\"file\"; "
-                 b"filename=\"ivy-lab-results.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-                 b"%PDF-1.4 lab results\r\n--B0--\r\n")
-    return {"version": 1, "interactions": [
-        {"request": {"method": "GET", "uri": "http://h/api/v1/user?where="
-                     + quote(json.dumps({"email": "ivy@example.org"}), safe=""),
-                     "headers": {}, "body": None},
-         "response": {"status": {"code": 200, "message": "OK"}, "headers": {
-             "X-Debug": [base64.b64encode(b"user=ivy@example.org").decode()]},
-             "body": {"string": "{\"contact\": \"ivy\\u0040example.org\", \"ok\": true}"}}},
-        {"request": {"method": "GET", "uri": "http://h/api/v1/external-auth-callback?token=" + sso,
-                     "headers": {}, "body": None},
-         "response": {"status": {"code": 302, "message": "Found"},
-                      "headers": {"Location": ["http://h/app?tk=" + sso]},
-                      "body": {"string": ""}}},
-        {"request": {"method": "POST", "uri": "http://h/api/transfers",
-                     "headers": {"Content-Type": ["multipart/form-data; boundary=B0"],
-                                 "LEAH-AUTH-TOKEN": ["leah-key-0123456789"]},
-                     "body": multipart.decode()},
-         "response": {"status": {"code": 201, "message": "Created"},
-                      "headers": {"Content-Type": ["application/json"]},
-                      "body": {"string": json.dumps({"sharedSecret": "test-shared-secret",
-                                                     "phone": "+41 79 000 00 42"})}}},
-    ],
-        "teleconform": {"credentials": {"hcw.password": "Plain-Pass-123"},
-                        "notes": [{"echo": "sent to ivy@example.org"}]}}
+    sso = jwt.encode(
+        {"email": "ivy@example.org", "timestamp": 1795316035}, "s" * 32, algorithm="HS256"
+    )
+    multipart = (
+        b'--B0\r\nContent-Disposition: form-data; name="file"; '
+        b'filename="ivy-lab-results.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        b"%PDF-1.4 lab results\r\n--B0--\r\n"
+    )
+    return {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {
+                    "method": "GET",
+                    "uri": "http://h/api/v1/user?where="
+                    + quote(json.dumps({"email": "ivy@example.org"}), safe=""),
+                    "headers": {},
+                    "body": None,
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"X-Debug": [base64.b64encode(b"user=ivy@example.org").decode()]},
+                    "body": {"string": '{"contact": "ivy\\u0040example.org", "ok": true}'},
+                },
+            },
+            {
+                "request": {
+                    "method": "GET",
+                    "uri": "http://h/api/v1/external-auth-callback?token=" + sso,
+                    "headers": {},
+                    "body": None,
+                },
+                "response": {
+                    "status": {"code": 302, "message": "Found"},
+                    "headers": {"Location": ["http://h/app?tk=" + sso]},
+                    "body": {"string": ""},
+                },
+            },
+            {
+                "request": {
+                    "method": "POST",
+                    "uri": "http://h/api/transfers",
+                    "headers": {
+                        "Content-Type": ["multipart/form-data; boundary=B0"],
+                        "LEAH-AUTH-TOKEN": ["leah-key-0123456789"],
+                    },
+                    "body": multipart.decode(),
+                },
+                "response": {
+                    "status": {"code": 201, "message": "Created"},
+                    "headers": {"Content-Type": ["application/json"]},
+                    "body": {
+                        "string": json.dumps(
+                            {"sharedSecret": "test-shared-secret", "phone": "+41 79 000 00 42"}
+                        )
+                    },
+                },
+            },
+        ],
+        "teleconform": {
+            "credentials": {"hcw.password": "Plain-Pass-123"},
+            "notes": [{"echo": "sent to ivy@example.org"}],
+        },
+    }
 
 
 def test_planted_values_in_encoded_forms() -> None:
@@ -154,11 +197,14 @@ def test_planted_values_in_encoded_forms() -> None:
     assert ("meta:/teleconform/credentials/hcw.password", "password") in where
     assert ("meta:/teleconform/notes/0/echo", "email") in where
     r = Redactor()
-    redacted = {"version": 1, "interactions": [r.redact_exchange(i)
-                                                for i in _planted_cassette()["interactions"]]}
+    redacted = {
+        "version": 1,
+        "interactions": [r.redact_exchange(i) for i in _planted_cassette()["interactions"]],
+    }
     # A body too large to keep, as the recorder stores it: digest and head are not findings.
     redacted["interactions"][2]["response"]["body"]["string"] = (
-        "[teleconform: body of 90000 bytes not kept, sha256=" + "ab" * 32 + ', head="{}"]')
+        "[teleconform: body of 90000 bytes not kept, sha256=" + "ab" * 32 + ', head="{}"]'
+    )
     assert audit_cassette(redacted) == []
     text = yaml.safe_dump(redacted)
     for secret in ("ivy", "test-shared-secret", "leah-key", "000 00 42", "lab-results"):
@@ -172,10 +218,12 @@ def _write(path: Path, cassette: dict[str, Any]) -> Path:
     return path
 
 
-def test_cli_output_format_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          reduced: dict[str, Any]) -> None:
-    dirty = _write(tmp_path / "dirty" / "hcw.yaml", {"version": 1,
-                                                     "interactions": reduced["interactions"][:2]})
+def test_cli_output_format_and_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reduced: dict[str, Any]
+) -> None:
+    dirty = _write(
+        tmp_path / "dirty" / "hcw.yaml", {"version": 1, "interactions": reduced["interactions"][:2]}
+    )
     assert main([str(dirty.parent)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out, "findings expected"
@@ -185,8 +233,13 @@ def test_cli_output_format_and_exit_codes(tmp_path: Path, capsys: pytest.Capture
         assert "Admin-Passw0rd" not in line and "eyJ" not in line and "@example.org" not in line
     expected = '0:request.body/password\tcredential\t"password": [masked credential, 14 chars]'
     assert f"{dirty}:{expected}" in out
-    clean = _write(tmp_path / "clean" / "hcw.yaml", {"version": 1, "interactions": [
-        Redactor().redact_exchange(i) for i in reduced["interactions"][:2]]})
+    clean = _write(
+        tmp_path / "clean" / "hcw.yaml",
+        {
+            "version": 1,
+            "interactions": [Redactor().redact_exchange(i) for i in reduced["interactions"][:2]],
+        },
+    )
     assert main([str(clean.parent)]) == 0
     assert capsys.readouterr().out == ""
     broken = tmp_path / "broken"
@@ -200,18 +253,26 @@ def test_cli_output_format_and_exit_codes(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_runs_as_a_module(tmp_path: Path, reduced: dict[str, Any]) -> None:
-    dirty = _write(tmp_path / "c" / "x.yaml",
-                   {"version": 1, "interactions": reduced["interactions"][:1]})
-    proc = subprocess.run([sys.executable, "-m", "teleconform.audit", str(dirty.parent)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    dirty = _write(
+        tmp_path / "c" / "x.yaml", {"version": 1, "interactions": reduced["interactions"][:1]}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "teleconform.cassettes.audit", str(dirty.parent)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "0:request.body/password\tcredential" in proc.stdout
     assert "Admin-Passw0rd" not in proc.stdout + proc.stderr
 
 
 # -- the raw text of every file ------------------------------------------------------------------
-_JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqYW5lIiwiaWF0IjoxNzAwMDAwMDAwfQ."
-        "c2lnbmF0dXJlLW9mLXRoZS1yZWFsLXRva2VuLTEyMzQ1Njc4")
+_JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqYW5lIiwiaWF0IjoxNzAwMDAwMDAwfQ."
+    "c2lnbmF0dXJlLW9mLXRoZS1yZWFsLXRva2VuLTEyMzQ1Njc4"
+)
 
 
 def test_values_outside_parsed_values_are_found(
@@ -219,17 +280,26 @@ def test_values_outside_parsed_values_are_found(
 ) -> None:
     """A JWT, an e-mail address and a phone number in a YAML comment line: parsing drops the
     comment, the raw-text pass does not. Each is reported once, by line, masked."""
-    clean = {"version": 1, "interactions": [Redactor().redact_exchange(i) for i in
-                                            har_to_cassette(load_har(REDUCED_HAR))["interactions"][:1]]}
+    clean = {
+        "version": 1,
+        "interactions": [
+            Redactor().redact_exchange(i)
+            for i in har_to_cassette(load_har(REDUCED_HAR))["interactions"][:1]
+        ],
+    }
     text = yaml.safe_dump(clean, sort_keys=False)
     path = tmp_path / "c" / "hcw.yaml"
     path.parent.mkdir()
-    path.write_text(f"# recorded for jane.roe@clinic-example.ch, +41 79 555 12 34\n"
-                    f"# session {_JWT}\n{text}")
+    path.write_text(
+        f"# recorded for jane.roe@clinic-example.ch, +41 79 555 12 34\n# session {_JWT}\n{text}"
+    )
     assert main([str(path.parent)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert sorted((line.split("\t")[0], line.split("\t")[1]) for line in out) == [
-        (f"{path}:line 1", "email"), (f"{path}:line 1", "phone"), (f"{path}:line 2", "jwt")]
+        (f"{path}:line 1", "email"),
+        (f"{path}:line 1", "phone"),
+        (f"{path}:line 2", "jwt"),
+    ]
     joined = "\n".join(out)
     assert "jane.roe" not in joined and "555 12 34" not in joined and "eyJ" not in joined
     # a value in a parsed value as well as in the text is reported once, at its parsed place
@@ -248,7 +318,8 @@ def test_other_services_credentials_are_found_in_the_raw_text(
     path.write_text(
         "version: 1\ninteractions:\n- request: {method: GET, uri: 'http://h/x', headers: {},\n"
         "    body: 'keys AKIAIOSFODNN7EXAMPLE ghp_1234567890abcdefghijklmnopqrstuvwxyzAB'}\n"
-        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: ''}}\n")
+        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: ''}}\n"
+    )
     assert main([str(path)]) == 1
     out = capsys.readouterr().out
     assert out.count("\tcredential\t") == 2 and "AKIA" not in out and "ghp_" not in out

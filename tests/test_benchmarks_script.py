@@ -79,7 +79,9 @@ def test_run_timed_measures_the_child_not_the_parent(gnu: bool, tmp_path: Path) 
 def test_run_timed_kills_a_process_past_its_timeout(tmp_path: Path) -> None:
     sample = measure.run_timed(
         [sys.executable, "-c", "import time; time.sleep(30)"],
-        cwd=tmp_path, timeout_s=0.5, use_gnu_time=False,
+        cwd=tmp_path,
+        timeout_s=0.5,
+        use_gnu_time=False,
     )
     assert sample.timed_out
     assert sample.returncode != 0
@@ -87,24 +89,35 @@ def test_run_timed_kills_a_process_past_its_timeout(tmp_path: Path) -> None:
 
 
 def test_report_facts_counts_cases_engine_time_and_failures() -> None:
-    facts = bench.report_facts({
-        "totals": {"pass": 3, "fail": 1, "skip": 0, "error": 1},
-        "runs": [
-            {
-                "elapsed_s": 2.5, "requests_sent": 40,
-                "clauses": [
-                    {"id": "HCW-GEN-04", "verdict": "pass", "measurements": {
-                        "cases": {"GET /a": {"positive": 25, "negative": 25},
-                                  "POST /b": {"positive": 3, "negative": 0}}}},
-                    {"id": "HCW-INV-01", "verdict": "fail"},
-                ],
-            },
-            {
-                "elapsed_s": 1.5, "requests_sent": 10,
-                "clauses": [{"id": "LEAH-GEN-01", "verdict": "error"}],
-            },
-        ],
-    })
+    facts = bench.report_facts(
+        {
+            "totals": {"pass": 3, "fail": 1, "skip": 0, "error": 1},
+            "runs": [
+                {
+                    "elapsed_s": 2.5,
+                    "requests_sent": 40,
+                    "clauses": [
+                        {
+                            "id": "HCW-GEN-04",
+                            "verdict": "pass",
+                            "measurements": {
+                                "cases": {
+                                    "GET /a": {"positive": 25, "negative": 25},
+                                    "POST /b": {"positive": 3, "negative": 0},
+                                }
+                            },
+                        },
+                        {"id": "HCW-INV-01", "verdict": "fail"},
+                    ],
+                },
+                {
+                    "elapsed_s": 1.5,
+                    "requests_sent": 10,
+                    "clauses": [{"id": "LEAH-GEN-01", "verdict": "error"}],
+                },
+            ],
+        }
+    )
     assert facts["cases"] == 53
     assert facts["engine_s"] == pytest.approx(4.0)
     assert facts["requests"] == 50
@@ -112,12 +125,16 @@ def test_report_facts_counts_cases_engine_time_and_failures() -> None:
 
 
 def test_st_signature_names_each_failure_per_operation() -> None:
-    data = {"failures": [
-        {"code": "ST401", "operations": ["GET /api/v1/invite", "Stateful tests"]},
-        {"code": "ST202", "operations": ["POST /api/v1/invite"]},
-    ]}
+    data = {
+        "failures": [
+            {"code": "ST401", "operations": ["GET /api/v1/invite", "Stateful tests"]},
+            {"code": "ST202", "operations": ["POST /api/v1/invite"]},
+        ]
+    }
     assert bench.st_signature(data) == {
-        "ST401 GET /api/v1/invite", "ST401 Stateful tests", "ST202 POST /api/v1/invite",
+        "ST401 GET /api/v1/invite",
+        "ST401 Stateful tests",
+        "ST202 POST /api/v1/invite",
     }
     assert bench.st_signature({}) == set()
 
@@ -132,47 +149,128 @@ def test_a_fault_counts_as_detected_when_a_declared_clause_fails_with_its_exit()
 
 def _results() -> dict[str, Any]:
     tc_run = {"wall_s": 30.0, "cpu_s": 20.0, "max_rss_kb": 300 * 1024, "exit": 0}
-    sandbox = bench.summarise({"name": "sandbox", "runs": [
-        tc_run | {"engine_s": 25.0, "cases": 1000, "requests": 1200,
-                  "totals": {"pass": 62, "fail": 0, "error": 0, "skip": 1}, "failing": []},
-        tc_run | {"wall_s": 34.0, "engine_s": 27.0, "cases": 1000},
-    ], "available": True})
-    properties = bench.summarise({"name": "properties", "runs": [
-        tc_run | {"wall_s": 22.0, "engine_s": 18.0, "cases": 1000},
-    ], "available": True})
+    sandbox = bench.summarise(
+        {
+            "name": "sandbox",
+            "runs": [
+                tc_run
+                | {
+                    "engine_s": 25.0,
+                    "cases": 1000,
+                    "requests": 1200,
+                    "totals": {"pass": 62, "fail": 0, "error": 0, "skip": 1},
+                    "failing": [],
+                },
+                tc_run | {"wall_s": 34.0, "engine_s": 27.0, "cases": 1000},
+            ],
+            "available": True,
+        }
+    )
+    properties = bench.summarise(
+        {
+            "name": "properties",
+            "runs": [
+                tc_run | {"wall_s": 22.0, "engine_s": 18.0, "cases": 1000},
+            ],
+            "available": True,
+        }
+    )
     return {
-        "machine": {"platform": "Linux", "cpu": "Test CPU", "cpus": 2, "memory_gb": 4.0,
-                    "versions": {"python": "3.11"}, "commit": "abc1234",
-                    "loadavg_start": [1.0, 1.0, 1.0], "loadavg_end": [1.0, 1.0, 1.0]},
-        "settings": {"runs": 2, "warmup": 1, "deep_runs": 1, "fault_runs": 1, "seed": 1,
-                     "examples": 50, "st_phases": "fuzzing,stateful",
-                     "measured_with": "/usr/bin/time -v", "argv": ["--runs", "2"]},
+        "machine": {
+            "platform": "Linux",
+            "cpu": "Test CPU",
+            "cpus": 2,
+            "memory_gb": 4.0,
+            "versions": {"python": "3.11"},
+            "commit": "abc1234",
+            "loadavg_start": [1.0, 1.0, 1.0],
+            "loadavg_end": [1.0, 1.0, 1.0],
+        },
+        "settings": {
+            "runs": 2,
+            "warmup": 1,
+            "deep_runs": 1,
+            "fault_runs": 1,
+            "seed": 1,
+            "examples": 50,
+            "st_phases": "fuzzing,stateful",
+            "measured_with": "/usr/bin/time -v",
+            "argv": ["--runs", "2"],
+        },
         "rows": {
             "sandbox": sandbox,
             "properties": properties,
-            "replay": {"name": "replay", "runs": [], "available": False,
-                       "reason": "exit 2: no cassettes in cassettes/"},
+            "replay": {
+                "name": "replay",
+                "runs": [],
+                "available": False,
+                "reason": "exit 2: no cassettes in cassettes/",
+            },
         },
-        "schemathesis": {"hcw": {
-            "available": True, "runs": [{}], "walls": [20.0], "wall_s": 20.0, "cpu_s": 15.0,
-            "running_s": 16.0, "cases": 1000, "max_rss_mb": 110.0, "tree_rss_mb": 160.0,
-            "exits": [1], "ms_per_case_engine": 16.0, "clean_signature": ["ST202 POST /x"],
-        }},
+        "schemathesis": {
+            "hcw": {
+                "available": True,
+                "runs": [{}],
+                "walls": [20.0],
+                "wall_s": 20.0,
+                "cpu_s": 15.0,
+                "running_s": 16.0,
+                "cases": 1000,
+                "max_rss_mb": 110.0,
+                "tree_rss_mb": 160.0,
+                "exits": [1],
+                "ms_per_case_engine": 16.0,
+                "clean_signature": ["ST202 POST /x"],
+            }
+        },
         "faults": [
-            {"api": "hcw", "fault": "create-201", "clauses": ["HCW-GEN-04", "HCW-INV-01"],
-             "failed": ["HCW-INV-01"], "detected": True, "exits": [1], "error": "",
-             "wall_s": 8.5, "cpu_s": 6.0, "max_rss_mb": 250.0},
-            {"api": "hcw", "fault": "patch-ignored", "clauses": ["HCW-INV-11"], "failed": [],
-             "detected": False, "exits": [0], "error": "", "wall_s": 3.0, "cpu_s": 2.0,
-             "max_rss_mb": 200.0},
+            {
+                "api": "hcw",
+                "fault": "create-201",
+                "clauses": ["HCW-GEN-04", "HCW-INV-01"],
+                "failed": ["HCW-INV-01"],
+                "detected": True,
+                "exits": [1],
+                "error": "",
+                "wall_s": 8.5,
+                "cpu_s": 6.0,
+                "max_rss_mb": 250.0,
+            },
+            {
+                "api": "hcw",
+                "fault": "patch-ignored",
+                "clauses": ["HCW-INV-11"],
+                "failed": [],
+                "detected": False,
+                "exits": [0],
+                "error": "",
+                "wall_s": 3.0,
+                "cpu_s": 2.0,
+                "max_rss_mb": 200.0,
+            },
         ],
         "st_faults": [
-            {"api": "hcw", "fault": "create-201", "clauses": ["HCW-GEN-04", "HCW-INV-01"],
-             "exit": 1, "new_failures": ["ST001 POST /x"], "detected": True, "note": ""},
-            {"api": "hcw", "fault": "patch-ignored", "clauses": ["HCW-INV-11"], "exit": 1,
-             "new_failures": [], "detected": False, "note": ""},
+            {
+                "api": "hcw",
+                "fault": "create-201",
+                "clauses": ["HCW-GEN-04", "HCW-INV-01"],
+                "exit": 1,
+                "new_failures": ["ST001 POST /x"],
+                "detected": True,
+                "note": "",
+            },
+            {
+                "api": "hcw",
+                "fault": "patch-ignored",
+                "clauses": ["HCW-INV-11"],
+                "exit": 1,
+                "new_failures": [],
+                "detected": False,
+                "note": "",
+            },
         ],
-        "elapsed_s": 100.0, "finished_at": "2026-01-01T00:00:00+00:00",
+        "elapsed_s": 100.0,
+        "finished_at": "2026-01-01T00:00:00+00:00",
     }
 
 
@@ -197,10 +295,30 @@ def test_markdown_has_the_table_targets_faults_machine_and_command() -> None:
 def test_script_end_to_end_writes_benchmarks_md(tmp_path: Path) -> None:
     output, raw = tmp_path / "BENCHMARKS.md", tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--only", "faults", "--api", "hcw",
-         "--faults", "sso-window-1min", "--runs", "1", "--warmup", "0", "--quiet",
-         "--output", str(output), "--json", str(raw)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            str(BENCH / "run.py"),
+            "--only",
+            "faults",
+            "--api",
+            "hcw",
+            "--faults",
+            "sso-window-1min",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--output",
+            str(output),
+            "--json",
+            str(raw),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads(raw.read_text(encoding="utf-8"))

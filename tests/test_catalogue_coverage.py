@@ -48,9 +48,12 @@ def _declared(func: ast.FunctionDef) -> list[ast.expr] | None:
 
 def _outcome_calls(node: ast.AST) -> list[ast.Call]:
     return [
-        call for call in ast.walk(node)
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-        and call.func.attr in OUTCOMES and getattr(call.func.value, "id", None) == "ctx"
+        call
+        for call in ast.walk(node)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in OUTCOMES
+        and getattr(call.func.value, "id", None) == "ctx"
     ]
 
 
@@ -96,8 +99,10 @@ def test_checks_report_literally_on_what_they_declare() -> None:
             for call in _outcome_calls(func):
                 first = call.args[0] if call.args else None
                 if isinstance(first, ast.Constant) and first.value not in declared:
-                    problems.append(f"{path.name}:{call.lineno} {func.name} reports on "
-                                    f"{first.value}, declares {sorted(declared)}")
+                    problems.append(
+                        f"{path.name}:{call.lineno} {func.name} reports on "
+                        f"{first.value}, declares {sorted(declared)}"
+                    )
     assert not problems, problems
 
 

@@ -138,7 +138,7 @@ def test_cassettes_audit_through_the_cli(
         "- request: {method: GET, uri: 'http://h/x?token=abc', body: null,"
         " headers: {Authorization: ['Bearer secret-token-value-1234567890']}}\n"
         "  response: {status: {code: 200, message: OK}, headers: {},"
-        " body: {string: '{\"email\": \"jane.doe@example.com\"}'}}\n"
+        ' body: {string: \'{"email": "jane.doe@example.com"}\'}}\n'
     )
     code, out, _ = _run(["cassettes", "audit", str(tmp_path)], capsys)
     assert code == 1 and "Authorization" in out and "jane.doe@example.com" not in out
@@ -146,9 +146,19 @@ def test_cassettes_audit_through_the_cli(
 
 # -- help ------------------------------------------------------------------------------------
 COMMANDS = [
-    [], ["run"], ["clauses"], ["sandbox"], ["check-traffic"], ["cassettes"],
-    ["cassettes", "audit"], ["report"], ["report", "merge"], ["cleanup"], ["webhooks"],
-    ["webhooks", "check"], ["webhooks", "listen"],
+    [],
+    ["run"],
+    ["clauses"],
+    ["sandbox"],
+    ["check-traffic"],
+    ["cassettes"],
+    ["cassettes", "audit"],
+    ["report"],
+    ["report", "merge"],
+    ["cleanup"],
+    ["webhooks"],
+    ["webhooks", "check"],
+    ["webhooks", "listen"],
 ]
 
 
@@ -167,17 +177,23 @@ def test_every_help_exits_0_on_stdout(
 
 
 def test_every_option_of_every_command_has_help_with_its_default() -> None:
-    from teleconform._cli import all_parsers
+    from teleconform.cli._main import all_parsers
 
     parsers = all_parsers()
     progs = {p.prog for p in parsers}
-    assert {"teleconform run", "teleconform check-traffic", "teleconform cassettes audit",
-            "teleconform webhooks listen", "teleconform report merge"} <= progs
+    assert {
+        "teleconform run",
+        "teleconform check-traffic",
+        "teleconform cassettes audit",
+        "teleconform webhooks listen",
+        "teleconform report merge",
+    } <= progs
     missing, no_default = [], []
     for parser in parsers:
         for action in parser._actions:
-            if isinstance(action, argparse._HelpAction | argparse._VersionAction
-                          | argparse._SubParsersAction):
+            if isinstance(
+                action, argparse._HelpAction | argparse._VersionAction | argparse._SubParsersAction
+            ):
                 continue
             name = f"{parser.prog} {'/'.join(action.option_strings) or action.dest}"
             if not action.help or action.help == argparse.SUPPRESS:
@@ -197,14 +213,21 @@ def test_run_help_gives_defaults_exit_codes_and_variables(
         main(["run", "--help"])
     assert exc.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "--rate-limit R live requests per second for the whole run, all workers together " \
+    assert (
+        "--rate-limit R live requests per second for the whole run, all workers together "
         "(default: 5)" in out
+    )
     assert "--require-all" in out and "(default: standard)" in out
-    epilog = out[out.index("exit status:"):]
-    for needle in ("0 every selected MUST clause passed", "3 the target could not be reached",
-                   "130 interrupted by Ctrl-C (SIGINT); 143: by SIGTERM",
-                   "TELECONFORM_HCW_TARGET, TELECONFORM_LEAH_TARGET", "TELECONFORM_HCW_EMAIL",
-                   "TELECONFORM_LEAH_API_KEY", "TELECONFORM_SAFE_PHONE"):
+    epilog = out[out.index("exit status:") :]
+    for needle in (
+        "0 every selected MUST clause passed",
+        "3 the target could not be reached",
+        "130 interrupted by Ctrl-C (SIGINT); 143: by SIGTERM",
+        "TELECONFORM_HCW_TARGET, TELECONFORM_LEAH_TARGET",
+        "TELECONFORM_HCW_EMAIL",
+        "TELECONFORM_LEAH_API_KEY",
+        "TELECONFORM_SAFE_PHONE",
+    ):
         assert needle in epilog, needle
 
 
@@ -213,7 +236,9 @@ WRITE_CLAUSES = ["HCW-INV-01", "HCW-INV-02", "HCW-INV-03", "HCW-CONS-01"]
 
 
 def _live_hcw(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     *extra: str,
 ) -> tuple[int, str, dict[str, Any]]:
     from teleconform.sandbox import hcw
@@ -223,8 +248,21 @@ def _live_hcw(
         monkeypatch.setenv(name, value)
     selection = [a for cid in ["HCW-AUTH-01", *WRITE_CLAUSES] for a in ("--clause", cid)]
     with ThreadedServer(hcw.create_app()) as server:  # live, without --allow-writes
-        code, out, _ = _run(["run", "hcw", "--target", server.base_url, *selection,
-                             "--budget", "quick", "--report-dir", str(tmp_path), *extra], capsys)
+        code, out, _ = _run(
+            [
+                "run",
+                "hcw",
+                "--target",
+                server.base_url,
+                *selection,
+                "--budget",
+                "quick",
+                "--report-dir",
+                str(tmp_path),
+                *extra,
+            ],
+            capsys,
+        )
     return code, out, json.loads((tmp_path / "report.json").read_text())
 
 
@@ -243,27 +281,49 @@ def test_require_all_counts_a_skipped_must_clause_as_failing(
     assert "nothing left behind" in lines[-1]
     code, out, _ = _live_hcw(tmp_path / "b", monkeypatch, capsys, "--require-all")
     assert code == 1
-    assert "4 MUST clauses not verified: need --allow-writes (--require-all: this fails the run)" \
+    assert (
+        "4 MUST clauses not verified: need --allow-writes (--require-all: this fails the run)"
         in out
+    )
 
 
 def test_unverified_clauses_are_grouped_by_what_they_need() -> None:
-    from teleconform._run import unverified_lines
+    from teleconform.cli._run import unverified_lines
 
     def skip(cid: str, reason: str, level: str = "MUST") -> dict[str, Any]:
         return {"id": cid, "level": level, "verdict": "skip", "reason": reason}
 
-    report = {"runs": [{"clauses": [
-        skip("HCW-AUTH-01", "needs hcw.email (TELECONFORM_HCW_EMAIL), hcw.password "
-             "(TELECONFORM_HCW_PASSWORD)"),
-        skip("HCW-INV-01", "needs hcw.email (TELECONFORM_HCW_EMAIL), hcw.password "
-             "(TELECONFORM_HCW_PASSWORD), hcw.allow_writes (--allow-writes)"),
-        skip("HCW-AUTH-04", "needs hcw.email (TELECONFORM_HCW_EMAIL), hcw.password "
-             "(TELECONFORM_HCW_PASSWORD)"),
-        skip("HCW-SSO-06", "needs hcw.sso_secret (TELECONFORM_HCW_SSO_SECRET)", "SHOULD"),
-        skip("LEAH-WH-02", "needs leah.webhook_receiver (`teleconform webhooks check URL`)"),
-        {"id": "HCW-SSO-05", "level": "MUST", "verdict": "pass", "reason": ""},
-    ]}]}
+    report = {
+        "runs": [
+            {
+                "clauses": [
+                    skip(
+                        "HCW-AUTH-01",
+                        "needs hcw.email (TELECONFORM_HCW_EMAIL), hcw.password "
+                        "(TELECONFORM_HCW_PASSWORD)",
+                    ),
+                    skip(
+                        "HCW-INV-01",
+                        "needs hcw.email (TELECONFORM_HCW_EMAIL), hcw.password "
+                        "(TELECONFORM_HCW_PASSWORD), hcw.allow_writes (--allow-writes)",
+                    ),
+                    skip(
+                        "HCW-AUTH-04",
+                        "needs hcw.email (TELECONFORM_HCW_EMAIL), hcw.password "
+                        "(TELECONFORM_HCW_PASSWORD)",
+                    ),
+                    skip(
+                        "HCW-SSO-06", "needs hcw.sso_secret (TELECONFORM_HCW_SSO_SECRET)", "SHOULD"
+                    ),
+                    skip(
+                        "LEAH-WH-02",
+                        "needs leah.webhook_receiver (`teleconform webhooks check URL`)",
+                    ),
+                    {"id": "HCW-SSO-05", "level": "MUST", "verdict": "pass", "reason": ""},
+                ]
+            }
+        ]
+    }
     assert unverified_lines(report, require_all=False) == [
         "4 MUST clauses not verified:",
         "  need TELECONFORM_HCW_EMAIL, TELECONFORM_HCW_PASSWORD (2): HCW-AUTH-01, HCW-AUTH-04",
@@ -282,16 +342,35 @@ def test_run_reads_the_targets_teleconform_sandbox_prints(tmp_path: Path) -> Non
         url = printed["TELECONFORM_HCW_TARGET"]
         assert url == printed["TELECONFORM_TARGET"]
         proc = subprocess.run(
-            [sys.executable, "-m", "teleconform", "run", "hcw", "--clause", "HCW-AUTH-01",
-             "--clause", "HCW-SSO-01", "--budget", "quick", "--report-dir", "out"],
-            env=cli_env(printed), cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "teleconform",
+                "run",
+                "hcw",
+                "--clause",
+                "HCW-AUTH-01",
+                "--clause",
+                "HCW-SSO-01",
+                "--budget",
+                "quick",
+                "--report-dir",
+                "out",
+            ],
+            env=cli_env(printed),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (run,) = json.loads((tmp_path / "out" / "report.json").read_text())["runs"]
     assert run["target"] == {"mode": "live", "base_url": url}
     assert run["requests_sent"] > 0
     assert {c["id"]: c["verdict"] for c in run["clauses"]} == {
-        "HCW-AUTH-01": "pass", "HCW-SSO-01": "pass"}
+        "HCW-AUTH-01": "pass",
+        "HCW-SSO-01": "pass",
+    }
 
 
 def test_an_explicit_target_wins_over_the_environment(
@@ -299,8 +378,19 @@ def test_an_explicit_target_wins_over_the_environment(
 ) -> None:
     monkeypatch.setenv("TELECONFORM_HCW_TARGET", "http://127.0.0.1:9")  # nothing listens
     port = _closed_port()
-    code, _, err = _run(["run", "hcw", "--target", f"http://127.0.0.1:{port}", "--report-dir",
-                         str(tmp_path), "--timeout", "2"], capsys)
+    code, _, err = _run(
+        [
+            "run",
+            "hcw",
+            "--target",
+            f"http://127.0.0.1:{port}",
+            "--report-dir",
+            str(tmp_path),
+            "--timeout",
+            "2",
+        ],
+        capsys,
+    )
     assert code == 3 and f"127.0.0.1:{port}" in err
     code, out, _ = _run(["run", "hcw", "--dry-run"], capsys)
     assert code == 0 and "hcw: http://127.0.0.1:9" in out
@@ -324,16 +414,38 @@ def test_a_run_leaves_no_hypothesis_directory_and_no_empty_log(tmp_path: Path) -
     from e2e._sandbox import cli_env
 
     proc = subprocess.run(
-        [sys.executable, "-m", "teleconform", "run", "hcw", "--clause", "HCW-GEN-04",
-         "--budget", "quick", "--seed", "3", "--report-dir", "out", "-q"],
-        env=cli_env({}), cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "teleconform",
+            "run",
+            "hcw",
+            "--clause",
+            "HCW-GEN-04",
+            "--budget",
+            "quick",
+            "--seed",
+            "3",
+            "--report-dir",
+            "out",
+            "-q",
+        ],
+        env=cli_env({}),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert "cases over" in report["runs"][0]["clauses"][0]["reason"]  # property tests ran
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "junit.xml", "report.html", "report.json", "summary.md"]
+        "junit.xml",
+        "report.html",
+        "report.json",
+        "summary.md",
+    ]
 
 
 def test_the_log_file_appears_with_its_first_record(tmp_path: Path) -> None:
@@ -375,7 +487,9 @@ def test_a_reader_that_goes_away_is_not_an_internal_error(tmp_path: Path) -> Non
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "teleconform", "clauses"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the first line (imports take longer)

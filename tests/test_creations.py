@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from teleconform._creations import CreationWatch
-from teleconform._http import Exchange
 from teleconform._resources import SPEC_FILES, spec_path
 from teleconform._yaml import load_yaml_file
-from teleconform.ledger import Ledger, left_behind, read_ledger
 from teleconform.runner import creations_of, load_checks
+from teleconform.runner._creations import CreationWatch
+from teleconform.runner._http import Exchange
+from teleconform.runner.ledger import Ledger, left_behind, read_ledger
 
 # Operations that create nothing on the target, each with the reason. Everything else that
 # is not a GET must be declared by the API's suites (TELECONFORM_CREATES).
@@ -23,7 +23,7 @@ CREATES_NOTHING = {
     "hcw": {
         "POST /api/v1/login-local": "a sign-in: a session token, no record",
         "POST /api/v1/external-auth-callback": "an SSO sign-in of the configured doctor only "
-                                               "(an unknown e-mail is never sent)",
+        "(an unknown e-mail is never sent)",
         "PATCH /api/v1/invite/{id}": "changes an invite the run created",
         "DELETE /api/v1/invite/{id}": "removes",
         "POST /api/v1/invite/{id}/consultation/close": "closes a consultation the run opened",
@@ -32,9 +32,9 @@ CREATES_NOTHING = {
     "leah": {
         "PATCH /api/appointments/{id}": "changes (cancels) an appointment the run created",
         "POST /api/transfers/{id}/files": "adds files to a transfer the run created (they go "
-                                          "with it)",
+        "with it)",
         "POST /api/transfers/{id}/share": "sends the transfer's link to the safe contacts: a "
-                                          "message, counted in the dry run's footprint",
+        "message, counted in the dry run's footprint",
         "POST /api/appointments/{id}/guest-online": "tells Leah the guest arrived (an event)",
     },
 }
@@ -42,8 +42,12 @@ CREATES_NOTHING = {
 
 def _operations(api: str) -> list[tuple[str, str]]:
     spec = load_yaml_file(spec_path(SPEC_FILES[api]))
-    return [(method.upper(), path) for path, item in spec["paths"].items()
-            for method in item if method in ("get", "post", "put", "patch", "delete")]
+    return [
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
 
 
 @pytest.mark.parametrize("api", ["hcw", "leah"])
@@ -61,8 +65,11 @@ def test_every_operation_that_can_create_is_declared(api: str) -> None:
             unaccounted.append(label)
     assert unaccounted == [], f"{api}: creating operations nobody ledgers: {unaccounted}"
     kinds = {c.kind for c in creations}
-    assert kinds == ({"invite", "consultation", "patient_account"} if api == "hcw"
-                     else {"appointment", "transfer"})
+    assert kinds == (
+        {"invite", "consultation", "patient_account"}
+        if api == "hcw"
+        else {"appointment", "transfer"}
+    )
     for creation in creations:
         assert creation.cleanup is not None or creation.why, creation
 
@@ -86,8 +93,14 @@ def test_a_creation_is_pending_before_it_is_sent_and_ledgered_from_its_answer(
     pending = json.loads(path.read_text().splitlines()[-1])
     assert pending["creates"] == "consultation" and pending["label"] == "properties"
     watch.on_exchange(_exchange(sent, 200, {"id": "c1", "invite": {"id": "i1"}}))
-    assert ledger.entries == [{"kind": "consultation", "id": "c1",
-                               "cleanup": ["POST", "/api/v1/invite/i1"], "parent": "i1"}]
+    assert ledger.entries == [
+        {
+            "kind": "consultation",
+            "id": "c1",
+            "cleanup": ["POST", "/api/v1/invite/i1"],
+            "parent": "i1",
+        }
+    ]
     login = httpx.Request("POST", "http://target/api/v1/login-invite")
     watch.before_send(login)
     watch.on_exchange(_exchange(login, 200, {"user": {"id": "p1", "token": "jwt"}}))
@@ -102,7 +115,10 @@ def test_a_creation_is_pending_before_it_is_sent_and_ledgered_from_its_answer(
     # a killed run: the invite whose answer never came may exist; the refused one does not
     _, remaining = read_ledger(path)
     assert [(e["kind"], e["id"]) for e in remaining] == [
-        ("consultation", "c1"), ("patient_account", "p1"), ("invite", None)]
+        ("consultation", "c1"),
+        ("patient_account", "p1"),
+        ("invite", None),
+    ]
     unanswered = watch.unanswered()
     assert [e["kind"] for e in unanswered] == ["invite"]
     # the run lists it itself: a later `teleconform cleanup` counts it once, not twice

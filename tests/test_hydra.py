@@ -58,7 +58,8 @@ def test_mixed_fixture_is_reported_with_pointers() -> None:
     assert report.mixed and report.dialect is None
     assert {"/hydra:member", "/@type=hydra:Collection"} <= set(report.prefixed)
     assert {"/totalItems", "/hydra:view/next", "/hydra:view/@type=PartialCollectionView"} <= set(
-        report.unprefixed)
+        report.unprefixed
+    )
     assert "mixes prefixed" in report.describe()
 
 
@@ -68,12 +69,17 @@ def test_a_document_without_hydra_terms_has_no_dialect() -> None:
     assert report.describe() == "uses the no spelling"
 
 
-@pytest.mark.parametrize("name", [
-    "01-collection-with-search.json", "04-collection-paginated-first-page.json",
-    "06-collection-filtered-view-and-search.json", "08-collection-empty.json",
-    "35-leah-doc-offices-collection.fixed.json",
-    "36-leah-doc-healthcare-workers-collection.fixed.json",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "01-collection-with-search.json",
+        "04-collection-paginated-first-page.json",
+        "06-collection-filtered-view-and-search.json",
+        "08-collection-empty.json",
+        "35-leah-doc-offices-collection.fixed.json",
+        "36-leah-doc-healthcare-workers-collection.fixed.json",
+    ],
+)
 def test_shared_samples_are_prefixed_and_not_mixed(name: str) -> None:
     report = detect_dialect(sample(name))
     assert report.dialect == "prefixed", report.describe()
@@ -91,7 +97,8 @@ def test_normalise_strips_the_prefix_but_not_from_members() -> None:
     norm = normalise(doc)
     assert norm["@type"] == "Collection" and norm["totalItems"] == 3
     assert norm["view"]["next"].endswith("page=2") and norm["view"]["@type"] == (
-        "PartialCollectionView")
+        "PartialCollectionView"
+    )
     assert norm["search"]["template"].startswith("/api/offices{?")
     assert norm["member"] == doc["hydra:member"]
     assert normalise(fixture("unprefixed-collection.json")) == fixture("unprefixed-collection.json")
@@ -108,7 +115,8 @@ def test_read_prefixed_and_unprefixed_the_same_way() -> None:
     assert other.member_ids() == ["/api/healthcare_workers/7dd37344-5d8d-4c90-a015-5518ab97adaf"]
     assert other.view is not None and other.view.links() == {}
     assert other.search is not None and other.search["variableRepresentation"] == (
-        "BasicRepresentation")
+        "BasicRepresentation"
+    )
 
 
 def test_read_tolerates_defects_and_reports_them() -> None:
@@ -125,8 +133,9 @@ def test_read_tolerates_defects_and_reports_them() -> None:
 
 
 def test_view_links_may_be_node_objects() -> None:
-    page = read_collection({"member": [], "view": {"@id": "/x?page=1", "next": {"@id": "/x?page=2"},
-                                                   "last": 7}})
+    page = read_collection(
+        {"member": [], "view": {"@id": "/x?page=1", "next": {"@id": "/x?page=2"}, "last": 7}}
+    )
     assert page.view is not None and page.view.next == "/x?page=2" and page.view.last is None
 
 
@@ -147,8 +156,10 @@ def test_shared_leah_doc_examples_read() -> None:
 # -- links ----------------------------------------------------------------------------------------
 def test_same_link_ignores_encoding_order_and_host() -> None:
     assert same_link("/api/offices?itemsPerPage=10&page=2", "/api/offices?page=2&itemsPerPage=10")
-    assert same_link("/api/offices?healthcareWorker.email=dr%40example.org&page=1",
-                     "https://org.leah.care/api/offices?page=1&healthcareWorker.email=dr@example.org")
+    assert same_link(
+        "/api/offices?healthcareWorker.email=dr%40example.org&page=1",
+        "https://org.leah.care/api/offices?page=1&healthcareWorker.email=dr@example.org",
+    )
     assert same_link("/api/x?order%5Bid%5D=desc", "/api/x?order[id]=desc")
     assert not same_link("/api/offices?page=2", "/api/offices?page=3")
     assert not same_link("/api/offices?page=2", "/api/office?page=2")
@@ -179,8 +190,10 @@ def test_uuid_iris() -> None:
     assert is_uuid(ident) and is_uuid(ident.upper()) and not is_uuid("7dd37344")
     assert uuid_of_iri(f"/api/offices/{ident}", "offices") == ident
     assert uuid_of_iri(f"https://org.leah.care/api/offices/{ident}", "offices") == ident
-    assert uuid_of_iri(f"https://org.leah.care/api/offices/{ident}", "offices",
-                       allow_absolute=False) is None
+    assert (
+        uuid_of_iri(f"https://org.leah.care/api/offices/{ident}", "offices", allow_absolute=False)
+        is None
+    )
     assert uuid_of_iri(f"/api/offices/{ident}", "healthcare_workers") is None
     assert uuid_of_iri("/api/offices/17", "offices") is None
     assert uuid_of_iri("/api/offices/708ceqsdq36b9f", "offices") is None
@@ -193,12 +206,18 @@ def pages(*docs: dict[str, Any], base: str = "/c") -> dict[str, dict[str, Any]]:
     served = {}
     last = len(docs)
     for number, doc in enumerate(docs, 1):
-        view = {"@id": f"{base}?page={number}", "first": f"{base}?page=1",
-                "last": f"{base}?page={last}"}
+        view = {
+            "@id": f"{base}?page={number}",
+            "first": f"{base}?page=1",
+            "last": f"{base}?page={last}",
+        }
         if number < last:
             view["next"] = f"{base}?page={number + 1}"
-        served[f"{base}?page={number}"] = {"member": doc.get("member", []), "totalItems": 9,
-                                           "view": {**view, **doc.get("view", {})}}
+        served[f"{base}?page={number}"] = {
+            "member": doc.get("member", []),
+            "totalItems": 9,
+            "view": {**view, **doc.get("view", {})},
+        }
     return served
 
 
@@ -206,6 +225,7 @@ def fetcher(served: dict[str, dict[str, Any]]) -> Any:
     def fetch(url: str) -> Any:
         key = url.replace("http://h", "")
         return served[key if "?" in key else key + "?page=1"]
+
     return fetch
 
 
@@ -214,19 +234,26 @@ def members(*ids: int) -> dict[str, Any]:
 
 
 def test_walk_over_the_fixture_pages() -> None:
-    served = {"/api/offices?healthcareWorker.email=dr%40example.org&itemsPerPage=2&page=1":
-              fixture("prefixed-page-1.json"),
-              "/api/offices?healthcareWorker.email=dr%40example.org&itemsPerPage=2&page=2":
-              fixture("prefixed-page-2.json")}
-    result = walk(lambda url: served[url.replace("http://h", "")],
-                  "http://h/api/offices?healthcareWorker.email=dr%40example.org&itemsPerPage=2"
-                  "&page=1")
+    served = {
+        "/api/offices?healthcareWorker.email=dr%40example.org&itemsPerPage=2&page=1": fixture(
+            "prefixed-page-1.json"
+        ),
+        "/api/offices?healthcareWorker.email=dr%40example.org&itemsPerPage=2&page=2": fixture(
+            "prefixed-page-2.json"
+        ),
+    }
+    result = walk(
+        lambda url: served[url.replace("http://h", "")],
+        "http://h/api/offices?healthcareWorker.email=dr%40example.org&itemsPerPage=2&page=1",
+    )
     assert len(result.pages) == 2 and len(result.distinct) == 3 and result.problems() == []
     assert result.ended_at_last is True and result.paginated
 
 
 def test_a_clean_walk() -> None:
-    result = walk(fetcher(pages(members(1, 2, 3), members(4, 5, 6), members(7, 8, 9))), "http://h/c")
+    result = walk(
+        fetcher(pages(members(1, 2, 3), members(4, 5, 6), members(7, 8, 9))), "http://h/c"
+    )
     assert result.distinct == [f"/c/{i}" for i in range(1, 10)]
     assert result.problems() == [] and result.ended_at_last is True and not result.trailing_empty
 
@@ -262,8 +289,10 @@ def test_walk_allows_one_trailing_empty_page_only() -> None:
 
 
 def test_walk_stops_after_max_pages() -> None:
-    served = {f"/c?page={n}": {"member": [{"@id": f"/c/{n}"}],
-                               "view": {"next": f"/c?page={n + 1}"}} for n in range(1, 30)}
+    served = {
+        f"/c?page={n}": {"member": [{"@id": f"/c/{n}"}], "view": {"next": f"/c?page={n + 1}"}}
+        for n in range(1, 30)
+    }
     result = walk(fetcher(served), "http://h/c?page=1", max_pages=5)
     assert result.truncated and len(result.pages) == 5 and "walk stopped" in result.problems()[0]
 

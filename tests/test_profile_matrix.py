@@ -42,16 +42,33 @@ def test_the_whole_suite_passes_on_a_conformant_profile(
     api: str, profile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     print(f"seed {SEED} (TELECONFORM_TEST_SEED={SEED} repeats it)")
-    code = main(["run", api, "--sandbox-profile", profile, "--seed", str(SEED),
-                 "--budget", "standard", "-q", "--report-dir", str(tmp_path)])
+    code = main(
+        [
+            "run",
+            api,
+            "--sandbox-profile",
+            profile,
+            "--seed",
+            str(SEED),
+            "--budget",
+            "standard",
+            "-q",
+            "--report-dir",
+            str(tmp_path),
+        ]
+    )
     report = json.loads((tmp_path / "report.json").read_text())
     [run] = report["runs"]
     assert run["target"]["profile"] == profile
-    bad = {c["id"]: f"{c['verdict']}: {c['reason'][:300]}" for c in run["clauses"]
-           if c["verdict"] in ("fail", "error")}
+    bad = {
+        c["id"]: f"{c['verdict']}: {c['reason'][:300]}"
+        for c in run["clauses"]
+        if c["verdict"] in ("fail", "error")
+    }
     assert not bad, f"{api} profile {profile}, seed {SEED}: {bad}"
     skipped = {c["id"]: c["reason"] for c in run["clauses"] if c["verdict"] == "skip"}
-    unexpected = {cid: why for cid, why in skipped.items()
-                  if SANDBOX_SKIPS.get(cid, "\0") not in why}
+    unexpected = {
+        cid: why for cid, why in skipped.items() if SANDBOX_SKIPS.get(cid, "\0") not in why
+    }
     assert not unexpected, f"{api} profile {profile}, seed {SEED}: {unexpected}"
     assert code == 0, (code, capsys.readouterr().err[-2000:])

@@ -21,8 +21,8 @@ import pytest
 from _planted import planted_app_module
 from starlette.testclient import TestClient
 
-from teleconform import _properties_gen
 from teleconform.properties import BUDGETS, safe_email, safe_phone
+from teleconform.properties import _gen as _properties_gen
 from teleconform.runner import ApiRun, run_api, sandbox_credentials
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,8 +87,12 @@ def test_clean_planted_app_passes_every_clause() -> None:
         ("teapot", "HCW-GEN-04", "GET /api/v1/items", "Undocumented status code"),
         ("auth_bypass", "HCW-GEN-02", "GET /api/v1/items", "Authentication not enforced"),
         ("text_404", "HCW-GEN-03", "GET /api/v1/items/{id}", "Response is not JSON"),
-        ("sticky_delete", "HCW-GEN-04", "DELETE /api/v1/items/{id}",
-         "Deleted resource still available"),
+        (
+            "sticky_delete",
+            "HCW-GEN-04",
+            "DELETE /api/v1/items/{id}",
+            "Deleted resource still available",
+        ),
     ],
 )
 def test_planted_fault_goes_to_its_clause(
@@ -114,7 +118,7 @@ def test_planted_fault_goes_to_its_clause(
 def test_guesses_about_inputs_are_advisories_not_failures(
     fault: str, operation: str, check: str
 ) -> None:
-    from teleconform._run import exit_status, run_to_json
+    from teleconform.report._document import exit_status, run_to_json
 
     run = run_planted("hcw", fault)
     assert run.verdicts == {cid: "pass" for cid in HCW_IDS}, [c.reason for c in run.clauses]
@@ -122,8 +126,11 @@ def test_guesses_about_inputs_are_advisories_not_failures(
     found = [(a.operation, a.check) for a in gen04.advisories]
     assert (operation, check) in found, found
     advisory = next(a for a in gen04.advisories if (a.operation, a.check) == (operation, check))
-    assert re.match(r"answered \d{3} to a request the spec (allows|does not allow)(: .+)? "
-                    r"\((once|\d+ times)\)$", advisory.message), advisory.message
+    assert re.match(
+        r"answered \d{3} to a request the spec (allows|does not allow)(: .+)? "
+        r"\((once|\d+ times)\)$",
+        advisory.message,
+    ), advisory.message
     method = operation.split(" ", 1)[0]
     assert advisory.evidence and advisory.evidence[0]["request"]["method"] == method
     runs = [run_to_json(run)]
@@ -132,9 +139,9 @@ def test_guesses_about_inputs_are_advisories_not_failures(
 
 
 def test_guess_findings_are_flagged_and_documented_ones_are_not() -> None:
-    from teleconform._properties_check import ClauseMap, validate
-    from teleconform._properties_gen import NEGATIVE, POSITIVE, generate
-    from teleconform._properties_spec import load_spec
+    from teleconform.properties._check import ClauseMap, validate
+    from teleconform.properties._gen import NEGATIVE, POSITIVE, generate
+    from teleconform.properties._spec import load_spec
 
     spec = load_spec(FIXTURES / "items.openapi.yaml")
     operation = spec.operation("POST /api/v1/items")
@@ -152,7 +159,9 @@ def test_guess_findings_are_flagged_and_documented_ones_are_not() -> None:
     assert findings(positive, 500, {"error": "boom"}) == {"Server error": False}
     # an undocumented status stays a failure (the refusal of valid data beside it is a guess)
     assert findings(positive, 418, {"error": "teapot"}) == {
-        "Undocumented status code": False, "Schema-valid request rejected": True}
+        "Undocumented status code": False,
+        "Schema-valid request rejected": True,
+    }
     wrong_body = findings(positive, 200, {"success": True, "item": {"id": 1}})
     assert wrong_body == {"Response violates schema": False}
     negative = next(c for c in generate(operation, NEGATIVE, 10, 5) if isinstance(c.body, dict))
@@ -163,8 +172,9 @@ def test_guess_findings_are_flagged_and_documented_ones_are_not() -> None:
 def test_auth_bypass_is_leah_auth_01_under_the_leah_map() -> None:
     failed = failures(run_planted("leah", "auth_bypass"))
     assert set(failed) == {"LEAH-AUTH-01"}, failed
-    assert any("Authentication not enforced: 200 without credentials" in m
-               for m in failed["LEAH-AUTH-01"])
+    assert any(
+        "Authentication not enforced: 200 without credentials" in m for m in failed["LEAH-AUTH-01"]
+    )
 
 
 def test_non_json_falls_to_the_default_clause_without_a_json_clause() -> None:
@@ -210,8 +220,12 @@ def test_quick_budget_meets_the_stated_minimum() -> None:
     budget = BUDGETS["quick"]
     assert measured["budget"] == {"name": "quick", "positive": 5, "negative": 5}
     assert set(cases) == {
-        "POST /api/v1/login", "GET /api/v1/items", "POST /api/v1/items",
-        "GET /api/v1/items/{id}", "PATCH /api/v1/items/{id}", "DELETE /api/v1/items/{id}",
+        "POST /api/v1/login",
+        "GET /api/v1/items",
+        "POST /api/v1/items",
+        "GET /api/v1/items/{id}",
+        "PATCH /api/v1/items/{id}",
+        "DELETE /api/v1/items/{id}",
     }
     for operation, counts in cases.items():
         assert counts["positive"] >= budget.positive, operation
@@ -264,6 +278,7 @@ def test_generated_contact_data_is_replaced_by_the_safe_values() -> None:
 
 # -- the real suites against the reference sandboxes -----------------------------------
 
+
 def _suite_root(tmp_path: Path, api: str) -> Path:
     """The api's property module alone (other modules serve the same clauses)."""
     target = tmp_path / "suites" / api
@@ -274,8 +289,7 @@ def _suite_root(tmp_path: Path, api: str) -> Path:
         shutil.copy(common, target / "_common.py")
     else:  # the Leah helpers may not be there yet: the key header is all this needs
         (target / "_common.py").write_text(
-            "def auth_headers(ctx):\n"
-            "    return {'LEAH-AUTH-TOKEN': ctx.need('leah.api_key')}\n"
+            "def auth_headers(ctx):\n    return {'LEAH-AUTH-TOKEN': ctx.need('leah.api_key')}\n"
         )
     return tmp_path / "suites"
 
@@ -330,6 +344,7 @@ def test_sandbox_fault_fails_its_clause(api: str, fault: str, clause: str, tmp_p
 
 # -- HCW: refusals of generated credentials are not GEN-04 findings ----------------------
 
+
 def _hcw_suite_module() -> Any:
     from teleconform.runner import load_checks
 
@@ -354,27 +369,38 @@ def _hcw_run(tmp_path: Path, fault: str | None, **kw: Any) -> ApiRun:
     module = importlib.import_module("teleconform.sandbox.hcw")
     app = module.create_app()
     return run_api(
-        "hcw", "http://testserver", sandbox_credentials("hcw", app), clauses=HCW_IDS,
+        "hcw",
+        "http://testserver",
+        sandbox_credentials("hcw", app),
+        clauses=HCW_IDS,
         client=TestClient(app, raise_server_exceptions=False),
-        suites_root=_suite_root(tmp_path, "hcw"), seed=1, budget="quick",
-        extra_headers={"X-Teleconform-Fault": fault} if fault else None, **kw,
+        suites_root=_suite_root(tmp_path, "hcw"),
+        seed=1,
+        budget="quick",
+        extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+        **kw,
     )
 
 
 def test_wrong_credentials_answered_400_are_not_a_gen04_failure(tmp_path: Path) -> None:
     exchanges: list[Any] = []
     run = _hcw_run(tmp_path, "wrong-creds-400", on_exchange=[exchanges.append])
-    refused = [e for e in exchanges if e.request.url.path == "/api/v1/login-local"
-               and e.response is not None and e.response.status_code == 400]
+    refused = [
+        e
+        for e in exchanges
+        if e.request.url.path == "/api/v1/login-local"
+        and e.response is not None
+        and e.response.status_code == 400
+    ]
     assert refused, "the property tests sent no wrong credentials"
     assert run.verdicts == {cid: "pass" for cid in HCW_IDS}, [c.reason for c in run.clauses]
 
 
 def test_refusal_accepted_drops_only_the_rejected_positive_data_finding() -> None:
-    from teleconform._properties_check import ClauseMap, validate
-    from teleconform._properties_gen import POSITIVE, generate
-    from teleconform._properties_spec import load_spec
     from teleconform._resources import spec_path
+    from teleconform.properties._check import ClauseMap, validate
+    from teleconform.properties._gen import POSITIVE, generate
+    from teleconform.properties._spec import load_spec
 
     spec = load_spec(spec_path("hcw-athome.openapi.yaml"))
     operation = spec.operation("POST /api/v1/login-local")
@@ -384,8 +410,9 @@ def test_refusal_accepted_drops_only_the_rejected_positive_data_finding() -> Non
     clauses = ClauseMap(default="HCW-GEN-04")
 
     def checks(status: int, accepted: bool) -> list[str]:
-        response = httpx.Response(status, json={"message": "Incorrect email or password"},
-                                  request=request)
+        response = httpx.Response(
+            status, json={"message": "Incorrect email or password"}, request=request
+        )
         response.elapsed = timedelta(milliseconds=5)  # as if it came over the wire
         return [f.check for f in validate(case, response, clauses, refusal_accepted=accepted)]
 
@@ -396,10 +423,10 @@ def test_refusal_accepted_drops_only_the_rejected_positive_data_finding() -> Non
 
 
 def test_violation_accepted_drops_only_the_accepted_negative_data_finding() -> None:
-    from teleconform._properties_check import ClauseMap, validate
-    from teleconform._properties_gen import NEGATIVE, generate
-    from teleconform._properties_spec import load_spec
     from teleconform._resources import spec_path
+    from teleconform.properties._check import ClauseMap, validate
+    from teleconform.properties._gen import NEGATIVE, generate
+    from teleconform.properties._spec import load_spec
 
     spec = load_spec(spec_path("hcw-athome.openapi.yaml"))
     operation = spec.operation("PATCH /api/v1/invite/{id}")
@@ -414,9 +441,11 @@ def test_violation_accepted_drops_only_the_accepted_negative_data_finding() -> N
         return [f.check for f in validate(case, response, clauses, violation_accepted=accepted)]
 
     # cases whose violation is in what is sent (some negate only what the wire cannot carry)
-    violating = [c for c in generate(operation, NEGATIVE, 10, 11)
-                 if isinstance(c.body, dict)
-                 and "Schema-violating request accepted" in checks(c, 200, False)]
+    violating = [
+        c
+        for c in generate(operation, NEGATIVE, 10, 11)
+        if isinstance(c.body, dict) and "Schema-violating request accepted" in checks(c, 200, False)
+    ]
     assert violating
     for case in violating:
         assert "Schema-violating request accepted" not in checks(case, 200, True)
@@ -432,16 +461,28 @@ def test_lenient_operations_are_the_documented_unvalidated_update() -> None:
 # queue and a note of the wrong type on an invite update, an empty or unknown-only
 # appointment merge-patch, and a positive upload whose junk file was never replaced
 # (schemathesis' Binary compares equal to every Binary). `benchmarks/seed_sweep.py` sweeps more.
-@pytest.mark.parametrize(("api", "seed"), [
-    ("hcw", 1026), ("hcw", 1030), ("hcw", 1041), ("leah", 1014), ("leah", 1047),
-])
+@pytest.mark.parametrize(
+    ("api", "seed"),
+    [
+        ("hcw", 1026),
+        ("hcw", 1030),
+        ("hcw", 1041),
+        ("leah", 1014),
+        ("leah", 1047),
+    ],
+)
 def test_seeds_that_once_failed_pass_on_the_clean_sandbox(api: str, seed: int) -> None:
     module = importlib.import_module(f"teleconform.sandbox.{api}")
     app = module.create_app()
     ids = HCW_IDS if api == "hcw" else LEAH_IDS
     run = run_api(
-        api, "http://testserver", sandbox_credentials(api, app), clauses=ids,
-        client=TestClient(app, raise_server_exceptions=False), seed=seed, budget="standard",
+        api,
+        "http://testserver",
+        sandbox_credentials(api, app),
+        clauses=ids,
+        client=TestClient(app, raise_server_exceptions=False),
+        seed=seed,
+        budget="standard",
     )
     assert run.verdicts == {cid: "pass" for cid in ids}, [c.reason for c in run.clauses]
 
@@ -455,8 +496,12 @@ def test_a_positive_upload_always_gets_real_files() -> None:
 
     load_checks("leah")
     module = sys.modules["teleconform_suites.leah.properties"]
-    case = SimpleNamespace(method="POST", path="/api/transfers/{id}/files", query=None,
-                           body={"file[]": [Binary(b"junk")]})
+    case = SimpleNamespace(
+        method="POST",
+        path="/api/transfers/{id}/files",
+        query=None,
+        body={"file[]": [Binary(b"junk")]},
+    )
     module.prepare(None, case, "positive")
     assert [part.data for part in case.body["file[]"]] == [module.TINY_PNG]
 
@@ -466,31 +511,49 @@ def test_a_positive_upload_always_gets_real_files() -> None:
 RUN_ID = "tc-0123456789"
 
 
-@pytest.mark.parametrize(("api", "create", "created"), [
-    ("hcw", "/api/v1/invite", (200,)),
-    ("leah", "/api/appointments", (200, 201)),
-])
+@pytest.mark.parametrize(
+    ("api", "create", "created"),
+    [
+        ("hcw", "/api/v1/invite", (200,)),
+        ("leah", "/api/appointments", (200, 201)),
+    ],
+)
 def test_everything_the_property_tests_create_carries_the_run_id(
-    api: str, create: str, created: tuple[int, ...], tmp_path: Path,
+    api: str,
+    create: str,
+    created: tuple[int, ...],
+    tmp_path: Path,
 ) -> None:
     module = importlib.import_module(f"teleconform.sandbox.{api}")
     app = module.create_app()
     exchanges: list[Any] = []
     run_api(
-        api, "http://testserver", sandbox_credentials(api, app),
+        api,
+        "http://testserver",
+        sandbox_credentials(api, app),
         clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
         client=TestClient(app, raise_server_exceptions=False),
-        suites_root=_suite_root(tmp_path, api), seed=2, budget="quick", run_id=RUN_ID,
+        suites_root=_suite_root(tmp_path, api),
+        seed=2,
+        budget="quick",
+        run_id=RUN_ID,
         on_exchange=[exchanges.append],
     )
-    posts = [e for e in exchanges if e.request.method == "POST" and e.request.url.path == create
-             and e.response is not None and e.response.status_code in created]
+    posts = [
+        e
+        for e in exchanges
+        if e.request.method == "POST"
+        and e.request.url.path == create
+        and e.response is not None
+        and e.response.status_code in created
+    ]
     assert posts, f"the property tests created nothing with {create}"
     unmarked = [e.request.read()[:200] for e in posts if RUN_ID.encode() not in e.request.read()]
     assert unmarked == []
 
 
 # -- schemathesis only when property tests run ----------------------------------------------
+
 
 def test_loading_the_suites_does_not_import_schemathesis() -> None:
     import subprocess
@@ -501,6 +564,7 @@ def test_loading_the_suites_does_not_import_schemathesis() -> None:
         "load_checks('hcw'); load_checks('leah')\n"
         "print(sorted(m for m in ('schemathesis', 'hypothesis') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

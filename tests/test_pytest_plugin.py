@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from teleconform._cli import main
 from teleconform.cassettes import cassettes_dir, normalise
+from teleconform.cli._main import main
 from teleconform.pytest_plugin import clause_of_nodeid, unit_map
 
 pytest_plugins = ["pytester"]
@@ -143,14 +143,27 @@ def test_a_live_session_report_lists_what_it_left_behind(
         for var, value in app.state.credentials.items():
             monkeypatch.setenv(var, value)
         result = pytester.runpytest(
-            "--teleconform-api", "leah", "--teleconform-target", server.base_url,
-            "--teleconform-allow-writes", "-k", "LEAH-TRF-01", "--teleconform-report-dir",
-            "rep", "--teleconform-rate-limit", "1000", "-p", "no:xdist",
+            "--teleconform-api",
+            "leah",
+            "--teleconform-target",
+            server.base_url,
+            "--teleconform-allow-writes",
+            "-k",
+            "LEAH-TRF-01",
+            "--teleconform-report-dir",
+            "rep",
+            "--teleconform-rate-limit",
+            "1000",
+            "-p",
+            "no:xdist",
         )
-        transfers = [t["id"] for t in
-                     httpx.get(server.base_url + "/_sandbox/inventory", headers={
-                         "LEAH-AUTH-TOKEN": app.state.credentials["TELECONFORM_LEAH_API_KEY"]
-                     }).json()["transfers"]]
+        transfers = [
+            t["id"]
+            for t in httpx.get(
+                server.base_url + "/_sandbox/inventory",
+                headers={"LEAH-AUTH-TOKEN": app.state.credentials["TELECONFORM_LEAH_API_KEY"]},
+            ).json()["transfers"]
+        ]
     result.assert_outcomes(passed=1)
     run = json.loads((pytester.path / "rep" / "report.json").read_text())["runs"][0]
     assert transfers
@@ -171,9 +184,22 @@ def test_advisories_travel_with_the_item_and_fail_it_only_on_request(
     with ThreadedServer(app) as server:
         for var, value in app.state.credentials.items():
             monkeypatch.setenv(var, value)
-        args = ["--teleconform-api", "hcw", "--teleconform-target", server.base_url,
-                "--teleconform-sandbox-target", "-k", "HCW-GEN-04", "--teleconform-seed", "1",
-                "--teleconform-report-dir", "rep", "-p", "no:xdist", "-rA"]
+        args = [
+            "--teleconform-api",
+            "hcw",
+            "--teleconform-target",
+            server.base_url,
+            "--teleconform-sandbox-target",
+            "-k",
+            "HCW-GEN-04",
+            "--teleconform-seed",
+            "1",
+            "--teleconform-report-dir",
+            "rep",
+            "-p",
+            "no:xdist",
+            "-rA",
+        ]
         result = pytester.runpytest(*args)
         strict = pytester.runpytest(*args, "--teleconform-fail-on-advisory")
     result.assert_outcomes(passed=1)
@@ -181,8 +207,10 @@ def test_advisories_travel_with_the_item_and_fail_it_only_on_request(
     report = json.loads((pytester.path / "rep" / "report.json").read_text())
     [gen04] = [c for run in report["runs"] for c in run["clauses"]]
     assert gen04["verdict"] == "pass"
-    assert any(a["operation"] == "POST /api/v1/invite"
-               and a["check"] == "Schema-valid request rejected" for a in gen04["advisories"])
+    assert any(
+        a["operation"] == "POST /api/v1/invite" and a["check"] == "Schema-valid request rejected"
+        for a in gen04["advisories"]
+    )
     strict.assert_outcomes(failed=1)
     assert "HCW-GEN-04 advisories" in strict.stdout.str()
 
@@ -190,8 +218,11 @@ def test_advisories_travel_with_the_item_and_fail_it_only_on_request(
 def _clause_verdicts(report_path: Path) -> dict[str, tuple[str, str]]:
     report = json.loads(report_path.read_text())
     # reasons may name the run's own id (tc-...), which differs from run to run
-    return {c["id"]: (c["verdict"], normalise(c["reason"]))
-            for run in report["runs"] for c in run["clauses"]}
+    return {
+        c["id"]: (c["verdict"], normalise(c["reason"]))
+        for run in report["runs"]
+        for c in run["clauses"]
+    }
 
 
 @pytest.mark.parametrize(
@@ -204,14 +235,22 @@ def _clause_verdicts(report_path: Path) -> dict[str, tuple[str, str]]:
     ids=["all", "k-HCW-SSO", "clause-LEAH-TRF-03"],
 )
 def test_plugin_replay_gives_the_verdicts_of_run_replay(
-    pytester: pytest.Pytester, tmp_path: Path, plugin_args: tuple[str, ...],
+    pytester: pytest.Pytester,
+    tmp_path: Path,
+    plugin_args: tuple[str, ...],
     cli_args: tuple[str, ...],
 ) -> None:
     # One replay behaviour: the plugin replays each API's whole recorded run in order, as
     # `teleconform run --replay` does, and reports the selected clauses only.
     result = pytester.runpytest(
-        "--teleconform-api", "all", "--teleconform-replay", "--teleconform-report-dir", "rep",
-        "-p", "no:xdist", *plugin_args,
+        "--teleconform-api",
+        "all",
+        "--teleconform-replay",
+        "--teleconform-report-dir",
+        "rep",
+        "-p",
+        "no:xdist",
+        *plugin_args,
     )
     plugin = _clause_verdicts(pytester.path / "rep" / "report.json")
     assert main(["run", "--replay", "--report-dir", str(tmp_path), "-q", *cli_args]) == 0
@@ -235,8 +274,15 @@ def test_plugin_replay_of_an_unrecorded_clause_is_one_usage_error(
         del data["metadata"]["recorded_run"]["verdicts"]["HCW-SSO-01"]
         path.write_text(yaml.safe_dump(data, sort_keys=False))
     result = pytester.runpytest(
-        "--teleconform-api", "hcw", "--teleconform-replay", "--teleconform-cassettes",
-        str(copy), "-k", "HCW-SSO", "-p", "no:xdist",
+        "--teleconform-api",
+        "hcw",
+        "--teleconform-replay",
+        "--teleconform-cassettes",
+        str(copy),
+        "-k",
+        "HCW-SSO",
+        "-p",
+        "no:xdist",
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.stderr.lines if "hold no recording of HCW-SSO-01" in line]

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from teleconform._http import HttpClient, RateLimiter, SharedRateLimiter
+from teleconform.runner._http import HttpClient, RateLimiter, SharedRateLimiter
 
 _PROCESS = textwrap.dedent(
     """
     import sys, time
-    from teleconform._http import SharedRateLimiter
+    from teleconform.runner._http import SharedRateLimiter
     limiter = SharedRateLimiter(float(sys.argv[2]), sys.argv[1])
     go = float(sys.argv[3])
     time.sleep(max(0.0, go - time.time()))
@@ -40,10 +40,17 @@ def _sends(tmp_path: Path, processes: int, each: int, shared: bool) -> list[floa
     go = time.time() + 1.5  # all processes start sending together, after their imports
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _PROCESS,
-             str(tmp_path / ("rate" if shared else f"rate-{k}")), str(1 / INTERVAL), str(go),
-             str(each)],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                _PROCESS,
+                str(tmp_path / ("rate" if shared else f"rate-{k}")),
+                str(1 / INTERVAL),
+                str(go),
+                str(each),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for k in range(processes)
     ]
@@ -115,12 +122,15 @@ def _client_answering(retry_after: str, now: float) -> tuple[HttpClient, _Record
     def handler(request: httpx.Request) -> httpx.Response:
         status = answers[min(len(seen), 1)]
         seen.append(status)
-        return httpx.Response(status, headers={"Retry-After": retry_after} if status == 429
-                              else {})
+        return httpx.Response(status, headers={"Retry-After": retry_after} if status == 429 else {})
 
     limiter = _Recording()
-    client = HttpClient("http://api.test", httpx.Client(transport=httpx.MockTransport(handler)),
-                        limiter=limiter, wall_clock=lambda: now)
+    client = HttpClient(
+        "http://api.test",
+        httpx.Client(transport=httpx.MockTransport(handler)),
+        limiter=limiter,
+        wall_clock=lambda: now,
+    )
     return client, limiter, seen
 
 

@@ -17,15 +17,17 @@ import pytest
 import yaml
 
 from teleconform import _resources
-from teleconform._cassette_record import ApiRecorder
-from teleconform._http import Exchange
+from teleconform.cassettes._record import ApiRecorder
 from teleconform.redact import Redactor, sensitive_fields_from_spec
+from teleconform.runner._http import Exchange
 
 _KEY = "k" * 64  # long enough for HS512 (pyjwt warns otherwise)
-ACCESS_JWT = jwt.encode({"id": "6b0258edd5136b7be370bbef", "iat": 1795315969}, _KEY,
-                        algorithm="HS256")
-OTHER_JWT = jwt.encode({"id": "6b0258edd5136b7be370bbee", "iat": 1795315970}, _KEY,
-                       algorithm="HS512")
+ACCESS_JWT = jwt.encode(
+    {"id": "6b0258edd5136b7be370bbef", "iat": 1795315969}, _KEY, algorithm="HS256"
+)
+OTHER_JWT = jwt.encode(
+    {"id": "6b0258edd5136b7be370bbee", "iat": 1795315970}, _KEY, algorithm="HS512"
+)
 HEX64 = "a63f138a47626eae2720ff4f52e074ae38ad19d5b34dfb52b6fac07ce84002f4"
 E164 = re.compile(r"\+[1-9]\d{7,14}")
 EMAIL = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -33,16 +35,32 @@ EMAIL = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{
 
 def _login_exchange(email: str, password: str, token: str) -> dict[str, Any]:
     return {
-        "request": {"method": "POST", "url": "http://h/api/v1/login-local",
-                    "headers": [("content-type", "application/json")],
-                    "body": json.dumps({"email": email, "password": password})},
-        "response": {"status": 200,
-                     "headers": [("content-type", "application/json"),
-                                 ("set-cookie", "sails.sid=s%3Aabcdefgh.ijkl; Path=/; HttpOnly")],
-                     "body": json.dumps({"user": {"email": email, "token": token,
-                                                  "firstName": "Alice", "lastName": "Martin",
-                                                  "phoneNumber": "+41 79 123 45 67",
-                                                  "birthDate": "1984-03-12", "note": "allergic"}})},
+        "request": {
+            "method": "POST",
+            "url": "http://h/api/v1/login-local",
+            "headers": [("content-type", "application/json")],
+            "body": json.dumps({"email": email, "password": password}),
+        },
+        "response": {
+            "status": 200,
+            "headers": [
+                ("content-type", "application/json"),
+                ("set-cookie", "sails.sid=s%3Aabcdefgh.ijkl; Path=/; HttpOnly"),
+            ],
+            "body": json.dumps(
+                {
+                    "user": {
+                        "email": email,
+                        "token": token,
+                        "firstName": "Alice",
+                        "lastName": "Martin",
+                        "phoneNumber": "+41 79 123 45 67",
+                        "birthDate": "1984-03-12",
+                        "note": "allergic",
+                    }
+                }
+            ),
+        },
     }
 
 
@@ -84,14 +102,24 @@ def test_token_links_response_to_later_request_headers_and_urls() -> None:
     r = Redactor()
     login = r.redact_exchange(_login_exchange("dan@clinic.org", "pw-dan-12345", ACCESS_JWT))
     token = json.loads(login["response"]["body"])["user"]["token"]
-    later = r.redact_exchange({
-        "request": {"method": "GET", "url": f"http://h/api/v1/invite/by-token/{HEX64}?token={ACCESS_JWT}",
-                    "headers": {"Authorization": [f"Bearer {ACCESS_JWT}"],
-                                "Cookie": ["sails.sid=s%3Aabcdefgh.ijkl; lang=en"]},
-                    "body": None},
-        "response": {"status": 200, "headers": {"Content-Type": ["application/json"]},
-                     "body": {"string": json.dumps({"inviteToken": HEX64})}},
-    })
+    later = r.redact_exchange(
+        {
+            "request": {
+                "method": "GET",
+                "url": f"http://h/api/v1/invite/by-token/{HEX64}?token={ACCESS_JWT}",
+                "headers": {
+                    "Authorization": [f"Bearer {ACCESS_JWT}"],
+                    "Cookie": ["sails.sid=s%3Aabcdefgh.ijkl; lang=en"],
+                },
+                "body": None,
+            },
+            "response": {
+                "status": 200,
+                "headers": {"Content-Type": ["application/json"]},
+                "body": {"string": json.dumps({"inviteToken": HEX64})},
+            },
+        }
+    )
     assert later["request"]["headers"]["Authorization"] == [f"Bearer {token}"]
     url = urlsplit(later["request"]["url"])
     assert parse_qs(url.query)["token"] == [token]
@@ -121,7 +149,7 @@ def test_location_header_and_redirect_body() -> None:
     "encoded",
     [
         "name%3Dx%26mail%3Deve%40example.com",  # percent-encoded
-        "{\"mail\": \"eve\\u0040example.com\"}",  # JSON-escaped inside a text body
+        '{"mail": "eve\\u0040example.com"}',  # JSON-escaped inside a text body
         "blob " + base64.b64encode(b'{"mail": "eve@example.com"}').decode(),  # base64
         "blob " + base64.urlsafe_b64encode(b"contact eve@example.com now").decode().rstrip("="),
         "eve&#64;example.com",  # HTML entity
@@ -148,34 +176,42 @@ def test_query_with_json_and_form_bodies() -> None:
     assert "fay" not in new
     where = json.loads(parse_qs(urlsplit(new).query)["where"][0])
     assert where == {"email": "person-1@redacted.example"}
-    form = r.redact_body(b"username=fay&password=hunter2-long&email=fay%40example.org",
-                         "application/x-www-form-urlencoded")
+    form = r.redact_body(
+        b"username=fay&password=hunter2-long&email=fay%40example.org",
+        "application/x-www-form-urlencoded",
+    )
     assert form is not None and b"hunter2" not in form and b"fay%40" not in form
     assert b"email=person-1%40redacted.example" in form
 
 
 def test_multipart_file_names_and_contents() -> None:
     content = b"%PDF-1.7 MRI report of Greta Hansen, born 1950-02-03"
-    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"firstName\"\r\n\r\nGreta\r\n"
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; "
-            b"filename=\"greta-hansen-mri.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-            + content + b"\r\n--XyZ--\r\n")
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="firstName"\r\n\r\nGreta\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; '
+        b'filename="greta-hansen-mri.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        + content
+        + b"\r\n--XyZ--\r\n"
+    )
     out = Redactor().redact_body(body, "multipart/form-data; boundary=XyZ")
     assert out is not None
     assert b"Greta" not in out and b"greta" not in out and b"Hansen" not in out
     assert b'filename="file-1.pdf"' in out
     assert f"{len(content)} bytes".encode() in out
     assert hashlib.sha256(content).hexdigest().encode() not in out  # keyed, see below
-    assert b"name=\"firstName\"\r\n\r\nName-1\r\n" in out
+    assert b'name="firstName"\r\n\r\nName-1\r\n' in out
     assert out.endswith(b"--XyZ--\r\n")
 
 
 def test_headers_keep_their_shape_and_content_length_follows() -> None:
     r = Redactor()
     assert r.redact_headers({"X-Access-Token": "tok_xyz-123456", "Accept": "*/*"}) == {
-        "X-Access-Token": "REDACTED-1", "Accept": "*/*"}
+        "X-Access-Token": "REDACTED-1",
+        "Accept": "*/*",
+    }
     assert r.redact_headers([("LEAH-AUTH-TOKEN", "k3y-value-9")]) == [
-        ("LEAH-AUTH-TOKEN", "REDACTED-2")]
+        ("LEAH-AUTH-TOKEN", "REDACTED-2")
+    ]
     ex = _login_exchange("gus@example.org", "pw-gus-12345", ACCESS_JWT)
     ex["response"]["headers"].append(("content-length", "9999"))
     out = r.redact_exchange(ex)
@@ -186,8 +222,9 @@ def test_headers_keep_their_shape_and_content_length_follows() -> None:
 def test_free_text_and_learned_secrets() -> None:
     r = Redactor()
     r.redact_body(json.dumps({"password": "Correct-Horse-9"}), "application/json")
-    text = r.redact_body("echo: Correct-Horse-9; call +41 79 555 12 34 or hal@example.net",
-                         "text/plain")
+    text = r.redact_body(
+        "echo: Correct-Horse-9; call +41 79 555 12 34 or hal@example.net", "text/plain"
+    )
     assert text is not None
     assert "Correct-Horse-9" not in text and "555 12 34" not in text and "hal@" not in text
     assert "+15550100001" in text
@@ -203,12 +240,14 @@ def test_binary_body_becomes_a_file_placeholder() -> None:
 
 def _upload_exchange(secret: bytes) -> Exchange:
     request = httpx.Request(
-        "POST", "http://127.0.0.1:9/api/v1/upload",
+        "POST",
+        "http://127.0.0.1:9/api/v1/upload",
         files={"file": ("note.bin", secret, "application/octet-stream")},
     )
     request.read()
-    response = httpx.Response(200, content=secret, request=request,
-                              headers={"content-type": "application/octet-stream"})
+    response = httpx.Response(
+        200, content=secret, request=request, headers={"content-type": "application/octet-stream"}
+    )
     return Exchange(request, response, label="upload")
 
 
@@ -218,8 +257,9 @@ def test_a_short_recorded_file_cannot_be_confirmed_by_guessing(
 ) -> None:
     """Files in cassettes keep only their size and a digest keyed per recording (the key is
     never stored): hashing a candidate finds nothing in the cassette, in any usual form."""
-    recorder = ApiRecorder("hcw", "http://127.0.0.1:9", {}, seed=1, budget="quick",
-                           tool={}, spec={})
+    recorder = ApiRecorder(
+        "hcw", "http://127.0.0.1:9", {}, seed=1, budget="quick", tool={}, spec={}
+    )
     recorder(_upload_exchange(secret))
     recorder(_upload_exchange(secret))
     (cassette,) = recorder.finished()
@@ -237,23 +277,34 @@ def test_a_short_recorded_file_cannot_be_confirmed_by_guessing(
     digests = re.findall(r"hmac-sha256=([0-9a-f]{64})", text)
     assert len(digests) == 4 and len(set(digests)) == 1
     # ... and nowhere else: another recording of the same file has another digest
-    other = ApiRecorder("hcw", "http://127.0.0.1:9", {}, seed=1, budget="quick",
-                        tool={}, spec={})
+    other = ApiRecorder("hcw", "http://127.0.0.1:9", {}, seed=1, budget="quick", tool={}, spec={})
     other(_upload_exchange(secret))
     assert digests[0] not in other.finished()[0].dumps()
 
 
 def test_sensitive_fields_from_spec_marks() -> None:
     spec = {
-        "components": {"schemas": {"P": {"type": "object", "properties": {
-            "givenName": {"type": "string", "x-sensitive": "name"},
-            "secretCode": {"type": "string", "x-sensitive": "credential"},
-            "plain": {"type": "string"}}}}},
-        "paths": {"/x": {"get": {"parameters": [
-            {"name": "hash", "in": "query", "x-sensitive": "token"}]}}},
+        "components": {
+            "schemas": {
+                "P": {
+                    "type": "object",
+                    "properties": {
+                        "givenName": {"type": "string", "x-sensitive": "name"},
+                        "secretCode": {"type": "string", "x-sensitive": "credential"},
+                        "plain": {"type": "string"},
+                    },
+                }
+            }
+        },
+        "paths": {
+            "/x": {"get": {"parameters": [{"name": "hash", "in": "query", "x-sensitive": "token"}]}}
+        },
     }
-    assert sensitive_fields_from_spec(spec) == {"givenname": "name", "secretcode": "credential",
-                                                 "hash": "token"}
+    assert sensitive_fields_from_spec(spec) == {
+        "givenname": "name",
+        "secretcode": "credential",
+        "hash": "token",
+    }
     r = Redactor(sensitive_fields_from_spec(spec), use_specs=False)
     out = r.redact_body(json.dumps({"secretCode": "0042", "plain": "ok"}), "application/json")
     assert out == json.dumps({"secretCode": "REDACTED-1", "plain": "ok"})

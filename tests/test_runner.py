@@ -225,7 +225,7 @@ def test_an_outcome_for_an_undeclared_id_is_an_internal_error(routing_root: Path
 
 
 def test_an_internal_error_exits_4_unless_something_else_failed(routing_root: Path) -> None:
-    from teleconform._run import exit_status, run_to_json
+    from teleconform.report._document import exit_status, run_to_json
 
     runs = [run_to_json(_routed(routing_root, clauses=["HCW-T-01", "HCW-T-02"]))]
     assert exit_status(runs, strict=False, allow_empty=False) == 4
@@ -234,8 +234,9 @@ def test_an_internal_error_exits_4_unless_something_else_failed(routing_root: Pa
 
 
 def test_a_skip_the_check_gave_stays_a_skip(routing_root: Path) -> None:
-    run = _routed(routing_root, clauses=["HCW-T-03", "HCW-T-04"],
-                  credentials={"hcw.sso_secret": "s"})
+    run = _routed(
+        routing_root, clauses=["HCW-T-03", "HCW-T-04"], credentials={"hcw.sso_secret": "s"}
+    )
     assert run.verdicts == {"HCW-T-03": "pass", "HCW-T-04": "skip"}
     assert run.clauses[1].reason == "no second page to walk"
 
@@ -260,7 +261,7 @@ def test_a_measurement_for_an_undeclared_id_is_an_internal_error(routing_root: P
 
 
 def test_advisories_are_listed_and_never_change_the_verdict(routing_root: Path) -> None:
-    from teleconform._run import exit_status, run_to_json
+    from teleconform.report._document import exit_status, run_to_json
 
     run = _routed(routing_root, clauses=["HCW-T-08"])
     entry = run.clauses[0].to_json()
@@ -306,7 +307,7 @@ def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
     import json
 
     from teleconform import runner
-    from teleconform._cli import main
+    from teleconform.cli._main import main
 
     root = tmp_path / "suites"
     (root / "hcw").mkdir(parents=True)
@@ -314,14 +315,28 @@ def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
     (root / "hcw" / "planted.py").write_text(textwrap.dedent(PLANTED_TYPO))
     monkeypatch.setattr(runner, "suites_dir", lambda: root)
     out = tmp_path / "reports"
-    status = main(["run", "hcw", "--clause", "HCW-AUTH-01", "--clause", "HCW-AUTH-03",
-                   "--seed", "1", "--report-dir", str(out), "--quiet"])
+    status = main(
+        [
+            "run",
+            "hcw",
+            "--clause",
+            "HCW-AUTH-01",
+            "--clause",
+            "HCW-AUTH-03",
+            "--seed",
+            "1",
+            "--report-dir",
+            str(out),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 4, err
     assert "internal error" in err and "HCW-AUTH-01" in err and "teleconform.log" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    clauses = {c["id"]: c for c in json.loads((out / "report.json").read_text())["runs"][0][
-        "clauses"]}
+    clauses = {
+        c["id"]: c for c in json.loads((out / "report.json").read_text())["runs"][0]["clauses"]
+    }
     assert clauses["HCW-AUTH-01"]["verdict"] == "error"
     assert clauses["HCW-AUTH-01"]["internal_error"] is True
     assert "HCW-AUTH-1" in clauses["HCW-AUTH-01"]["reason"]

@@ -13,15 +13,20 @@ from typing import Any
 import pytest
 import yaml
 
-from teleconform.har import har_to_cassette, load_har
 from teleconform.traffic import main
+from teleconform.traffic.har import har_to_cassette, load_har
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_SPEC = FIXTURES / "traffic" / "mini.openapi.yaml"
 MINI_HAR = FIXTURES / "traffic" / "mini.har"
 REDUCED_HAR = FIXTURES / "audit" / "hcw-athome-reduced.har"
-SHARED_HAR = (Path(__file__).resolve().parents[2] / "shared" / "data" / "hcw-athome-traffic"
-              / "hcw-athome-5.4.62.har")
+SHARED_HAR = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "hcw-athome-traffic"
+    / "hcw-athome-5.4.62.har"
+)
 # Entries of the real capture where HCW@Home 5.4.62 deviates from the spec: a 500 for an
 # invalid e-mail address (115, 137), for a NoSQL-operator queue (116), for SMTP/SMS delivery
 # failures in production (147, 149, 152, 153). Everything else there conforms or is unmatched.
@@ -65,12 +70,14 @@ def test_conformant_fixture_and_unmatched(capsys: pytest.CaptureFixture[str]) ->
 def _widget_status(status: int) -> Callable[[list[dict[str, Any]]], None]:
     def change(entries: list[dict[str, Any]]) -> None:
         entries[1]["response"]["status"] = status
+
     return change
 
 
 def _widget_type(ctype: str) -> Callable[[list[dict[str, Any]]], None]:
     def change(entries: list[dict[str, Any]]) -> None:
         entries[1]["response"]["headers"] = [{"name": "Content-Type", "value": ctype}]
+
     return change
 
 
@@ -82,6 +89,7 @@ def _drop(*path: str) -> Callable[[list[dict[str, Any]]], None]:
             node = node[key]
         del node[path[-1]]
         _set_body(entries[1], json.dumps(body))
+
     return change
 
 
@@ -94,34 +102,63 @@ def _retype(entries: list[dict[str, Any]]) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (_widget_status(500), "1\tGET /api/v1/widgets/{id}\t500\tHCW-GEN-01\t5xx answer 500 is "
-                              "not documented for this operation (documented: 200, 404)"),
-        (_widget_status(201), "1\tGET /api/v1/widgets/{id}\t201\tHCW-GEN-04\tstatus 201 is not "
-                              "documented for this operation (documented: 200, 404)"),
-        (_widget_type("text/html; charset=utf-8"),
-         "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-03\tcontent type text/html is not documented "
-         "for 200 (documented: application/json)"),
-        (_widget_type("application/problem+json"),
-         "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tcontent type application/problem+json is "
-         "not documented for 200 (documented: application/json)"),
-        (_drop("size"), "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tbody: 'size' is a "
-                        "required property"),
-        (_drop("owner", "email"), "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tbody/owner: "
-                                  "'email' is a required property"),
-        (_retype, "2\tGET /api/v1/widgets/by-name/{name}\t200\tHCW-GEN-04\tbody/0/size: is "
-                  "string, the spec says integer"),
-        (lambda e: _set_body(e[1], ""), "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tempty "
-                                        "body; the spec documents application/json"),
-        (lambda e: _set_body(e[1], "{\"id\": "), "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-03\t"
-                                                "body is not valid JSON although the content "
-                                                "type is application/json"),
-        (lambda e: _set_body(e[3], "{}"), "3\tGET /api/v1/widgets/{id}\t404\tHCW-GEN-04\tbody: "
-                                          "'error' is a required property"),
+        (
+            _widget_status(500),
+            "1\tGET /api/v1/widgets/{id}\t500\tHCW-GEN-01\t5xx answer 500 is "
+            "not documented for this operation (documented: 200, 404)",
+        ),
+        (
+            _widget_status(201),
+            "1\tGET /api/v1/widgets/{id}\t201\tHCW-GEN-04\tstatus 201 is not "
+            "documented for this operation (documented: 200, 404)",
+        ),
+        (
+            _widget_type("text/html; charset=utf-8"),
+            "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-03\tcontent type text/html is not "
+            "documented for 200 (documented: application/json)",
+        ),
+        (
+            _widget_type("application/problem+json"),
+            "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tcontent type "
+            "application/problem+json is not documented for 200 (documented: application/json)",
+        ),
+        (
+            _drop("size"),
+            "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tbody: 'size' is a required property",
+        ),
+        (
+            _drop("owner", "email"),
+            "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tbody/owner: "
+            "'email' is a required property",
+        ),
+        (
+            _retype,
+            "2\tGET /api/v1/widgets/by-name/{name}\t200\tHCW-GEN-04\tbody/0/size: is "
+            "string, the spec says integer",
+        ),
+        (
+            lambda e: _set_body(e[1], ""),
+            "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-04\tempty "
+            "body; the spec documents application/json",
+        ),
+        (
+            lambda e: _set_body(e[1], '{"id": '),
+            "1\tGET /api/v1/widgets/{id}\t200\tHCW-GEN-03\t"
+            "body is not valid JSON although the content "
+            "type is application/json",
+        ),
+        (
+            lambda e: _set_body(e[3], "{}"),
+            "3\tGET /api/v1/widgets/{id}\t404\tHCW-GEN-04\tbody: 'error' is a required property",
+        ),
     ],
 )
 def test_mutations_give_exactly_the_resulting_violation(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        change: Callable[[list[dict[str, Any]]], None], expected: str) -> None:
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[list[dict[str, Any]]], None],
+    expected: str,
+) -> None:
     path = _mutated(tmp_path, change)
     code, out, _ = _run(["--spec", f"hcw={MINI_SPEC}", str(path)], capsys)
     assert code == 1
@@ -129,15 +166,17 @@ def test_mutations_give_exactly_the_resulting_violation(
     assert "three" not in out[0]  # the offending value itself is never printed
 
 
-def test_cassette_input_gives_the_same_result(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_cassette_input_gives_the_same_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _mutated(tmp_path, _drop("size"))
     cassette = tmp_path / "mutated.yaml"
     cassette.write_text(yaml.safe_dump(har_to_cassette(load_har(path))))
     code, out, err = _run(["--spec", f"hcw={MINI_SPEC}", str(path), str(cassette)], capsys)
     assert code == 1
     assert [line.split("\t", 1)[1] for line in out[:1]] == [
-        line.split("\t", 1)[1] for line in out[1:]]
+        line.split("\t", 1)[1] for line in out[1:]
+    ]
     assert out[1].startswith(f"{cassette}:1\t")
     assert "16 exchange(s) in 2 file(s)" in err
 
@@ -173,8 +212,11 @@ def test_real_traffic_reduced_copy(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run([str(REDUCED_HAR)], capsys)
     assert code == 1
     har = json.loads(REDUCED_HAR.read_text())
-    in_copy = {int(m.group(1)) for e in har["log"]["entries"]
-               if (m := re.match(r"\[full HAR entry (\d+)\]", e["comment"]))}
+    in_copy = {
+        int(m.group(1))
+        for e in har["log"]["entries"]
+        if (m := re.match(r"\[full HAR entry (\d+)\]", e["comment"]))
+    }
     assert _flagged_full_indices(out) == (REAL_DEVIATIONS | NOT_JSON) & in_copy
     assert 153 not in in_copy and REAL_DEVIATIONS - {153} <= in_copy
     for line in out:
@@ -187,8 +229,11 @@ def test_real_traffic_reduced_copy(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_real_spec_mutation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     har = json.loads(REDUCED_HAR.read_text())
-    index = next(i for i, e in enumerate(har["log"]["entries"])
-                 if e["comment"].startswith("[full HAR entry 91]"))
+    index = next(
+        i
+        for i, e in enumerate(har["log"]["entries"])
+        if e["comment"].startswith("[full HAR entry 91]")
+    )
     entry = har["log"]["entries"][index]
     body = json.loads(entry["response"]["content"]["text"])
     del body["id"]
@@ -199,8 +244,13 @@ def test_real_spec_mutation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     code, out, _ = _run([str(path)], capsys)
     # the answer may be the bare invite or the creation's envelope (specs/README "Readings"):
     # without its id it is neither
-    assert (code, out) == (1, [f"{path}:0\tGET /api/v1/invite/{{id}}\t200\tHCW-GEN-04\tbody: "
-                               "matches none of the 2 documented alternatives"])
+    assert (code, out) == (
+        1,
+        [
+            f"{path}:0\tGET /api/v1/invite/{{id}}\t200\tHCW-GEN-04\tbody: "
+            "matches none of the 2 documented alternatives"
+        ],
+    )
 
 
 @pytest.mark.skipif(not SHARED_HAR.is_file(), reason="../shared/data/hcw-athome-traffic is absent")
@@ -220,15 +270,19 @@ def test_real_traffic_full_capture(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_runs_as_a_module(tmp_path: Path) -> None:
     path = _mutated(tmp_path, _widget_status(503))
-    proc = subprocess.run([sys.executable, "-m", "teleconform.traffic", "--spec",
-                           f"hcw={MINI_SPEC}", str(path)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "teleconform.traffic", "--spec", f"hcw={MINI_SPEC}", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
         f"{path}:1\tGET /api/v1/widgets/{{id}}\t503\tHCW-GEN-01\t5xx answer 503 is not "
-        "documented for this operation (documented: 200, 404)"]
+        "documented for this operation (documented: 200, 404)"
+    ]
     assert "1 violation(s)" in proc.stderr
-
 
 
 # -- odd input ----------------------------------------------------------------------------------
@@ -240,23 +294,28 @@ def test_a_directory_is_searched_for_har_files_and_cassettes(
     nested.mkdir(parents=True)
     (nested / "one.har").write_text(har_path.read_text())
     (tmp_path / "captures" / "rec.yaml").write_text(
-        yaml.safe_dump(har_to_cassette(load_har(har_path))))
+        yaml.safe_dump(har_to_cassette(load_har(har_path)))
+    )
     (tmp_path / "captures" / "settings.yaml").write_text("not: traffic\n")  # passed over
     (tmp_path / "captures" / "notes.txt").write_text("ignored")
     code, out, err = _run(["--spec", f"hcw={MINI_SPEC}", str(tmp_path / "captures")], capsys)
     assert code == 1, err
     assert sorted(line.split("\t", 1)[0] for line in out) == sorted(
-        [f"{nested / 'one.har'}:1", f"{tmp_path / 'captures' / 'rec.yaml'}:1"])
+        [f"{nested / 'one.har'}:1", f"{tmp_path / 'captures' / 'rec.yaml'}:1"]
+    )
     assert "in 2 file(s)" in err and "IsADirectoryError" not in err
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("", "empty file"),
-    ("  \n", "empty file"),
-    ('{"log": {"version": "1.2"}}', "not a HAR 1.2 file: no `log.entries` list"),
-    ("[1, 2]", "not a HAR 1.2 file: the top level is a JSON list"),
-    ("{ broken", "not a HAR 1.2 file: not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("  \n", "empty file"),
+        ('{"log": {"version": "1.2"}}', "not a HAR 1.2 file: no `log.entries` list"),
+        ("[1, 2]", "not a HAR 1.2 file: the top level is a JSON list"),
+        ("{ broken", "not a HAR 1.2 file: not valid JSON"),
+    ],
+)
 def test_a_har_file_that_is_not_one_says_what_it_is_not(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
@@ -294,8 +353,10 @@ def test_verbose_names_every_detail_a_line_abbreviates(
     assert code == 1 and len(out) == 1
     what = out[0].split("\t")[4]
     assert "more)" not in what
-    assert sorted(what.split("; ")) == ["body/owner: 'email' is a required property",
-                                        "body: 'size' is a required property"]
+    assert sorted(what.split("; ")) == [
+        "body/owner: 'email' is a required property",
+        "body: 'size' is a required property",
+    ]
 
 
 def test_help_is_on_stdout_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:

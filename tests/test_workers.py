@@ -50,15 +50,25 @@ def _cli(
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     proc = subprocess.run(
         [sys.executable, "-m", "teleconform", "run", *argv, "--report-dir", "out"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240, env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
     )
     assert "Traceback" not in proc.stdout + proc.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     return proc, report
 
 
-FAULTS = ("--sandbox-fault", "bearer-only", "--sandbox-fault", "sso-replay-accepted",
-          "--sandbox-fault", "duplicate-member-across-pages")
+FAULTS = (
+    "--sandbox-fault",
+    "bearer-only",
+    "--sandbox-fault",
+    "sso-replay-accepted",
+    "--sandbox-fault",
+    "duplicate-member-across-pages",
+)
 
 
 def test_workers_are_processes_one_per_unit_with_the_sequential_verdicts(tmp_path: Path) -> None:
@@ -96,8 +106,9 @@ def test_workers_are_processes_one_per_unit_with_the_sequential_verdicts(tmp_pat
 
 
 def test_workers_never_exceed_the_work_units(tmp_path: Path) -> None:
-    proc, report = _cli(tmp_path, "hcw", "--clause", "HCW-SSO-01", "--workers", "4",
-                        "--budget", "quick")
+    proc, report = _cli(
+        tmp_path, "hcw", "--clause", "HCW-SSO-01", "--workers", "4", "--budget", "quick"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 worker processes" in proc.stdout
     assert [u["worker"] for u in report["runs"][0]["units"]] == ["gw0"]
@@ -106,8 +117,7 @@ def test_workers_never_exceed_the_work_units(tmp_path: Path) -> None:
 def test_the_deadline_reaches_the_workers(tmp_path: Path) -> None:
     """--deadline is the whole run's, measured from the controller's start: worker processes
     that start after it has passed run no check, and say so."""
-    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--deadline", "0.2",
-                        "--budget", "quick")
+    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--deadline", "0.2", "--budget", "quick")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (run,) = report["runs"]
     assert {c["verdict"] for c in run["clauses"]} == {"error"}
@@ -125,16 +135,29 @@ def test_the_host_projects_pytest_configuration_does_not_reach_the_workers(
     (tmp_path / "conftest.py").write_text('raise RuntimeError("the host conftest ran")\n')
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -k nothing -p no:xdist\n")
     env = {**os.environ, "PYTEST_ADDOPTS": "-k nothing --maxfail=1"}
-    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--budget", "quick",
-                        "--clause", "HCW-SSO-01", "--clause", "HCW-AUTH-01", env=env)
+    proc, report = _cli(
+        tmp_path,
+        "hcw",
+        "--workers",
+        "2",
+        "--budget",
+        "quick",
+        "--clause",
+        "HCW-SSO-01",
+        "--clause",
+        "HCW-AUTH-01",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (run,) = report["runs"]
     assert {c["id"]: c["verdict"] for c in run["clauses"]} == {
-        "HCW-SSO-01": "pass", "HCW-AUTH-01": "pass"}
+        "HCW-SSO-01": "pass",
+        "HCW-AUTH-01": "pass",
+    }
     assert len({u["worker"] for u in run["units"]}) == 2
 
 
-_BREAK_A_UNIT = '''
+_BREAK_A_UNIT = """
 import sys
 if sys.argv == ["-c"]:  # an execnet worker process, not the teleconform controller
     import teleconform.runner as runner
@@ -144,7 +167,7 @@ if sys.argv == ["-c"]:  # an execnet worker process, not the teleconform control
             raise KeyError("planted bug in the runner")
         return real(api, *args, clauses=clauses, **kwargs)
     runner.run_api = run_api
-'''
+"""
 
 
 def test_an_exception_escaping_a_worker_is_an_error_logged_not_reported(
@@ -157,14 +180,27 @@ def test_an_exception_escaping_a_worker_is_an_error_logged_not_reported(
     (tmp_path / "planted").mkdir()
     (tmp_path / "planted" / "sitecustomize.py").write_text(_BREAK_A_UNIT)
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "planted")}
-    proc, report = _cli(tmp_path, "hcw", "--workers", "2", "--budget", "quick",
-                        "--clause", "HCW-SSO-01", "--clause", "HCW-AUTH-01", env=env)
+    proc, report = _cli(
+        tmp_path,
+        "hcw",
+        "--workers",
+        "2",
+        "--budget",
+        "quick",
+        "--clause",
+        "HCW-SSO-01",
+        "--clause",
+        "HCW-AUTH-01",
+        env=env,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (run,) = report["runs"]
     verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in run["clauses"]}
     assert verdicts["HCW-AUTH-01"][0] == "pass"
     assert verdicts["HCW-SSO-01"] == (
-        "error", "teleconform internal error while running this clause (see teleconform.log)")
+        "error",
+        "teleconform internal error while running this clause (see teleconform.log)",
+    )
     assert "planted bug" not in json.dumps(report)
     run_log = (tmp_path / "out" / "teleconform.log").read_text()
     assert "KeyError: 'planted bug in the runner'" in run_log

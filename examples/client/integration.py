@@ -38,16 +38,24 @@ class Hcw(Api):
         return {"x-access-token": self.token, "Authorization": f"Bearer {self.token}"}
 
     def sign_in(self) -> None:
-        r = self.http.post("/api/v1/login-local",
-                           json={"email": self.email, "password": self.password})
+        r = self.http.post(
+            "/api/v1/login-local", json={"email": self.email, "password": self.password}
+        )
         r.raise_for_status()
         # HCW@Home answers user.token; the guide's reading keeps the JWT in a cookie only.
         self.token = (r.json().get("user") or {}).get("token") or r.cookies["token"]
 
     def create_invite(self, patient_email: str, doctor_email: str, when: datetime) -> dict:
-        body = {"isPatientInvite": True, "emailAddress": patient_email, "language": "en",
-                "firstName": "Ada", "lastName": "Patient", "gender": "female",
-                "doctorEmail": doctor_email, "scheduledFor": when.isoformat()}
+        body = {
+            "isPatientInvite": True,
+            "emailAddress": patient_email,
+            "language": "en",
+            "firstName": "Ada",
+            "lastName": "Patient",
+            "gender": "female",
+            "doctorEmail": doctor_email,
+            "scheduledFor": when.isoformat(),
+        }
         r = self.http.post("/api/v1/invite", json=body, headers=self.auth())
         r.raise_for_status()
         return r.json()["invite"]
@@ -58,8 +66,9 @@ class Hcw(Api):
 
     def sign_doctor_in(self, doctor_email: str) -> str:
         """The doctor's session token, from the SSO redirect."""
-        r = self.http.get("/api/v1/external-auth-callback",
-                          params={"token": self.sso_token(doctor_email)})
+        r = self.http.get(
+            "/api/v1/external-auth-callback", params={"token": self.sso_token(doctor_email)}
+        )
         if r.status_code == 200:  # a server may answer the session JWT as JSON
             return r.json()["token"]
         if r.status_code != 302:
@@ -76,8 +85,9 @@ class Leah(Api):
     """The Leah side: appointments and document sharing with one API key."""
 
     def __init__(self, base_url: str, api_key: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10,
-                                 headers={"LEAH-AUTH-TOKEN": api_key})
+        self.http = httpx.Client(
+            base_url=base_url, timeout=10, headers={"LEAH-AUTH-TOKEN": api_key}
+        )
 
     def find(self, path: str, **filters: str) -> str:
         r = self.http.get(path, params=filters)
@@ -86,15 +96,23 @@ class Leah(Api):
 
     def book(self, worker_email: str, guest_email: str, phone: str, when: datetime) -> str:
         office = self.find("/api/offices", **{"healthcareWorker.email": worker_email})
-        body = {"phoneNumber": phone, "email": guest_email, "office": office,
-                "startTime": utc(when), "externalId": "sched-42"}
+        body = {
+            "phoneNumber": phone,
+            "email": guest_email,
+            "office": office,
+            "startTime": utc(when),
+            "externalId": "sched-42",
+        }
         r = self.http.post("/api/appointments", json=body)
         r.raise_for_status()
         return r.json()["@id"]
 
     def reschedule(self, appointment: str, when: datetime) -> None:
-        r = self.http.patch(appointment, content=f'{{"startTime": "{utc(when)}"}}',
-                            headers={"Content-Type": "application/merge-patch+json"})
+        r = self.http.patch(
+            appointment,
+            content=f'{{"startTime": "{utc(when)}"}}',
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         r.raise_for_status()
 
     def share(self, worker_email: str, name: str, content: bytes, recipient: str) -> None:
@@ -102,11 +120,14 @@ class Leah(Api):
         r = self.http.post("/api/transfers", json={"healthcareWorker": worker})
         r.raise_for_status()
         transfer = r.json()["id"]
-        r = self.http.post(f"/api/transfers/{transfer}/files",
-                           files=[("file[]", (name, content, "application/pdf"))])
+        r = self.http.post(
+            f"/api/transfers/{transfer}/files",
+            files=[("file[]", (name, content, "application/pdf"))],
+        )
         r.raise_for_status()
-        self.http.post(f"/api/transfers/{transfer}/share",
-                       json={"email": recipient}).raise_for_status()
+        self.http.post(
+            f"/api/transfers/{transfer}/share", json={"email": recipient}
+        ).raise_for_status()
 
 
 def utc(when: datetime) -> str:

@@ -18,12 +18,17 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 def hcw_of(client: ModuleType, sandbox: ValidatingSandbox) -> Any:
     c = sandbox.credentials
-    return client.Hcw(sandbox.base_url, c["TELECONFORM_HCW_EMAIL"],
-                      c["TELECONFORM_HCW_PASSWORD"], c["TELECONFORM_HCW_SSO_SECRET"])
+    return client.Hcw(
+        sandbox.base_url,
+        c["TELECONFORM_HCW_EMAIL"],
+        c["TELECONFORM_HCW_PASSWORD"],
+        c["TELECONFORM_HCW_SSO_SECRET"],
+    )
 
 
-def test_scheduler_creates_an_invite(client: ModuleType, teleconform_hcw: ValidatingSandbox
-                                     ) -> None:
+def test_scheduler_creates_an_invite(
+    client: ModuleType, teleconform_hcw: ValidatingSandbox
+) -> None:
     doctor = teleconform_hcw.credentials["TELECONFORM_HCW_DOCTOR_EMAIL"]
     with hcw_of(client, teleconform_hcw) as hcw:
         hcw.sign_in()
@@ -40,8 +45,9 @@ def test_book_and_reschedule(client: ModuleType, teleconform_leah: ValidatingSan
     c = teleconform_leah.credentials
     when = client.tomorrow()
     with client.Leah(teleconform_leah.base_url, c["TELECONFORM_LEAH_API_KEY"]) as leah:
-        appointment = leah.book(c["TELECONFORM_LEAH_HCW_EMAIL"], "guest@example.org",
-                                "+33612345678", when)
+        appointment = leah.book(
+            c["TELECONFORM_LEAH_HCW_EMAIL"], "guest@example.org", "+33612345678", when
+        )
         leah.reschedule(appointment, when + timedelta(hours=1))
 
 

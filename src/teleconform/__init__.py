@@ -1,9 +1,16 @@
 """teleconform: conformance suite for the HCW@Home and Leah telehealth APIs."""
 
-from ._version import __version__
-from .catalogue import Clause, load_catalogue
-from .runner import ApiRun, ClauseResult, run_api
-from .suite import Context, clause
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from teleconform._version import __version__
+
+if TYPE_CHECKING:
+    from teleconform.catalogue import Clause, load_catalogue
+    from teleconform.runner import ApiRun, ClauseResult, run_api
+    from teleconform.suite import Context, clause
 
 __all__ = [
     "__version__",
@@ -15,3 +22,25 @@ __all__ = [
     "load_catalogue",
     "run_api",
 ]
+
+# Lazy (PEP 562): `import teleconform.sandbox.hcw` in a host pytest session must not load
+# the runner, the HTTP client or schemathesis.
+_HOMES = {
+    "ApiRun": "teleconform.runner",
+    "ClauseResult": "teleconform.runner",
+    "run_api": "teleconform.runner",
+    "Clause": "teleconform.catalogue",
+    "load_catalogue": "teleconform.catalogue",
+    "Context": "teleconform.suite",
+    "clause": "teleconform.suite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

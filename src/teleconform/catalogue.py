@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._resources import specs_dir
-from ._yaml import load_yaml_file
+from teleconform._resources import specs_dir
+from teleconform._yaml import load_yaml_file
 
 LEVELS = ("MUST", "SHOULD")
 APIS = ("hcw", "leah")

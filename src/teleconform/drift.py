@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .sandbox._faults import Fault
+from teleconform.sandbox._faults import Fault
 
 EXIT_OK, EXIT_USAGE = 0, 2
 _REASON_CHARS = 300
@@ -32,7 +32,7 @@ _REASON_CHARS = 300
 
 def fault_tables() -> dict[str, dict[str, Fault]]:
     """The sandboxes' fault tables, by API."""
-    from .sandbox import hcw, leah
+    from teleconform.sandbox import hcw, leah
 
     return {"hcw": dict(hcw.FAULTS), "leah": dict(leah.FAULTS)}
 
@@ -114,8 +114,9 @@ HINTS: dict[tuple[str, str], Hint] = {
     ("no-auth-200", "HCW-GEN-02"): _says(r"without credentials", r"e\.g\. no token"),
     ("api-signature-unchecked", "HCW-GEN-02"): _says(r"another key", r"invalid credential"),
     ("no-auth-required", "LEAH-AUTH-01"): _says(_AUTH_MISSING),
-    ("invalid-key-accepted", "LEAH-AUTH-01"): _says(r"wrong LEAH-AUTH-TOKEN answered 2",
-                                                    unless=_AUTH_MISSING),
+    ("invalid-key-accepted", "LEAH-AUTH-01"): _says(
+        r"wrong LEAH-AUTH-TOKEN answered 2", unless=_AUTH_MISSING
+    ),
     ("unauthorized-with-data", "LEAH-AUTH-01"): _says(r"401 but with"),
     ("mixed-hydra-prefix", "LEAH-HYDRA-01"): _says(r"mixes"),
     ("collection-context-no-prefix", "LEAH-HYDRA-01"): _says(r"@context is"),
@@ -132,8 +133,9 @@ HINTS: dict[tuple[str, str], Hint] = {
     ("next-drops-filter", "LEAH-HYDRA-04"): _says(r"has parameters"),
     ("last-link-wrong", "LEAH-HYDRA-04"): _says(r"last link"),
     ("email-filter-ignored", "LEAH-HCW-02"): _says(r"other workers"),
-    ("email-filter-unknown-returns-all", "LEAH-HCW-02"): _says(r"unknown address",
-                                                               unless=r"other workers"),
+    ("email-filter-unknown-returns-all", "LEAH-HCW-02"): _says(
+        r"unknown address", unless=r"other workers"
+    ),
     ("office-missing-slug", "LEAH-OFF-01"): _says(r"slug"),
     ("office-id-integer", "LEAH-OFF-01"): _says(r"id \d+ is not"),
     ("office-organization-embedded", "LEAH-OFF-01"): _says(r"organization \{"),
@@ -159,8 +161,9 @@ HINTS: dict[tuple[str, str], Hint] = {
     ("upload-last-file-only", "LEAH-TRF-02"): _says(r"status 'ready'"),
     ("eleventh-file-accepted", "LEAH-TRF-03"): _says(r"on top of 9: 2"),
     ("refused-upload-drops-files", "LEAH-TRF-03"): _says(r"11th file: 2"),
-    ("over-limit-partially-stored", "LEAH-TRF-03"): _says(r"10th file: 4",
-                                                          unless=r"on top of 9: 2"),
+    ("over-limit-partially-stored", "LEAH-TRF-03"): _says(
+        r"10th file: 4", unless=r"on top of 9: 2"
+    ),
     ("size-limit-ignored", "LEAH-TRF-04"): _status(200),
     ("size-limit-php-default", "LEAH-TRF-04"): _status(413, 422),
     ("gif-accepted", "LEAH-TRF-05"): _says(r"\.gif"),
@@ -249,8 +252,9 @@ def _evidence_line(fault: Fault, observed: Mapping[str, Observed], alternatives:
     return line
 
 
-def _rank(name: str, fault: Fault, failing: Mapping[str, Observed],
-          uncovered: set[str]) -> tuple[int, int, int, str]:
+def _rank(
+    name: str, fault: Fault, failing: Mapping[str, Observed], uncovered: set[str]
+) -> tuple[int, int, int, str]:
     """Evidence first, then fewest unseen clauses, then the most failing clauses covered."""
     covered = fault.clauses & uncovered
     soft = len(fault.clauses - set(failing))
@@ -264,8 +268,11 @@ def choose_faults(
     failed = set(failing)
     # A fault may also declare a property-test clause the run did not see fail: generated
     # cases reach some deviations only at larger budgets (the fault tables say so).
-    usable = {n: f for n, f in faults.items()
-              if f.clauses and f.clauses & failed and f.clauses - failed <= SOFT}
+    usable = {
+        n: f
+        for n, f in faults.items()
+        if f.clauses and f.clauses & failed and f.clauses - failed <= SOFT
+    }
     uncovered = set(failed)
     choices: list[Choice] = []
     while uncovered:
@@ -280,13 +287,19 @@ def choose_faults(
         best_rank = _rank(best, chosen, failing, uncovered)
         # Alternatives the evidence could not tell apart from the choice (same clauses, same
         # hint score): named, so a reader knows the choice was arbitrary among them.
-        same = [n for n in pool[1:] if usable[n].clauses == chosen.clauses
-                and _rank(n, usable[n], failing, uncovered)[:3] == best_rank[:3]]
+        same = [
+            n
+            for n in pool[1:]
+            if usable[n].clauses == chosen.clauses
+            and _rank(n, usable[n], failing, uncovered)[:3] == best_rank[:3]
+        ]
         line = _evidence_line(chosen, failing, same)
         unseen = sorted(chosen.clauses - failed)
         if unseen:
-            line += (f" [also declares {', '.join(unseen)}, which this run's generated cases "
-                     "did not see fail]")
+            line += (
+                f" [also declares {', '.join(unseen)}, which this run's generated cases "
+                "did not see fail]"
+            )
         uncovered -= chosen.clauses
         choices.append(Choice(best, sorted(chosen.clauses & failed), line))
         del usable[best]
@@ -317,8 +330,12 @@ def drift_run(run: Mapping[str, Any], faults: Mapping[str, Fault], when: str = "
     }
     choices, reasons = choose_faults(failing, faults)
     stamp = re.sub(r"[^0-9]", "", when)[:8]
-    drift = Drift(api, f"drift-{api}" + (f"-{stamp}" if stamp else ""),
-                  str(target.get("base_url") or ""), choices)
+    drift = Drift(
+        api,
+        f"drift-{api}" + (f"-{stamp}" if stamp else ""),
+        str(target.get("base_url") or ""),
+        choices,
+    )
     drift.not_reproduced = [{"clause": cid, "reason": why} for cid, why in reasons.items()]
     return drift
 
@@ -371,12 +388,12 @@ def drift_command(report_path: str, output: str | None) -> int:
         print(f"teleconform drift: cannot read {report_path}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as exc:
-        print(f"teleconform drift: {report_path} is not a teleconform report: {exc}",
-              file=sys.stderr)
+        print(
+            f"teleconform drift: {report_path} is not a teleconform report: {exc}", file=sys.stderr
+        )
         return EXIT_USAGE
     if not drifts:
-        print(f"teleconform drift: {report_path} has no server run to drift from",
-              file=sys.stderr)
+        print(f"teleconform drift: {report_path} has no server run to drift from", file=sys.stderr)
         return EXIT_USAGE
     paths = output_paths(output, [d.api for d in drifts])
     for drift in drifts:
@@ -386,8 +403,10 @@ def drift_command(report_path: str, output: str | None) -> int:
         except OSError as exc:
             print(f"teleconform drift: cannot write {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        print(f"{drift.api}: wrote {path} ({len(drift.faults)} faults, "
-              f"{len(drift.not_reproduced)} not reproduced)")
+        print(
+            f"{drift.api}: wrote {path} ({len(drift.faults)} faults, "
+            f"{len(drift.not_reproduced)} not reproduced)"
+        )
         for choice in drift.choices:
             print(f"  fault {choice.fault}: {', '.join(choice.clauses)}")
         for item in drift.not_reproduced:

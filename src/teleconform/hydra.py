@@ -77,13 +77,20 @@ class DialectReport:
     def describe(self) -> str:
         """One line for a report."""
         if self.mixed:
-            return (f"mixes prefixed ({', '.join(self.prefixed[:4])}) and unprefixed "
-                    f"({', '.join(self.unprefixed[:4])}) Hydra terms")
+            return (
+                f"mixes prefixed ({', '.join(self.prefixed[:4])}) and unprefixed "
+                f"({', '.join(self.unprefixed[:4])}) Hydra terms"
+            )
         return f"uses the {self.dialect or 'no'} spelling"
 
 
-def _scan(node: Mapping[str, Any], terms: Sequence[str], pointer: str,
-          prefixed: list[str], unprefixed: list[str]) -> None:
+def _scan(
+    node: Mapping[str, Any],
+    terms: Sequence[str],
+    pointer: str,
+    prefixed: list[str],
+    unprefixed: list[str],
+) -> None:
     for term in terms:
         if PREFIX + term in node:
             prefixed.append(f"{pointer}/{PREFIX}{term}")
@@ -91,7 +98,7 @@ def _scan(node: Mapping[str, Any], terms: Sequence[str], pointer: str,
             unprefixed.append(f"{pointer}/{term}")
     kind = node.get("@type")
     if isinstance(kind, str):
-        if kind.startswith(PREFIX) and kind[len(PREFIX):] in TYPE_TERMS:
+        if kind.startswith(PREFIX) and kind[len(PREFIX) :] in TYPE_TERMS:
             prefixed.append(f"{pointer}/@type={kind}")
         elif kind in TYPE_TERMS:
             unprefixed.append(f"{pointer}/@type={kind}")
@@ -128,7 +135,7 @@ def detect_dialect(doc: Mapping[str, Any]) -> DialectReport:
 
 
 def _strip(value: str) -> str:
-    return value[len(PREFIX):] if value.startswith(PREFIX) else value
+    return value[len(PREFIX) :] if value.startswith(PREFIX) else value
 
 
 def _normalise_node(node: Mapping[str, Any], terms: Sequence[str]) -> dict[str, Any]:
@@ -176,8 +183,12 @@ class View:
 
     def links(self) -> dict[str, str]:
         """The paging links present, by term."""
-        found = {"first": self.first, "last": self.last, "next": self.next,
-                 "previous": self.previous}
+        found = {
+            "first": self.first,
+            "last": self.last,
+            "next": self.next,
+            "previous": self.previous,
+        }
         return {term: link for term, link in found.items() if link is not None}
 
 
@@ -301,8 +312,9 @@ def page_number(link: str, page_param: str = "page") -> int | None:
     return int(values[0])
 
 
-def link_problems(view: View, collection_path: str, params: Iterable[tuple[str, str]],
-                  *, page_param: str = "page") -> list[str]:
+def link_problems(
+    view: View, collection_path: str, params: Iterable[tuple[str, str]], *, page_param: str = "page"
+) -> list[str]:
     """Why the view's paging links are not links of the same collection with the same query
     parameters (all but the page parameter), compared decoded and sorted."""
     expected = tuple(sorted((k, v) for k, v in params if k != page_param))
@@ -314,8 +326,9 @@ def link_problems(view: View, collection_path: str, params: Iterable[tuple[str, 
             continue
         got = key.without(page_param)
         if got != expected:
-            problems.append(f"{term} link {link!r} has parameters {dict(got)} instead of "
-                            f"{dict(expected)}")
+            problems.append(
+                f"{term} link {link!r} has parameters {dict(got)} instead of {dict(expected)}"
+            )
         if page_number(link, page_param) is None:
             problems.append(f"{term} link {link!r} has no usable {page_param} parameter")
     return problems
@@ -337,7 +350,7 @@ def uuid_of_iri(iri: Any, collection: str, *, allow_absolute: bool = True) -> st
     prefix = f"/api/{collection}/"
     if not path.startswith(prefix):
         return None
-    ident = path[len(prefix):]
+    ident = path[len(prefix) :]
     return ident if is_uuid(ident) else None
 
 
@@ -391,8 +404,10 @@ class Walk:
         if self.loop:
             found.append(f"next links loop back to an already visited page ({self.loop})")
         if self.left_collection:
-            found.append(f"a next link leads out of the collection ({self.left_collection}); "
-                         "the walk stopped there")
+            found.append(
+                f"a next link leads out of the collection ({self.left_collection}); "
+                "the walk stopped there"
+            )
         if self.truncated:
             found.append(f"still a next link after {len(self.pages)} pages (walk stopped)")
         for member, index in self.duplicates[:5]:
@@ -402,8 +417,10 @@ class Walk:
         for index in self.empty_pages:
             found.append(f"page {index + 1} of the walk is empty but not the trailing page")
         if self.ended_at_last is False:
-            found.append(f"the walk did not end at the last link {self.last_link!r} "
-                         f"(ended at {self._final_url()!r})")
+            found.append(
+                f"the walk did not end at the last link {self.last_link!r} "
+                f"(ended at {self._final_url()!r})"
+            )
         return found
 
     def _final_url(self) -> str | None:

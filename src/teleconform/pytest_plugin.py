@@ -9,7 +9,7 @@ Items are grouped by work unit (suite modules that share no clause, see
 when its first item runs; every item carries its clause's report entry in
 ``user_properties`` so that the controller can merge one report.
 
-``teleconform run --workers N`` is such a controller (see ``teleconform._xdist``): it hands
+``teleconform run --workers N`` is such a controller (see ``teleconform.runner._xdist``): it hands
 each worker the run's settings in ``workerinput`` (never in the environment or on disk,
 since they include credentials), and a worker sends back, besides the clause entries, what
 its units sent, created and could not clean, or why its target refused the run.
@@ -17,7 +17,6 @@ its units sent, created and could not clean, or why its target refused the run.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import random
@@ -29,9 +28,10 @@ from typing import Any
 
 import pytest
 
-from .catalogue import load_catalogue
-from .client._fixtures import teleconform_hcw, teleconform_leah  # noqa: F401 (fixtures)
-from .ledger import left_behind
+from teleconform.catalogue import load_catalogue
+from teleconform.client._fixtures import teleconform_hcw, teleconform_leah  # noqa: F401 (fixtures)
+from teleconform.report._document import now_rfc3339
+from teleconform.runner.ledger import left_behind
 
 _UNITS = pytest.StashKey[dict[str, dict[str, Any]]]()  # unit -> {clause id: entry}
 _STATE = pytest.StashKey[dict[str, Any]]()
@@ -146,8 +146,9 @@ class ClauseItem(pytest.Item):
                 raise ClauseFailed(f"{self.clause_id} {verdict}: {reason}")
             pytest.xfail(f"SHOULD finding: {reason}")
         if advisories and self.config.getoption("--teleconform-fail-on-advisory"):
-            raise ClauseFailed(f"{self.clause_id} advisories ({len(advisories)}): "
-                               + "; ".join(advisories[:4]))
+            raise ClauseFailed(
+                f"{self.clause_id} advisories ({len(advisories)}): " + "; ".join(advisories[:4])
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ClauseFailed):
@@ -189,7 +190,7 @@ def unit_map(api: str, *, replay: bool = False) -> dict[str, str]:
     what ran before it), so there each API is one unit (``hcw-replay``), as in
     ``teleconform run --replay``.
     """
-    from .runner import work_units
+    from teleconform.runner import work_units
 
     unit_of: dict[str, str] = {}
     for name in ("hcw", "leah"):
@@ -220,7 +221,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             wanted.setdefault(item.api, set()).add(item.clause_id)
     if not wanted:
         return
-    from ._needs import ConfigError
+    from teleconform._errors import ConfigError
 
     try:
         replay = _open_replay(config, list(wanted))
@@ -238,11 +239,16 @@ def _open_replay(config: pytest.Config, apis: list[str]) -> Any:
     """The replay session of ``--teleconform-replay`` (the same as ``run --replay`` opens)."""
     from argparse import Namespace
 
-    from ._run import tool_info
-    from .cassettes import open_session
+    from teleconform.cassettes import open_session
+    from teleconform.report._document import tool_info
 
     args = Namespace(
-        replay=True, record=None, overwrite=False, workers=1, target=None, sandbox_fault=None,
+        replay=True,
+        record=None,
+        overwrite=False,
+        workers=1,
+        target=None,
+        sandbox_fault=None,
         cassettes=config.getoption("--teleconform-cassettes"),
     )
     return open_session(args, apis=apis, seed=0, tool=tool_info())
@@ -302,7 +308,7 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = spec["seed"]
     config.stash[_STATE] = {
         "seed": seed if seed is not None else random.SystemRandom().randrange(2**31),
-        "started_at": _now(),
+        "started_at": now_rfc3339(),
         "lock": threading.Lock(),
         "sandboxes": {},
         "stop": threading.Event(),
@@ -330,7 +336,7 @@ def pytest_configure_node(node: Any) -> None:
 
 def _rate_limiter(config: pytest.Config, mode: str) -> Any:
     """This process's limiter for live requests, shared with the other xdist workers."""
-    from ._http import RateLimiter, SharedRateLimiter
+    from teleconform.runner._http import RateLimiter, SharedRateLimiter
 
     spec = run_spec(config)
     rate = spec["rate_limit"] if spec is not None else config.getoption("--teleconform-rate-limit")
@@ -373,15 +379,11 @@ def _serve_controller(config: pytest.Config, spec: dict[str, Any]) -> None:
         signal.signal(signal.SIGINT, handler)
     except ValueError:  # pragma: no cover - xdist runs workers' tests in the main thread
         pass
-    from ._logging import setup_log
+    from teleconform._logging import setup_log
 
     setup_log(Path(spec["report_dir"]), append=True)
     pids = Path(spec["control_dir"]) / "pids"
     (pids / str(os.getpid())).touch()
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -428,8 +430,15 @@ def collected_runs(config: pytest.Config) -> list[dict[str, Any]]:
             clauses = sorted(run["clauses"].values(), key=lambda c: order.get(c["id"], 0))
             failures = config.stash.get(_FAILURES, {}).get(api, [])
             live = run["target"].get("mode") == "live"
-            runs.append({"api": api, "target": run["target"], "clauses": clauses, "totals": {},
-                         "left_behind": left_behind(failures) if live else []})
+            runs.append(
+                {
+                    "api": api,
+                    "target": run["target"],
+                    "clauses": clauses,
+                    "totals": {},
+                    "left_behind": left_behind(failures) if live else [],
+                }
+            )
     return runs
 
 
@@ -444,8 +453,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         for sandbox in config.stash[_STATE]["sandboxes"].values():
             sandbox.stop()
         return
-    from ._run import tool_info, totals_of
-    from .report import write_reports
+    from teleconform.report import write_reports
+    from teleconform.report._document import tool_info, totals_of
 
     runs = collected_runs(config)
     report = {
@@ -453,7 +462,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "tool": tool_info(),
         "seed": config.stash[_STATE]["seed"],
         "started_at": config.stash[_STATE]["started_at"],
-        "finished_at": _now(),
+        "finished_at": now_rfc3339(),
         "totals": totals_of(runs),
         "runs": runs,
     }
@@ -466,7 +475,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def _add_replay_notes(config: pytest.Config, report: dict[str, Any], apis: list[str]) -> None:
     """As `run --replay` reports them: the recorded seed and the notes (e.g. other versions)."""
-    from ._needs import ConfigError
+    from teleconform._errors import ConfigError
 
     try:
         replay = _open_replay(config, apis)
@@ -487,9 +496,9 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
         return units[unit]
     ids = [i.clause_id for i in session.items if isinstance(i, ClauseItem) and i.unit == unit]
     api = unit.split("-", 1)[0]
-    from ._http import TransportError
-    from ._run import with_hint
-    from .runner import PreflightFailed
+    from teleconform.cli._run import with_hint
+    from teleconform.runner import PreflightFailed
+    from teleconform.runner._http import TransportError
 
     try:
         run = _run_unit(config, api, ids, unit)
@@ -516,10 +525,10 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
 
 
 def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dict[str, Any]:
-    from ._needs import needs_from_env, safe_contacts
-    from ._run import run_to_json
-    from ._targets import SandboxTarget, parse_targets
-    from .runner import run_api
+    from teleconform.report._document import run_to_json
+    from teleconform.runner import run_api
+    from teleconform.runner._needs import needs_from_env, safe_contacts
+    from teleconform.runner._targets import SandboxTarget, parse_targets
 
     state = config.stash[_STATE]
     spec = run_spec(config)
@@ -569,9 +578,10 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
 def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, Any]:
     """Replay ``api`` as ``teleconform run --replay`` does: the whole recorded run, in order,
     with the recorded seed, budget and permissions; only the selected clauses are reported."""
-    from ._needs import ConfigError, safe_contacts
-    from ._run import run_to_json
-    from .runner import run_api
+    from teleconform._errors import ConfigError
+    from teleconform.report._document import run_to_json
+    from teleconform.runner import run_api
+    from teleconform.runner._needs import safe_contacts
 
     try:
         replay = _open_replay(config, [api])
@@ -609,7 +619,7 @@ def _run_unit_for_controller(
     """One work unit of a `teleconform run --workers` run, with the controller's settings."""
     import time
 
-    from .runner import run_api
+    from teleconform.runner import run_api
 
     stop: threading.Event = config.stash[_STATE]["stop"]
     if (Path(spec["control_dir"]) / "stop").exists():

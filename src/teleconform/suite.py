@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._http import HttpClient
+from teleconform.runner._http import HttpClient
 
 __all__ = [
     "Advisory",

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 
-from teleconform.ledger import Creation
+from teleconform.runner.ledger import Creation
 from teleconform.suite import Context, CredentialsRefused, TargetUnreachable, cleaner, preflight
 
 LOGIN = "/api/v1/login-local"
@@ -45,14 +45,33 @@ ORPHANED_INVITES = "hcw.orphaned_invites"  # ctx.state: invites deleted under a 
 # Every operation of the HCW@Home API that creates something: the runner ledgers each before
 # it is sent and enters what a 2xx answer created (whichever check sends it).
 TELECONFORM_CREATES = [
-    Creation("POST", INVITE, "invite", ("/invite/id", "/invite/_id", "/id", "/_id"),
-             ("DELETE", INVITE + "/{id}")),
+    Creation(
+        "POST",
+        INVITE,
+        "invite",
+        ("/invite/id", "/invite/_id", "/id", "/_id"),
+        ("DELETE", INVITE + "/{id}"),
+    ),
     # closed through its invite (the doctor accepts it first when it is pending)
-    Creation("POST", CONSULTATION, "consultation", ("/id", "/_id"), ("POST", INVITE + "/{invite}"),
-             refs={"invite": "/invite"}, parent="invite"),
+    Creation(
+        "POST",
+        CONSULTATION,
+        "consultation",
+        ("/id", "/_id"),
+        ("POST", INVITE + "/{invite}"),
+        refs={"invite": "/invite"},
+        parent="invite",
+    ),
     # the account's JWT stays in memory: cleanup checks whether the account still signs in
-    Creation("POST", LOGIN_INVITE, "patient_account", ("/user/id",), None,
-             why=PATIENT_ACCOUNT_STAYS, secret="/user/token"),
+    Creation(
+        "POST",
+        LOGIN_INVITE,
+        "patient_account",
+        ("/user/id",),
+        None,
+        why=PATIENT_ACCOUNT_STAYS,
+        secret="/user/token",
+    ),
 ]
 
 
@@ -510,10 +529,13 @@ def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bo
     invite = invite_path.rsplit("/", 1)[-1]
     orphaned = invite in (ctx.state.get(ORPHANED_INVITES) or ())
     if not ctx.has("hcw.sso_secret"):
-        return (ORPHANED if orphaned else
-                f"consultation left {'pending' if first.status_code in (404, 409) else 'open'}: "
-                "closing it needs the doctor to accept it first (TELECONFORM_HCW_SSO_SECRET "
-                "not set)")
+        return (
+            ORPHANED
+            if orphaned
+            else f"consultation left {'pending' if first.status_code in (404, 409) else 'open'}: "
+            "closing it needs the doctor to accept it first (TELECONFORM_HCW_SSO_SECRET "
+            "not set)"
+        )
     accepted = ctx.request(
         "POST", f"/api/v1/consultation/{consultation}/accept", headers=doctor_headers(ctx)
     )
@@ -522,5 +544,7 @@ def _close_consultation(ctx: Context, consultation: str, invite_path: str) -> bo
         return True
     if orphaned:
         return ORPHANED
-    return (f"consultation could not be closed: close answered {first.status_code}, "
-            f"accept {accepted.status_code}, close again {again.status_code}")
+    return (
+        f"consultation could not be closed: close answered {first.status_code}, "
+        f"accept {accepted.status_code}, close again {again.status_code}"
+    )

@@ -43,6 +43,7 @@ def _second_factor_markers(body: Any) -> list[str]:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"invite": 5}
 
+
 @clause("HCW-AUTH-01", "HCW-AUTH-02", "HCW-AUTH-05")
 def service_account_login(ctx: Context) -> None:
     """One login-local call: message, JWT, no second factor, JWT cookie."""
@@ -57,29 +58,48 @@ def service_account_login(ctx: Context) -> None:
         problems.append(f"message is {message!r}, expected 'Login Successful'")
     if token is None:
         problems.append("no JWT in the body (user.token) or in a cookie")
-    ctx.expect("HCW-AUTH-01", not problems,
-               "; ".join(problems) or "200 'Login Successful' with a JWT", response)
+    ctx.expect(
+        "HCW-AUTH-01",
+        not problems,
+        "; ".join(problems) or "200 'Login Successful' with a JWT",
+        response,
+    )
 
     cookies = cookie_jwts(response)
     if cookies:
-        ctx.expect("HCW-AUTH-05", token in cookies,
-                   "the JWT is set as a cookie" if token in cookies
-                   else "a cookie carries a JWT, but not the one of the body", response)
+        ctx.expect(
+            "HCW-AUTH-05",
+            token in cookies,
+            "the JWT is set as a cookie"
+            if token in cookies
+            else "a cookie carries a JWT, but not the one of the body",
+            response,
+        )
     else:
         ctx.fails("HCW-AUTH-05", "login-local sets no cookie holding the JWT", response)
 
     markers = _second_factor_markers(body)
     if markers:
-        ctx.fails("HCW-AUTH-02", "login-local asks for a second factor "
-                  f"({', '.join(markers)}) instead of completing", response)
+        ctx.fails(
+            "HCW-AUTH-02",
+            f"login-local asks for a second factor ({', '.join(markers)}) instead of completing",
+            response,
+        )
         return
     if token is None:
-        ctx.skips("HCW-AUTH-02", "login-local handed out no JWT (HCW-AUTH-01), so whether it "
-                  "completed in one call cannot be judged")
+        ctx.skips(
+            "HCW-AUTH-02",
+            "login-local handed out no JWT (HCW-AUTH-01), so whether it "
+            "completed in one call cannot be judged",
+        )
         return
     auth_headers(ctx)  # the JWT of that single call authorizes a request
-    ctx.passes("HCW-AUTH-02", "one login-local call gave a JWT that authorizes requests",
-               response, ctx.state["hcw.auth_probe"])
+    ctx.passes(
+        "HCW-AUTH-02",
+        "one login-local call gave a JWT that authorizes requests",
+        response,
+        ctx.state["hcw.auth_probe"],
+    )
 
 
 @clause("HCW-AUTH-04")
@@ -91,9 +111,13 @@ def x_access_token_header(ctx: Context) -> None:
         ctx.passes("HCW-AUTH-04", "the JWT in x-access-token authorizes GET requests", probe)
         return
     refused = ctx.state["hcw.x_access_token_refused"]
-    ctx.fails("HCW-AUTH-04",
-              f"the JWT in x-access-token is refused ({refused.status_code}) but accepted in "
-              "Authorization: Bearer; the run continues with Bearer", refused, probe)
+    ctx.fails(
+        "HCW-AUTH-04",
+        f"the JWT in x-access-token is refused ({refused.status_code}) but accepted in "
+        "Authorization: Bearer; the run continues with Bearer",
+        refused,
+        probe,
+    )
 
 
 @clause("HCW-AUTH-03", "HCW-AUTH-06")
@@ -101,18 +125,32 @@ def wrong_credentials(ctx: Context) -> None:
     """A wrong password and an unknown e-mail: a 4xx (401) without any token."""
     cases = []
     if ctx.has("hcw.email"):
-        cases.append(("wrong password", ctx.need("hcw.email"),
-                      f"teleconform-wrong-password-{ctx.run_id}"))
-    cases.append(("unknown e-mail", f"teleconform-unknown-{ctx.run_id}@example.org",
-                  "teleconform-wrong-password"))
+        cases.append(
+            ("wrong password", ctx.need("hcw.email"), f"teleconform-wrong-password-{ctx.run_id}")
+        )
+    cases.append(
+        (
+            "unknown e-mail",
+            f"teleconform-unknown-{ctx.run_id}@example.org",
+            "teleconform-wrong-password",
+        )
+    )
     for label, email, password in cases:
         response = ctx.request("POST", LOGIN, json={"email": email, "password": password})
         leaked = response_jwts(response)
-        ctx.expect("HCW-AUTH-03", response.is_client_error and not leaked,
-                   f"{label}: {response.status_code}"
-                   + (" with a token" if leaked else " without a token"), response)
-        ctx.expect("HCW-AUTH-06", response.status_code == 401,
-                   f"{label}: {response.status_code} (401 expected)", response)
+        ctx.expect(
+            "HCW-AUTH-03",
+            response.is_client_error and not leaked,
+            f"{label}: {response.status_code}"
+            + (" with a token" if leaked else " without a token"),
+            response,
+        )
+        ctx.expect(
+            "HCW-AUTH-06",
+            response.status_code == 401,
+            f"{label}: {response.status_code} (401 expected)",
+            response,
+        )
 
 
 def _foreign_token(subject: str, iat: int, exp: int) -> str:
@@ -142,8 +180,11 @@ def unauthenticated_requests(ctx: Context) -> None:
         ("no token", None),
         ("a malformed token", "not-a-jwt"),
         ("a token signed with another key", _foreign_token(subject, now, now + 900)),
-        ("an expired token (exp 30 min ago; the run cannot sign with the server's key, so "
-         "it is foreign-signed too)", _foreign_token(subject, now - 3600, now - 1800)),
+        (
+            "an expired token (exp 30 min ago; the run cannot sign with the server's key, so "
+            "it is foreign-signed too)",
+            _foreign_token(subject, now - 3600, now - 1800),
+        ),
     ]
     fake = "".join(ctx.random.choice("0123456789abcdef") for _ in range(24))
     operations: list[tuple[str, str, Any]] = [
@@ -161,8 +202,9 @@ def unauthenticated_requests(ctx: Context) -> None:
     not_json: list[httpx.Response] = []
     sample: httpx.Response | None = None
     for label, token in credentials:
-        headers = {} if token is None else {"x-access-token": token,
-                                            "Authorization": f"Bearer {token}"}
+        headers = (
+            {} if token is None else {"x-access-token": token, "Authorization": f"Bearer {token}"}
+        )
         for method, path, body in operations:
             kwargs: dict[str, Any] = {"headers": headers}
             if body is not None:
@@ -176,13 +218,21 @@ def unauthenticated_requests(ctx: Context) -> None:
     assert sample is not None
     if not_refused:
         label, first = not_refused[0]
-        ctx.fails("HCW-GEN-02", f"{len(not_refused)} of {len(credentials) * len(operations)} "
-                  f"requests without valid credentials were not refused with 401, e.g. {label}: "
-                  f"{describe(first)}", *[r for _, r in not_refused[:3]])
+        ctx.fails(
+            "HCW-GEN-02",
+            f"{len(not_refused)} of {len(credentials) * len(operations)} "
+            f"requests without valid credentials were not refused with 401, e.g. {label}: "
+            f"{describe(first)}",
+            *[r for _, r in not_refused[:3]],
+        )
     else:
-        ctx.passes("HCW-GEN-02", f"{len(credentials) * len(operations)} requests (no token, "
-                   "malformed, foreign-signed, expired) on every invite and consultation "
-                   "operation got 401 without data", sample)
+        ctx.passes(
+            "HCW-GEN-02",
+            f"{len(credentials) * len(operations)} requests (no token, "
+            "malformed, foreign-signed, expired) on every invite and consultation "
+            "operation got 401 without data",
+            sample,
+        )
     if ctx.has("hcw.email") and ctx.has("hcw.password"):
         # The login answer and authorized error answers (unknown id, invalid body) too.
         headers = auth_headers(ctx)
@@ -193,13 +243,24 @@ def unauthenticated_requests(ctx: Context) -> None:
             sample = response
             if not is_json_response(response):
                 not_json.append(response)
-    wrong = ctx.request("POST", LOGIN, json={"email": f"teleconform-{ctx.run_id}@example.org",
-                                             "password": "teleconform-wrong"})
+    wrong = ctx.request(
+        "POST",
+        LOGIN,
+        json={"email": f"teleconform-{ctx.run_id}@example.org", "password": "teleconform-wrong"},
+    )
     if not is_json_response(wrong):
         not_json.append(wrong)
     if not_json:
-        ctx.fails("HCW-GEN-03", f"{len(not_json)} error responses are not JSON, e.g. "
-                  f"{describe(not_json[0])}", *not_json[:3])
+        ctx.fails(
+            "HCW-GEN-03",
+            f"{len(not_json)} error responses are not JSON, e.g. {describe(not_json[0])}",
+            *not_json[:3],
+        )
     else:
-        ctx.passes("HCW-GEN-03", "login, 401, 404, 400 and login error responses carry a JSON "
-                   "content type and a JSON body", sample, wrong)
+        ctx.passes(
+            "HCW-GEN-03",
+            "login, 401, 404, 400 and login error responses carry a JSON "
+            "content type and a JSON body",
+            sample,
+            wrong,
+        )

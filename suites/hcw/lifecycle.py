@@ -35,10 +35,20 @@ from ._common import (
 )
 
 _EPOCH_MS_MIN = 10**12
-_STRING_FIELDS = ("gender", "IMADTeam", "invitationToken", "firstName", "lastName", "birthDate",
-                  "type", "patientRating", "patientComment", "doctorRating", "doctorComment")
-_FLAG_FIELDS = ("flagPatientOnline", "flagGuestOnline", "flagTranslatorOnline",
-                "flagDoctorOnline")
+_STRING_FIELDS = (
+    "gender",
+    "IMADTeam",
+    "invitationToken",
+    "firstName",
+    "lastName",
+    "birthDate",
+    "type",
+    "patientRating",
+    "patientComment",
+    "doctorRating",
+    "doctorComment",
+)
+_FLAG_FIELDS = ("flagPatientOnline", "flagGuestOnline", "flagTranslatorOnline", "flagDoctorOnline")
 _NUMBER_FIELDS = ("updatedAt", "acceptedAt", "scheduledFor")
 _REF_FIELDS = ("queue", "owner", "invitedBy", "acceptedBy", "translator", "guest")
 
@@ -83,8 +93,9 @@ def _consultation_problems(body: Any, invite: str) -> list[str]:
     for key in ("createdAt", "closedAt"):
         if not _is_int(body.get(key)) or body[key] < _EPOCH_MS_MIN:
             problems.append(f"{key} is {body.get(key)!r}, not epoch milliseconds")
-    typed = ([(k, str, "a string") for k in _STRING_FIELDS]
-             + [(k, bool, "a boolean") for k in _FLAG_FIELDS])
+    typed = [(k, str, "a string") for k in _STRING_FIELDS] + [
+        (k, bool, "a boolean") for k in _FLAG_FIELDS
+    ]
     for key, kind, label in typed:
         if key in body and not isinstance(body[key], kind):
             problems.append(f"{key} is not {label}")
@@ -102,18 +113,23 @@ def _consultation_problems(body: Any, invite: str) -> list[str]:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"invite": 2, "patient_account": 1, "consultation": 2, "message": 2}
 
+
 @clause("HCW-CONS-03")
 def close_before_use(ctx: Context) -> None:
     """Closing an invitation nobody used: a 4xx, not a 5xx."""
     created, invite = post_invite(ctx, invite_body(ctx))
     ident = invite_id(invite)
-    ctx.precondition(ident is not None, f"could not create an invite: {describe(created)}",
-                     created)
-    response = ctx.request("POST", f"{INVITE}/{ident}/consultation/close",
-                           headers=auth_headers(ctx))
+    ctx.precondition(ident is not None, f"could not create an invite: {describe(created)}", created)
+    response = ctx.request(
+        "POST", f"{INVITE}/{ident}/consultation/close", headers=auth_headers(ctx)
+    )
     note = "" if response.status_code == 404 else " (404 expected)"
-    ctx.expect("HCW-CONS-03", response.is_client_error,
-               f"close before the invitation was used: {response.status_code}{note}", response)
+    ctx.expect(
+        "HCW-CONS-03",
+        response.is_client_error,
+        f"close before the invitation was used: {response.status_code}{note}",
+        response,
+    )
 
 
 @clause("HCW-INV-13", "HCW-CONS-01", "HCW-CONS-02")
@@ -121,25 +137,33 @@ def consultation_lifecycle(ctx: Context) -> None:
     """Patient requests a consultation; DELETE refused; close; closed stays closed."""
     created, invite = post_invite(ctx, invite_body(ctx))
     ident = invite_id(invite)
-    ctx.precondition(ident is not None and invite is not None,
-                     f"could not create an invite: {describe(created)}", created)
+    ctx.precondition(
+        ident is not None and invite is not None,
+        f"could not create an invite: {describe(created)}",
+        created,
+    )
     assert ident is not None and invite is not None
     token = _invite_token(invite)
-    ctx.precondition(token is not None, "the invite carries no inviteToken or patient link",
-                     created)
+    ctx.precondition(
+        token is not None, "the invite carries no inviteToken or patient link", created
+    )
     patient_login = ctx.request("POST", LOGIN_INVITE, json={"inviteToken": token})
     login_body = json_body(patient_login)
     user = login_body.get("user") if isinstance(login_body, dict) else None
     patient_jwt = user.get("token") if isinstance(user, dict) else None
-    ctx.precondition(patient_login.is_success and is_jwt(patient_jwt),
-                     f"patient login with the invite token: {describe(patient_login)}",
-                     patient_login)
+    ctx.precondition(
+        patient_login.is_success and is_jwt(patient_jwt),
+        f"patient login with the invite token: {describe(patient_login)}",
+        patient_login,
+    )
     patient = headers_for(ctx, str(patient_jwt))
-    requested = ctx.request("POST", CONSULTATION, headers=patient,
-                            json={"invitationToken": token})
+    requested = ctx.request("POST", CONSULTATION, headers=patient, json={"invitationToken": token})
     consultation = _consultation_id(json_body(requested))
-    ctx.precondition(requested.is_success and consultation is not None,
-                     f"the patient's consultation request: {describe(requested)}", requested)
+    ctx.precondition(
+        requested.is_success and consultation is not None,
+        f"the patient's consultation request: {describe(requested)}",
+        requested,
+    )
     # If the run stops before the close below, cleanup must close this consultation (the
     # invite's DELETE is refused while it is open): no test patient is left waiting.
     ctx.created("consultation", str(consultation), cleanup=("POST", f"{INVITE}/{ident}"))
@@ -152,27 +176,42 @@ def consultation_lifecycle(ctx: Context) -> None:
     if deleted.is_success:
         ctx.state.setdefault(ORPHANED_INVITES, set()).add(ident)
     still = ctx.request("GET", path, headers=scheduler)
-    ctx.expect("HCW-INV-13", deleted.is_client_error and still.status_code == 200,
-               f"DELETE after the consultation request: {deleted.status_code} (4xx expected); "
-               f"GET afterwards: {still.status_code} (200 expected)", deleted, still)
+    ctx.expect(
+        "HCW-INV-13",
+        deleted.is_client_error and still.status_code == 200,
+        f"DELETE after the consultation request: {deleted.status_code} (4xx expected); "
+        f"GET afterwards: {still.status_code} (200 expected)",
+        deleted,
+        still,
+    )
 
     close = f"{path}/consultation/close"
     first = ctx.request("POST", close, headers=scheduler)
     exchanges = [first]
     if first.is_client_error:
         # Not active yet on HCW@Home: the doctor accepts, then the scheduler closes.
-        accepted = ctx.request("POST", f"{CONSULTATION}/{consultation}/accept",
-                               headers=doctor_headers(ctx))
-        ctx.precondition(accepted.is_success,
-                         f"close answered {first.status_code} and the doctor could not accept "
-                         f"the consultation: {describe(accepted)}", first, accepted)
+        accepted = ctx.request(
+            "POST", f"{CONSULTATION}/{consultation}/accept", headers=doctor_headers(ctx)
+        )
+        ctx.precondition(
+            accepted.is_success,
+            f"close answered {first.status_code} and the doctor could not accept "
+            f"the consultation: {describe(accepted)}",
+            first,
+            accepted,
+        )
         first = ctx.request("POST", close, headers=scheduler)
         exchanges += [accepted, first]
     problems = [] if first.status_code == 200 else [f"close answered {first.status_code}"]
     problems += _consultation_problems(json_body(first), ident) if first.is_success else []
-    ctx.expect("HCW-CONS-01", not problems,
-               "; ".join(problems) or "close returned the closed consultation with _id, status, "
-               "invite, createdAt and closedAt", *exchanges)
+    ctx.expect(
+        "HCW-CONS-01",
+        not problems,
+        "; ".join(problems)
+        or "close returned the closed consultation with _id, status, "
+        "invite, createdAt and closedAt",
+        *exchanges,
+    )
     if not first.is_success:
         ctx.skips("HCW-CONS-02", "the consultation could not be closed (HCW-CONS-01)")
         return
@@ -184,13 +223,18 @@ def consultation_lifecycle(ctx: Context) -> None:
     again = ctx.request("POST", close, headers=scheduler)
     again_body = json_body(again)
     status = again_body.get("status", "closed") if isinstance(again_body, dict) else "closed"
-    ctx.expect("HCW-CONS-02", (again.is_success or again.is_client_error) and status == "closed",
-               f"a repeated close: {again.status_code}, status {status!r}", again)
+    ctx.expect(
+        "HCW-CONS-02",
+        (again.is_success or again.is_client_error) and status == "closed",
+        f"a repeated close: {again.status_code}, status {status!r}",
+        again,
+    )
     _no_reuse(ctx, path, token, patient, str(consultation))
 
 
-def _no_reuse(ctx: Context, path: str, token: str, patient: dict[str, str],
-              consultation: str) -> None:
+def _no_reuse(
+    ctx: Context, path: str, token: str, patient: dict[str, str], consultation: str
+) -> None:
     """After close the invitation serves nothing but the same consultation, still closed.
 
     HCW-CONS-02: the patient's earlier session, and a new login with the invite token, are
@@ -198,26 +242,39 @@ def _no_reuse(ctx: Context, path: str, token: str, patient: dict[str, str],
     or a new consultation fails.
     """
     reuse = ctx.request("POST", CONSULTATION, headers=patient, json={"invitationToken": token})
-    ctx.expect("HCW-CONS-02", *_still_closed(ctx, path, reuse, consultation,
-                                             "the patient's earlier session asking again"))
+    ctx.expect(
+        "HCW-CONS-02",
+        *_still_closed(
+            ctx, path, reuse, consultation, "the patient's earlier session asking again"
+        ),
+    )
     relogin = ctx.request("POST", LOGIN_INVITE, json={"inviteToken": token})
     body = json_body(relogin)
     user = body.get("user") if isinstance(body, dict) else None
     fresh = user.get("token") if isinstance(user, dict) else None
     if relogin.is_client_error or not (relogin.is_success and is_jwt(fresh)):
-        ctx.expect("HCW-CONS-02", relogin.is_client_error,
-                   f"a new login with the invite token after close: {relogin.status_code} "
-                   "(4xx, or a session that finds only the closed consultation, expected)",
-                   relogin)
+        ctx.expect(
+            "HCW-CONS-02",
+            relogin.is_client_error,
+            f"a new login with the invite token after close: {relogin.status_code} "
+            "(4xx, or a session that finds only the closed consultation, expected)",
+            relogin,
+        )
         return
-    again = ctx.request("POST", CONSULTATION, headers=headers_for(ctx, str(fresh)),
-                        json={"invitationToken": token})
-    ctx.expect("HCW-CONS-02", *_still_closed(ctx, path, again, consultation,
-                                             "a new login with the invite token asking again"))
+    again = ctx.request(
+        "POST", CONSULTATION, headers=headers_for(ctx, str(fresh)), json={"invitationToken": token}
+    )
+    ctx.expect(
+        "HCW-CONS-02",
+        *_still_closed(
+            ctx, path, again, consultation, "a new login with the invite token asking again"
+        ),
+    )
 
 
-def _still_closed(ctx: Context, path: str, response: httpx.Response, consultation: str,
-                  label: str) -> tuple[bool, str, httpx.Response]:
+def _still_closed(
+    ctx: Context, path: str, response: httpx.Response, consultation: str, label: str
+) -> tuple[bool, str, httpx.Response]:
     """A 4xx, or 2xx with the same consultation still closed; a new one enters the ledger."""
     if response.is_client_error:
         return True, f"{label} after close: {response.status_code}", response
@@ -227,9 +284,16 @@ def _still_closed(ctx: Context, path: str, response: httpx.Response, consultatio
     if response.is_success and got is not None and got != consultation:
         ctx.created("consultation", got, cleanup=("POST", path))
     ok = response.is_success and got == consultation and status == "closed"
-    what = ("the same consultation, still closed" if ok
-            else f"{'the same' if got == consultation else 'another'} consultation, "
-                 f"status {status!r}")
-    return ok, (f"{label} after close: {response.status_code}, {what}"
-                + ("" if ok else " (a 4xx or the same consultation still closed expected)")), \
-        response
+    what = (
+        "the same consultation, still closed"
+        if ok
+        else f"{'the same' if got == consultation else 'another'} consultation, status {status!r}"
+    )
+    return (
+        ok,
+        (
+            f"{label} after close: {response.status_code}, {what}"
+            + ("" if ok else " (a 4xx or the same consultation still closed expected)")
+        ),
+        response,
+    )

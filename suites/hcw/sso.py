@@ -56,15 +56,21 @@ def fresh_token_signs_in(ctx: Context) -> None:
     response = sso_call(ctx, mint_sso(ctx))
     token = session_jwt(response)
     if token is None:
-        ctx.fails("HCW-SSO-01", f"a fresh token gave no session JWT: {describe(response)}",
-                  response)
+        ctx.fails(
+            "HCW-SSO-01", f"a fresh token gave no session JWT: {describe(response)}", response
+        )
         return
     headers = headers_for(ctx, token)
     ctx.state.setdefault("hcw.doctor_headers", headers)
     listed = ctx.request("GET", INVITE, headers=headers)
-    ctx.expect("HCW-SSO-01", listed.status_code == 200,
-               f"signed in ({response.status_code}); GET {INVITE} with the session JWT: "
-               f"{listed.status_code}", response, listed)
+    ctx.expect(
+        "HCW-SSO-01",
+        listed.status_code == 200,
+        f"signed in ({response.status_code}); GET {INVITE} with the session JWT: "
+        f"{listed.status_code}",
+        response,
+        listed,
+    )
 
 
 @clause("HCW-SSO-02")
@@ -73,10 +79,18 @@ def timestamp_window(ctx: Context) -> None:
     margin = margin_s()
     inside, outside = LIMIT_S - margin, LIMIT_S + margin
     r_in, r_out = _aged(ctx, inside), _aged(ctx, outside)
-    ctx.expect("HCW-SSO-02", signed_in(r_in),
-               f"timestamp now-{inside}s: {_outcome(r_in)} (accepted expected)", r_in)
-    ctx.expect("HCW-SSO-02", r_out.status_code == 401 and not signed_in(r_out),
-               f"timestamp now-{outside}s: {_outcome(r_out)} (401 expected)", r_out)
+    ctx.expect(
+        "HCW-SSO-02",
+        signed_in(r_in),
+        f"timestamp now-{inside}s: {_outcome(r_in)} (accepted expected)",
+        r_in,
+    )
+    ctx.expect(
+        "HCW-SSO-02",
+        r_out.status_code == 401 and not signed_in(r_out),
+        f"timestamp now-{outside}s: {_outcome(r_out)} (401 expected)",
+        r_out,
+    )
 
     lo: int | None = inside if signed_in(r_in) else None
     hi: int | None = None if signed_in(r_out) else outside
@@ -121,26 +135,40 @@ def foreign_signatures(ctx: Context) -> None:
     )
     for label, token in probes:
         response = sso_call(ctx, token)
-        ctx.expect("HCW-SSO-03", response.status_code == 401 and not signed_in(response),
-                   f"token {label}: {_outcome(response)} (401 expected)", response)
+        ctx.expect(
+            "HCW-SSO-03",
+            response.status_code == 401 and not signed_in(response),
+            f"token {label}: {_outcome(response)} (401 expected)",
+            response,
+        )
 
 
 @clause("HCW-SSO-04")
 def missing_claims(ctx: Context) -> None:
     """A token without email, and one without timestamp, are refused."""
-    for label, token in (("without email", mint_sso(ctx, email=None)),
-                         ("without timestamp", mint_sso(ctx, timestamp=None))):
+    for label, token in (
+        ("without email", mint_sso(ctx, email=None)),
+        ("without timestamp", mint_sso(ctx, timestamp=None)),
+    ):
         response = sso_call(ctx, token)
-        ctx.expect("HCW-SSO-04", refused(response),
-                   f"token {label}: {_outcome(response)} (a 4xx expected)", response)
+        ctx.expect(
+            "HCW-SSO-04",
+            refused(response),
+            f"token {label}: {_outcome(response)} (a 4xx expected)",
+            response,
+        )
 
 
 @clause("HCW-SSO-05")
 def missing_token(ctx: Context) -> None:
     """The callback without a token: a 4xx."""
     response = sso_call(ctx, None)
-    ctx.expect("HCW-SSO-05", refused(response),
-               f"callback without token: {response.status_code} (a 4xx expected)", response)
+    ctx.expect(
+        "HCW-SSO-05",
+        refused(response),
+        f"callback without token: {response.status_code} (a 4xx expected)",
+        response,
+    )
 
 
 @clause("HCW-SSO-06")
@@ -156,8 +184,12 @@ def future_timestamps(ctx: Context) -> None:
     )
     for label, timestamp in probes:
         response = sso_call(ctx, mint_sso(ctx, timestamp=timestamp))
-        ctx.expect("HCW-SSO-06", refused(response),
-                   f"{label}: {_outcome(response)} (refusal expected)", response)
+        ctx.expect(
+            "HCW-SSO-06",
+            refused(response),
+            f"{label}: {_outcome(response)} (refusal expected)",
+            response,
+        )
 
 
 @clause("HCW-SSO-07")
@@ -167,9 +199,12 @@ def off_site_return_url(ctx: Context) -> None:
         response = sso_call(ctx, mint_sso(ctx), return_url=target)
         location = response.headers.get("location", "")
         host = urlsplit(location).hostname if response.is_redirect else None
-        ctx.expect("HCW-SSO-07", host != _EVIL_HOST,
-                   f"returnUrl {target}: {response.status_code}, Location host {host or '-'}",
-                   response)
+        ctx.expect(
+            "HCW-SSO-07",
+            host != _EVIL_HOST,
+            f"returnUrl {target}: {response.status_code}, Location host {host or '-'}",
+            response,
+        )
 
 
 @clause("HCW-SSO-08")
@@ -179,5 +214,10 @@ def replay(ctx: Context) -> None:
     first = sso_call(ctx, token)
     ctx.precondition(signed_in(first), f"a fresh token was refused: {describe(first)}", first)
     second = sso_call(ctx, token)
-    ctx.expect("HCW-SSO-08", refused(second),
-               f"the same token again: {_outcome(second)} (refusal expected)", first, second)
+    ctx.expect(
+        "HCW-SSO-08",
+        refused(second),
+        f"the same token again: {_outcome(second)} (refusal expected)",
+        first,
+        second,
+    )

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 import httpx
 
 from teleconform.hydra import Walk, iri_path, walk
-from teleconform.ledger import Creation
+from teleconform.runner.ledger import Creation
 from teleconform.suite import Context, CredentialsRefused, TargetUnreachable, cleaner, preflight
 
 SAFE_EMAIL = "teleconform-probe@example.org"
@@ -140,8 +140,9 @@ def collection_url(ctx: Context, path: str, params: list[tuple[str, str]]) -> st
     return url
 
 
-def walk_collection(ctx: Context, path: str, params: list[tuple[str, str]] | None = None,
-                    *, cached: bool = True) -> CollectionWalk:
+def walk_collection(
+    ctx: Context, path: str, params: list[tuple[str, str]] | None = None, *, cached: bool = True
+) -> CollectionWalk:
     """Walk a collection query from its first page (cached per run by path and query)."""
     params = list(params or [])
     key = (path, tuple(params))
@@ -176,8 +177,11 @@ def require_first_page(ctx: Context, result: CollectionWalk) -> Walk:
     )
     if result.walk is None:
         # A later page failed: the walk is cut short; report what was reached.
-        ctx.precondition(False, f"a page of {result.path} did not answer 200: {result.error}",
-                         *result.responses[-1:])
+        ctx.precondition(
+            False,
+            f"a page of {result.path} did not answer 200: {result.error}",
+            *result.responses[-1:],
+        )
     assert result.walk is not None
     return result.walk
 
@@ -197,8 +201,11 @@ def configured_worker_iri(ctx: Context) -> str:
     matching = [m for m in members if member_email(m) == email]
     if not matching and len(members) == 1:
         matching = members  # the list does not show e-mails; the filter gave one worker
-    ctx.precondition(bool(matching) and isinstance(matching[0].get("@id"), str),
-                     "the configured healthcare worker is listed with an @id", *result.evidence(1))
+    ctx.precondition(
+        bool(matching) and isinstance(matching[0].get("@id"), str),
+        "the configured healthcare worker is listed with an @id",
+        *result.evidence(1),
+    )
     iri = str(matching[0]["@id"])
     ctx.state["leah.worker_iri"] = iri
     return iri
@@ -211,9 +218,11 @@ def an_office_iri(ctx: Context) -> str:
     result = walk_collection(ctx, OFFICES)
     found = require_first_page(ctx, result)
     members = found.pages[0].members
-    ctx.precondition(bool(members) and isinstance(members[0], dict)
-                     and isinstance(members[0].get("@id"), str),
-                     "the organization has an office with an @id", *result.evidence(1))
+    ctx.precondition(
+        bool(members) and isinstance(members[0], dict) and isinstance(members[0].get("@id"), str),
+        "the organization has an office with an @id",
+        *result.evidence(1),
+    )
     iri = str(members[0]["@id"])
     ctx.state["leah.office_iri"] = iri
     return iri
@@ -233,17 +242,24 @@ def as_utc(naive: str) -> datetime:
 
 
 def appointment_body(ctx: Context, office: str, start: str, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"phoneNumber": safe_phone(ctx), "email": safe_email(ctx),
-                            "office": office, "startTime": start}
+    body: dict[str, Any] = {
+        "phoneNumber": safe_phone(ctx),
+        "email": safe_email(ctx),
+        "office": office,
+        "startTime": start,
+    }
     body.update(extra)
     return body
 
 
 def keyed(ctx: Context, response: httpx.Response) -> httpx.Response:
     """The response, unless the server refused the API key (then nothing can be judged)."""
-    ctx.precondition(response.status_code not in (401, 403),
-                     f"the API key is accepted ({response.request.method} "
-                     f"{response.request.url.path} answered {response.status_code})", response)
+    ctx.precondition(
+        response.status_code not in (401, 403),
+        f"the API key is accepted ({response.request.method} "
+        f"{response.request.url.path} answered {response.status_code})",
+        response,
+    )
     return response
 
 
@@ -269,8 +285,9 @@ def register_appointment(ctx: Context, response: httpx.Response) -> str | None:
     return iri
 
 
-def patch_appointment(ctx: Context, iri: str, body: dict[str, Any],
-                      content_type: str = MERGE_PATCH) -> httpx.Response:
+def patch_appointment(
+    ctx: Context, iri: str, body: dict[str, Any], content_type: str = MERGE_PATCH
+) -> httpx.Response:
     headers = {**auth_headers(ctx), "Content-Type": content_type}
     return keyed(ctx, ctx.request("PATCH", iri, headers=headers, json=body))
 
@@ -301,8 +318,9 @@ def create_transfer(ctx: Context) -> httpx.Response:
     """POST /api/transfers for the configured worker; a created transfer is ledgered (it
     cannot be deleted through the API and expires by itself after 7 days)."""
     worker = configured_worker_iri(ctx)
-    response = ctx.request("POST", TRANSFERS, headers=auth_headers(ctx),
-                           json={"healthcareWorker": worker})
+    response = ctx.request(
+        "POST", TRANSFERS, headers=auth_headers(ctx), json={"healthcareWorker": worker}
+    )
     body = json_body(response)
     if response.is_success and isinstance(body, dict) and isinstance(body.get("id"), str):
         ctx.created("transfer", body["id"], None)  # left behind: TRANSFER_STAYS
@@ -328,8 +346,9 @@ def fresh_transfer(ctx: Context) -> str:
         return spare
     response = create_transfer(ctx)
     path = transfer_path(response)
-    ctx.precondition(response.is_success and path is not None,
-                     "POST /api/transfers creates a transfer", response)
+    ctx.precondition(
+        response.is_success and path is not None, "POST /api/transfers creates a transfer", response
+    )
     assert path is not None
     return path
 
@@ -337,8 +356,9 @@ def fresh_transfer(ctx: Context) -> str:
 def upload(ctx: Context, transfer: str, files: list[tuple[str, bytes, str]]) -> httpx.Response:
     """POST multipart ``file[]`` parts (name, content, media type) to the transfer."""
     parts = [("file[]", (name, content, media)) for name, content, media in files]
-    return keyed(ctx, ctx.request("POST", f"{transfer}/files", headers=auth_headers(ctx),
-                                  files=parts))
+    return keyed(
+        ctx, ctx.request("POST", f"{transfer}/files", headers=auth_headers(ctx), files=parts)
+    )
 
 
 def transfer_files(response: httpx.Response) -> list[Any] | None:

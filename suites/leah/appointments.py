@@ -37,8 +37,9 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _shape_problems(body: dict[str, Any], sent: dict[str, Any],
-                    status: str = "scheduled") -> list[str]:
+def _shape_problems(
+    body: dict[str, Any], sent: dict[str, Any], status: str = "scheduled"
+) -> list[str]:
     """What an Appointment answer lacks, per LEAH-APT-01 (startTime checked separately)."""
     problems = []
     context = body.get("@context")
@@ -74,6 +75,7 @@ def _start_problem(body: dict[str, Any], expected: datetime) -> str | None:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"appointment": 10, "message": 10}
 
+
 @clause("LEAH-APT-01", "LEAH-APT-09")
 def create_appointment(ctx: Context) -> None:
     """A complete POST gives 201 and the Appointment; the naive startTime comes back as UTC."""
@@ -86,21 +88,34 @@ def create_appointment(ctx: Context) -> None:
     sent = appointment_body(ctx, office, start)
     response = post_appointment(ctx, sent)
     body = _body(response)
-    ctx.precondition(response.is_success and bool(body),
-                     "POST /api/appointments with every field succeeds", response)
+    ctx.precondition(
+        response.is_success and bool(body),
+        "POST /api/appointments with every field succeeds",
+        response,
+    )
     problems = _shape_problems(body, sent)
     if response.status_code != 201:
         problems.insert(0, f"answered {response.status_code}, not 201")
     raw_start = body.get("startTime")
-    if not (isinstance(raw_start, str) and raw_start.endswith("+00:00")
-            and parse_rfc3339(raw_start) is not None):
+    if not (
+        isinstance(raw_start, str)
+        and raw_start.endswith("+00:00")
+        and parse_rfc3339(raw_start) is not None
+    ):
         problems.append(f"startTime {raw_start!r} is not written in UTC with +00:00")
-    ctx.expect("LEAH-APT-01", not problems,
-               "; ".join(problems) or "201 with the Appointment, status scheduled, startTime "
-               "in UTC", response)
+    ctx.expect(
+        "LEAH-APT-01",
+        not problems,
+        "; ".join(problems) or "201 with the Appointment, status scheduled, startTime in UTC",
+        response,
+    )
     problem = _start_problem(body, as_utc(start))
-    ctx.expect("LEAH-APT-09", problem is None,
-               problem or f"{start} (no offset) came back as {raw_start}", response)
+    ctx.expect(
+        "LEAH-APT-09",
+        problem is None,
+        problem or f"{start} (no offset) came back as {raw_start}",
+        response,
+    )
     if isinstance(body.get("@id"), str):
         ctx.state["leah.appointment_iri"] = body["@id"]
 
@@ -109,15 +124,25 @@ def create_appointment(ctx: Context) -> None:
     offset_body = appointment_body(ctx, office, local)
     response = post_appointment(ctx, offset_body)
     if response.status_code in (400, 422):
-        ctx.passes("LEAH-APT-01", f"an explicit offset ({local}) is refused: the documented format "
-                           "has none", response)
+        ctx.passes(
+            "LEAH-APT-01",
+            f"an explicit offset ({local}) is refused: the documented format has none",
+            response,
+        )
         return
     body = _body(response)
     expected = datetime.fromisoformat(local)
-    problem = _start_problem(body, expected) if response.is_success else (
-        f"answered {response.status_code} to a startTime with an offset")
-    ctx.expect("LEAH-APT-01", problem is None,
-               problem or f"{local} came back as {body.get('startTime')}", response)
+    problem = (
+        _start_problem(body, expected)
+        if response.is_success
+        else (f"answered {response.status_code} to a startTime with an offset")
+    )
+    ctx.expect(
+        "LEAH-APT-01",
+        problem is None,
+        problem or f"{local} came back as {body.get('startTime')}",
+        response,
+    )
 
 
 @clause("LEAH-APT-02")
@@ -131,8 +156,12 @@ def mandatory_fields(ctx: Context) -> None:
     for field in ("phoneNumber", "email", "office", "startTime"):
         body = {k: v for k, v in complete.items() if k != field}
         response = post_appointment(ctx, body)
-        ctx.expect("LEAH-APT-02", response.status_code in (400, 422),
-                   f"without {field}: {response.status_code}", response)
+        ctx.expect(
+            "LEAH-APT-02",
+            response.status_code in (400, 422),
+            f"without {field}: {response.status_code}",
+            response,
+        )
 
 
 @clause("LEAH-APT-03")
@@ -144,11 +173,16 @@ def external_id_accepted(ctx: Context) -> None:
     office = an_office_iri(ctx)
     external = f"teleconform-{ctx.run_id}"
     response = post_appointment(
-        ctx, appointment_body(ctx, office, future_wall_time(ctx, 15, 9), externalId=external))
+        ctx, appointment_body(ctx, office, future_wall_time(ctx, 15, 9), externalId=external)
+    )
     body = _body(response)
     echoed = body.get("externalId", external)
-    ctx.expect("LEAH-APT-03", response.status_code in CREATED_OK and echoed == external,
-               f"with externalId: {response.status_code}, externalId {echoed!r}", response)
+    ctx.expect(
+        "LEAH-APT-03",
+        response.status_code in CREATED_OK and echoed == external,
+        f"with externalId: {response.status_code}, externalId {echoed!r}",
+        response,
+    )
 
 
 @clause("LEAH-APT-04")
@@ -158,12 +192,18 @@ def office_must_be_an_office(ctx: Context) -> None:
         ctx.skips("LEAH-APT-04", "probing appointment creation needs --allow-writes")
         return
     nobody = str(uuid.UUID(int=ctx.random.getrandbits(128), version=4))
-    for label, office in (("a malformed office IRI", "no-such-office"),
-                          ("the IRI of an office that does not exist", f"/api/offices/{nobody}")):
+    for label, office in (
+        ("a malformed office IRI", "no-such-office"),
+        ("the IRI of an office that does not exist", f"/api/offices/{nobody}"),
+    ):
         body = appointment_body(ctx, office, future_wall_time(ctx, 16, 9))
         response = post_appointment(ctx, body)
-        ctx.expect("LEAH-APT-04", response.status_code in (400, 422),
-                   f"{label}: {response.status_code}", response)
+        ctx.expect(
+            "LEAH-APT-04",
+            response.status_code in (400, 422),
+            f"{label}: {response.status_code}",
+            response,
+        )
 
 
 def _new_appointment(ctx: Context, day: int) -> tuple[str, datetime, timedelta]:
@@ -174,8 +214,11 @@ def _new_appointment(ctx: Context, day: int) -> tuple[str, datetime, timedelta]:
     body = _body(response)
     iri = body.get("@id")
     returned = parse_rfc3339(body.get("startTime"))
-    ctx.precondition(response.is_success and isinstance(iri, str) and returned is not None,
-                     "an appointment can be created to work on", response)
+    ctx.precondition(
+        response.is_success and isinstance(iri, str) and returned is not None,
+        "an appointment can be created to work on",
+        response,
+    )
     assert isinstance(iri, str) and returned is not None
     return iri, as_utc(start), returned - as_utc(start)
 
@@ -194,24 +237,39 @@ def reschedule_cancel_and_no_way_back(ctx: Context) -> None:
     body = _body(response)
     returned = parse_rfc3339(body.get("startTime"))
     expected = as_utc(new_start) + shift
-    ctx.expect("LEAH-APT-05", response.status_code == 200 and returned == expected
-               and body.get("status") == "scheduled",
-               f"reschedule to {new_start}: {response.status_code}, startTime "
-               f"{body.get('startTime')!r}, status {body.get('status')!r}", response)
+    ctx.expect(
+        "LEAH-APT-05",
+        response.status_code == 200 and returned == expected and body.get("status") == "scheduled",
+        f"reschedule to {new_start}: {response.status_code}, startTime "
+        f"{body.get('startTime')!r}, status {body.get('status')!r}",
+        response,
+    )
 
     response = patch_appointment(ctx, iri, {"status": "cancelled"})
     body = _body(response)
-    ctx.expect("LEAH-APT-06", response.status_code == 200 and body.get("status") == "cancelled",
-               f"cancel: {response.status_code}, status {body.get('status')!r}", response)
+    ctx.expect(
+        "LEAH-APT-06",
+        response.status_code == 200 and body.get("status") == "cancelled",
+        f"cancel: {response.status_code}, status {body.get('status')!r}",
+        response,
+    )
     ctx.precondition(response.is_success, "the cancellation was accepted", response)
 
     later = future_wall_time(ctx, 19, 9)
     response = patch_appointment(ctx, iri, {"startTime": later})
-    ctx.expect("LEAH-APT-08", 400 <= response.status_code < 500,
-               f"rescheduling the cancelled appointment: {response.status_code}", response)
+    ctx.expect(
+        "LEAH-APT-08",
+        400 <= response.status_code < 500,
+        f"rescheduling the cancelled appointment: {response.status_code}",
+        response,
+    )
     response = patch_appointment(ctx, iri, {"status": "scheduled"})
-    ctx.expect("LEAH-APT-08", 400 <= response.status_code < 500,
-               f"un-cancelling it (status scheduled): {response.status_code}", response)
+    ctx.expect(
+        "LEAH-APT-08",
+        400 <= response.status_code < 500,
+        f"un-cancelling it (status scheduled): {response.status_code}",
+        response,
+    )
 
 
 @clause("LEAH-APT-07")
@@ -223,10 +281,14 @@ def patch_needs_merge_patch(ctx: Context) -> None:
     iri = ctx.state.get("leah.appointment_iri")
     if not isinstance(iri, str):
         iri, _, _ = _new_appointment(ctx, 20)
-    response = patch_appointment(ctx, iri, {"startTime": future_wall_time(ctx, 21, 9)},
-                                 content_type="application/json")
-    ctx.expect("LEAH-APT-07", response.status_code == 415,
-               f"PATCH as application/json: {response.status_code}", response)
+    response = patch_appointment(
+        ctx, iri, {"startTime": future_wall_time(ctx, 21, 9)}, content_type="application/json"
+    )
+    ctx.expect(
+        "LEAH-APT-07",
+        response.status_code == 415,
+        f"PATCH as application/json: {response.status_code}",
+        response,
+    )
     if response.is_success:
         register_appointment(ctx, response)
-

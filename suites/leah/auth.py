@@ -50,11 +50,17 @@ def _probes(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", WORKERS, {}),
         ("GET", OFFICES, {}),
         ("POST", APPOINTMENTS, {"json": {}}),
-        ("PATCH", f"{APPOINTMENTS}/{nobody}",
-         {"content": b'{"status": "cancelled"}', "headers": {"Content-Type": MERGE_PATCH}}),
+        (
+            "PATCH",
+            f"{APPOINTMENTS}/{nobody}",
+            {"content": b'{"status": "cancelled"}', "headers": {"Content-Type": MERGE_PATCH}},
+        ),
         ("POST", TRANSFERS, {"json": {}}),
-        ("POST", f"{TRANSFERS}/{nobody}/files",
-         {"files": [("file[]", ("probe.png", png(), "image/png"))]}),
+        (
+            "POST",
+            f"{TRANSFERS}/{nobody}/files",
+            {"files": [("file[]", ("probe.png", png(), "image/png"))]},
+        ),
         ("POST", f"{TRANSFERS}/{nobody}/share", {"json": {"email": safe_email(ctx)}}),
     ]
 
@@ -63,6 +69,7 @@ def _probes(ctx: Context) -> list[tuple[str, str, dict[str, Any]]]:
 # requests without a valid key: only a server that skips the check creates.
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"appointment": 2, "transfer": 2, "message": 2}
+
 
 @clause("LEAH-AUTH-01")
 def every_operation_requires_the_key(ctx: Context) -> None:
@@ -87,18 +94,22 @@ def every_operation_requires_the_key(ctx: Context) -> None:
             checked += 1
             leak = _carries_data(json_body(response))
             if response.status_code != 401:
-                failures.append((f"{method} {path} {label} answered {response.status_code}",
-                                 response))
+                failures.append(
+                    (f"{method} {path} {label} answered {response.status_code}", response)
+                )
             elif leak:
-                failures.append((f"{method} {path} {label} answered 401 but with {leak}",
-                                 response))
+                failures.append((f"{method} {path} {label} answered 401 but with {leak}", response))
     if failures:
-        ctx.fails("LEAH-AUTH-01", "; ".join(msg for msg, _ in failures[:4])
-                  + (f" (+{len(failures) - 4} more)" if len(failures) > 4 else ""),
-                  *(r for _, r in failures[:4]))
+        ctx.fails(
+            "LEAH-AUTH-01",
+            "; ".join(msg for msg, _ in failures[:4])
+            + (f" (+{len(failures) - 4} more)" if len(failures) > 4 else ""),
+            *(r for _, r in failures[:4]),
+        )
     else:
-        ctx.passes("LEAH-AUTH-01",
-                   f"all {checked} unauthenticated requests answered 401 without data")
+        ctx.passes(
+            "LEAH-AUTH-01", f"all {checked} unauthenticated requests answered 401 without data"
+        )
 
 
 @clause("LEAH-AUTH-02")
@@ -110,13 +121,16 @@ def the_key_opens_the_lists(ctx: Context) -> None:
     refused = [(path, r) for path, r in answers if r.status_code != 200]
     accepted = [path for path, r in answers if r.status_code == 200]
     if refused:
-        what = "; ".join(f"GET {path} with the key answered {r.status_code}"
-                         for path, r in refused)
+        what = "; ".join(f"GET {path} with the key answered {r.status_code}" for path, r in refused)
         if accepted and all(r.status_code in (401, 403) for _, r in refused):
-            what = (f"partial access: the key is accepted by {', '.join(accepted)} but refused "
-                    f"by the other list operations ({what})")
+            what = (
+                f"partial access: the key is accepted by {', '.join(accepted)} but refused "
+                f"by the other list operations ({what})"
+            )
         ctx.fails("LEAH-AUTH-02", what, *(r for _, r in refused))
     else:
-        ctx.passes("LEAH-AUTH-02",
-                   "GET " + " and GET ".join(accepted) + " with the key answered 200",
-                   *(r for _, r in answers))
+        ctx.passes(
+            "LEAH-AUTH-02",
+            "GET " + " and GET ".join(accepted) + " with the key answered 200",
+            *(r for _, r in answers),
+        )

@@ -34,8 +34,9 @@ TYPES = {WORKERS: "HealthcareWorker", OFFICES: "Office"}
 SEGMENTS = {WORKERS: "healthcare_workers", OFFICES: "offices"}
 
 
-def _paginating_walks(ctx: Context, path: str,
-                      params: list[tuple[str, str]]) -> list[CollectionWalk]:
+def _paginating_walks(
+    ctx: Context, path: str, params: list[tuple[str, str]]
+) -> list[CollectionWalk]:
     """The walk of ``path``; when it fits on one page, also one with a small itemsPerPage
     (so both the one-page and the several-page rules get exercised)."""
     result = walk_collection(ctx, path, params)
@@ -74,12 +75,17 @@ def _hydra01_problems(result: CollectionWalk, page: CollectionPage) -> list[str]
     expected_context = f"/api/contexts/{TYPES[result.path]}"
     if not isinstance(context, str) or iri_path(context) != expected_context:
         problems.append(f"{where}: @context is {context!r}, not {expected_context}")
-    if not isinstance(page.id, str) or iri_path(page.id) != result.request_path or (
-            "://" not in page.id and page.id != result.request_path):
-        problems.append(f"{where}: @id is {page.id!r}, not the collection path "
-                        f"{result.request_path}")
+    if (
+        not isinstance(page.id, str)
+        or iri_path(page.id) != result.request_path
+        or ("://" not in page.id and page.id != result.request_path)
+    ):
+        problems.append(
+            f"{where}: @id is {page.id!r}, not the collection path {result.request_path}"
+        )
     expected_type = {"prefixed": "hydra:Collection", "unprefixed": "Collection"}.get(
-        page.dialect.dialect or "", None)
+        page.dialect.dialect or "", None
+    )
     allowed_types = {expected_type} if expected_type else {"hydra:Collection", "Collection"}
     if page.type not in allowed_types:
         wanted = " or ".join(sorted(allowed_types))
@@ -100,7 +106,11 @@ def collections_are_hydra_collections(ctx: Context) -> None:
     h4: list[str] = []
     paginated: list[str] = []
     evidence: dict[str, list[Any]] = {
-        "LEAH-HYDRA-01": [], "LEAH-HYDRA-02": [], "LEAH-HYDRA-03": [], "LEAH-HYDRA-04": []}
+        "LEAH-HYDRA-01": [],
+        "LEAH-HYDRA-02": [],
+        "LEAH-HYDRA-03": [],
+        "LEAH-HYDRA-04": [],
+    }
 
     def note(cid: str, found: list[str], problems: list[str], response: Any) -> None:
         found.extend(problems)
@@ -126,14 +136,24 @@ def collections_are_hydra_collections(ctx: Context) -> None:
             if not page.has_total_items:
                 note("LEAH-HYDRA-03", h3, [f"{page.url}: totalItems is absent"], response)
             elif page.total is None:
-                note("LEAH-HYDRA-03", h3, [f"{page.url}: totalItems is {page.total_items!r}, "
-                                           "not an integer >= 0"], response)
+                note(
+                    "LEAH-HYDRA-03",
+                    h3,
+                    [f"{page.url}: totalItems is {page.total_items!r}, not an integer >= 0"],
+                    response,
+                )
         single = not found.spans_pages
         first = found.pages[0]
         if single and first.total is not None and first.total != len(first.members):
-            note("LEAH-HYDRA-03", h3, [f"{first.url}: totalItems {first.total} but "
-                                       f"{len(first.members)} members on the only page"],
-                 result.first)
+            note(
+                "LEAH-HYDRA-03",
+                h3,
+                [
+                    f"{first.url}: totalItems {first.total} but "
+                    f"{len(first.members)} members on the only page"
+                ],
+                result.first,
+            )
         links: list[str] = []
         for page in found.pages:
             if page.view is not None:
@@ -146,17 +166,28 @@ def collections_are_hydra_collections(ctx: Context) -> None:
             note("LEAH-HYDRA-04", h4, problems, result.responses[-1] if problems else None)
             usable = not links and found.complete and result.error is None
             if usable and first.total is not None and first.total != len(found.distinct):
-                note("LEAH-HYDRA-03", h3, [f"{result.start}: totalItems {first.total} but "
-                              f"{len(found.distinct)} distinct members across "
-                              f"{len(found.pages)} pages"], result.first)
+                note(
+                    "LEAH-HYDRA-03",
+                    h3,
+                    [
+                        f"{result.start}: totalItems {first.total} but "
+                        f"{len(found.distinct)} distinct members across "
+                        f"{len(found.pages)} pages"
+                    ],
+                    result.first,
+                )
         elif links:
             note("LEAH-HYDRA-04", h4, links, result.first)
 
     ctx.measure("LEAH-HYDRA-01", "dialects", sorted(dialects))
     for cid, found_problems, ok in (
-        ("LEAH-HYDRA-01", h1, f"{len(walks)} collections, "
-                              f"{sum(len(w.responses) for w in walks)} pages: "
-                              "Hydra collections in one spelling"),
+        (
+            "LEAH-HYDRA-01",
+            h1,
+            f"{len(walks)} collections, "
+            f"{sum(len(w.responses) for w in walks)} pages: "
+            "Hydra collections in one spelling",
+        ),
         ("LEAH-HYDRA-02", h2, "every member is a typed node with a /api/<collection>/<uuid> @id"),
         ("LEAH-HYDRA-03", h3, "totalItems is an integer that counts the collection"),
     ):
@@ -167,13 +198,19 @@ def collections_are_hydra_collections(ctx: Context) -> None:
     if h4:
         ctx.fails("LEAH-HYDRA-04", "; ".join(h4[:4]), *evidence["LEAH-HYDRA-04"])
     elif paginated:
-        ctx.passes("LEAH-HYDRA-04", f"walked {len(paginated)} paginated collections to their "
-                                    "last page: consistent links, no repeated member, no empty "
-                                    "page")
+        ctx.passes(
+            "LEAH-HYDRA-04",
+            f"walked {len(paginated)} paginated collections to their "
+            "last page: consistent links, no repeated member, no empty "
+            "page",
+        )
     else:
-        ctx.skips("LEAH-HYDRA-04", "every collection fits on one page and itemsPerPage did not "
-                                   "make any paginate, so the pagination links could not be "
-                                   "exercised")
+        ctx.skips(
+            "LEAH-HYDRA-04",
+            "every collection fits on one page and itemsPerPage did not "
+            "make any paginate, so the pagination links could not be "
+            "exercised",
+        )
 
 
 def _all_members(result: CollectionWalk) -> list[Any]:
@@ -192,21 +229,28 @@ def healthcare_workers_list(ctx: Context) -> None:
         if not isinstance(member, dict):
             problems.append(f"member {member!r} is not an object")
             continue
-        missing = [f for f in ("firstname", "lastname", "email")
-                   if not isinstance(member.get(f), str)]
+        missing = [
+            f for f in ("firstname", "lastname", "email") if not isinstance(member.get(f), str)
+        ]
         if missing:
             problems.append(f"{member.get('@id')} lacks {', '.join(missing)}")
         organization = member.get("currentOrganization")
         if organization is not None and not isinstance(organization, (str, dict)):
             problems.append(f"{member.get('@id')} currentOrganization is {organization!r}")
     if problems:
-        ctx.fails("LEAH-HCW-01", "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)"
-                                                    if len(problems) > 4 else ""),
-                  *result.evidence())
+        ctx.fails(
+            "LEAH-HCW-01",
+            "; ".join(problems[:4])
+            + (f" (+{len(problems) - 4} more)" if len(problems) > 4 else ""),
+            *result.evidence(),
+        )
     else:
-        ctx.expect("LEAH-HCW-01", bool(members),
-                   f"{len(members)} workers, each with firstname, lastname and email",
-                   *result.evidence())
+        ctx.expect(
+            "LEAH-HCW-01",
+            bool(members),
+            f"{len(members)} workers, each with firstname, lastname and email",
+            *result.evidence(),
+        )
 
 
 @clause("LEAH-HCW-02")
@@ -217,18 +261,28 @@ def healthcare_workers_email_filter(ctx: Context) -> None:
     require_first_page(ctx, known)
     members = _all_members(known)
     count = known.count()
-    wrong = [m.get("@id") for m in members if isinstance(m, dict)
-             and member_email(m) is not None and member_email(m) != email]
-    ctx.expect("LEAH-HCW-02", count == 1 and len(members) == 1 and not wrong,
-               f"?email=<configured worker> gave totalItems/count {count}, {len(members)} "
-               f"members{', other workers: ' + str(wrong[:3]) if wrong else ''}",
-               *known.evidence(1))
+    wrong = [
+        m.get("@id")
+        for m in members
+        if isinstance(m, dict) and member_email(m) is not None and member_email(m) != email
+    ]
+    ctx.expect(
+        "LEAH-HCW-02",
+        count == 1 and len(members) == 1 and not wrong,
+        f"?email=<configured worker> gave totalItems/count {count}, {len(members)} "
+        f"members{', other workers: ' + str(wrong[:3]) if wrong else ''}",
+        *known.evidence(1),
+    )
     unknown = walk_collection(ctx, WORKERS, [("email", unknown_email(ctx))])
     require_first_page(ctx, unknown)
     count = unknown.count()
-    ctx.expect("LEAH-HCW-02", count == 0 and not _all_members(unknown),
-               f"?email=<unknown address> gave totalItems/count {count}, "
-               f"{len(_all_members(unknown))} members", *unknown.evidence(1))
+    ctx.expect(
+        "LEAH-HCW-02",
+        count == 0 and not _all_members(unknown),
+        f"?email=<unknown address> gave totalItems/count {count}, "
+        f"{len(_all_members(unknown))} members",
+        *unknown.evidence(1),
+    )
 
 
 def _office_problems(member: Any) -> list[str]:
@@ -243,15 +297,19 @@ def _office_problems(member: Any) -> list[str]:
         problems.append(f"{ident}: slug is {member.get('slug')!r}")
     organization = member.get("organization")
     if not isinstance(organization, str) or not iri_path(organization).startswith(
-            "/api/organizations/"):
+        "/api/organizations/"
+    ):
         problems.append(f"{ident}: organization {organization!r} is not an organization IRI")
     features = member.get("features")
     if not isinstance(features, list) or not all(
-            isinstance(f, str) and iri_path(f).startswith("/") for f in features):
+        isinstance(f, str) and iri_path(f).startswith("/") for f in features
+    ):
         problems.append(f"{ident}: features {features!r} is not an array of IRIs")
     if parse_rfc3339(member.get("createdAt")) is None:
-        problems.append(f"{ident}: createdAt {member.get('createdAt')!r} is not an RFC 3339 "
-                        "date-time with offset")
+        problems.append(
+            f"{ident}: createdAt {member.get('createdAt')!r} is not an RFC 3339 "
+            "date-time with offset"
+        )
     meeting = member.get("currentMeeting")
     if meeting is not None and not isinstance(meeting, (str, dict)):
         problems.append(f"{ident}: currentMeeting is {meeting!r}")
@@ -266,12 +324,19 @@ def offices_list(ctx: Context) -> None:
     members = _all_members(result)
     problems = [p for member in members for p in _office_problems(member)]
     if problems:
-        ctx.fails("LEAH-OFF-01", "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)"
-                                                   if len(problems) > 4 else ""),
-                  *result.evidence())
+        ctx.fails(
+            "LEAH-OFF-01",
+            "; ".join(problems[:4])
+            + (f" (+{len(problems) - 4} more)" if len(problems) > 4 else ""),
+            *result.evidence(),
+        )
     else:
-        ctx.expect("LEAH-OFF-01", bool(members),
-                   f"{len(members)} offices with the documented properties", *result.evidence())
+        ctx.expect(
+            "LEAH-OFF-01",
+            bool(members),
+            f"{len(members)} offices with the documented properties",
+            *result.evidence(),
+        )
 
 
 @clause("LEAH-OFF-02")
@@ -286,12 +351,21 @@ def offices_worker_filter(ctx: Context) -> None:
     require_first_page(ctx, known)
     count = known.count()
     members = _all_members(known)
-    not_offices = [m.get("@id") if isinstance(m, dict) else m for m in members
-                   if not (isinstance(m, dict) and isinstance(m.get("@id"), str)
-                           and iri_path(urljoin("/", m["@id"])).startswith(f"{OFFICES}/"))]
+    not_offices = [
+        m.get("@id") if isinstance(m, dict) else m
+        for m in members
+        if not (
+            isinstance(m, dict)
+            and isinstance(m.get("@id"), str)
+            and iri_path(urljoin("/", m["@id"])).startswith(f"{OFFICES}/")
+        )
+    ]
     ctx.expect(
         "LEAH-OFF-02",
-        count is not None and count >= 1 and (total is None or count <= total) and bool(members)
+        count is not None
+        and count >= 1
+        and (total is None or count <= total)
+        and bool(members)
         and not not_offices,
         f"?healthcareWorker.email=<configured worker> gave totalItems/count {count} "
         f"(unfiltered {total}), {len(members)} members"
@@ -301,6 +375,10 @@ def offices_worker_filter(ctx: Context) -> None:
     unknown = walk_collection(ctx, OFFICES, [("healthcareWorker.email", unknown_email(ctx))])
     require_first_page(ctx, unknown)
     count = unknown.count()
-    ctx.expect("LEAH-OFF-02", count == 0 and not _all_members(unknown),
-               f"?healthcareWorker.email=<unknown address> gave totalItems/count {count}, "
-               f"{len(_all_members(unknown))} members", *unknown.evidence(1))
+    ctx.expect(
+        "LEAH-OFF-02",
+        count == 0 and not _all_members(unknown),
+        f"?healthcareWorker.email=<unknown address> gave totalItems/count {count}, "
+        f"{len(_all_members(unknown))} members",
+        *unknown.evidence(1),
+    )

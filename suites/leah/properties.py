@@ -56,8 +56,12 @@ def footprint(budget: Budget, live: bool) -> dict[str, int]:
     """
     probes = 2 * budget.auth_probes
     transfers = min(budget.positive, max(1, budget.chains)) if live else budget.positive
-    shares = (budget.positive + budget.negative + probes
-              + budget.chains * budget.link_cases * 2 * budget.link_cases)
+    shares = (
+        budget.positive
+        + budget.negative
+        + probes
+        + budget.chains * budget.link_cases * 2 * budget.link_cases
+    )
     appointments = budget.positive + budget.negative + probes
     return {
         "appointment": appointments,
@@ -131,7 +135,8 @@ def _paging(case: Any, mode: str) -> None:
     else:
         per_page = query.get("itemsPerPage")
         if "itemsPerPage" in query and not (
-            isinstance(per_page, int) and not isinstance(per_page, bool)
+            isinstance(per_page, int)
+            and not isinstance(per_page, bool)
             and 0 <= per_page <= MAX_ITEMS_PER_PAGE
         ):
             del query["itemsPerPage"]

@@ -52,6 +52,7 @@ def _png(name: str = "scan.png") -> tuple[str, bytes, str]:
 # `run --dry-run` adds these up; tests/live/test_footprint.py checks them.
 FOOTPRINT = {"transfer": 5, "message": 2}
 
+
 @clause("LEAH-TRF-01")
 def transfer_creation(ctx: Context) -> None:
     """POST /api/transfers gives a Transfer that expires 7 days later, in progress, no file."""
@@ -60,8 +61,11 @@ def transfer_creation(ctx: Context) -> None:
     worker = configured_worker_iri(ctx)
     response = create_transfer(ctx)
     body = json_body(response)
-    ctx.precondition(response.is_success and isinstance(body, dict),
-                     "POST /api/transfers answers with the transfer", response)
+    ctx.precondition(
+        response.is_success and isinstance(body, dict),
+        "POST /api/transfers answers with the transfer",
+        response,
+    )
     assert isinstance(body, dict)
     problems = []
     if response.status_code not in (200, 201):
@@ -75,8 +79,9 @@ def transfer_creation(ctx: Context) -> None:
     if expires is None:
         problems.append(f"expiresAt {body.get('expiresAt')!r} is not an RFC 3339 date-time")
     elif abs(expires - (answered + LIFETIME)) > TOLERANCE:
-        problems.append(f"expiresAt {body['expiresAt']} is not 7 days after the answer "
-                        f"({answered.isoformat()})")
+        problems.append(
+            f"expiresAt {body['expiresAt']} is not 7 days after the answer ({answered.isoformat()})"
+        )
     hcw = body.get("healthcareWorker")
     if not isinstance(hcw, str) or iri_path(hcw) != iri_path(worker):
         problems.append(f"healthcareWorker {hcw!r} is not the IRI sent ({worker})")
@@ -86,9 +91,13 @@ def transfer_creation(ctx: Context) -> None:
         problems.append(f"files is {body.get('files')!r}, not []")
     if body.get("type") != "healthcare_worker":
         problems.append(f"type is {body.get('type')!r}, not healthcare_worker")
-    ctx.expect("LEAH-TRF-01", not problems, "; ".join(problems) or
-               f"{response.status_code}: a Transfer in progress, expiring {body['expiresAt']}",
-               response)
+    ctx.expect(
+        "LEAH-TRF-01",
+        not problems,
+        "; ".join(problems)
+        or f"{response.status_code}: a Transfer in progress, expiring {body['expiresAt']}",
+        response,
+    )
     path = transfer_path(response)
     if path is not None:
         ctx.state["leah.spare_transfer"] = path
@@ -100,19 +109,29 @@ def upload_png_jpg_pdf(ctx: Context) -> None:
     if _skip_without_writes(ctx, "LEAH-TRF-02"):
         return
     transfer = fresh_transfer(ctx)
-    response = upload(ctx, transfer, [
-        ("scan.png", _files.png(), "image/png"),
-        ("photo.jpg", _files.jpeg(), "image/jpeg"),
-        ("letter.pdf", _files.pdf(), "application/pdf"),
-    ])
+    response = upload(
+        ctx,
+        transfer,
+        [
+            ("scan.png", _files.png(), "image/png"),
+            ("photo.jpg", _files.jpeg(), "image/jpeg"),
+            ("letter.pdf", _files.pdf(), "application/pdf"),
+        ],
+    )
     body = json_body(response)
     files = transfer_files(response) or []
     status = body.get("status") if isinstance(body, dict) else None
-    iris_ok = len(files) == 3 and len(set(map(str, files))) == 3 and all(
-        uuid_of_iri(f, "transfer_files") for f in files)
-    ctx.expect("LEAH-TRF-02", response.status_code == 200 and status == "ready" and iris_ok,
-               f"png+jpg+pdf: {response.status_code}, status {status!r}, files {files!r}",
-               response)
+    iris_ok = (
+        len(files) == 3
+        and len(set(map(str, files))) == 3
+        and all(uuid_of_iri(f, "transfer_files") for f in files)
+    )
+    ctx.expect(
+        "LEAH-TRF-02",
+        response.status_code == 200 and status == "ready" and iris_ok,
+        f"png+jpg+pdf: {response.status_code}, status {status!r}, files {files!r}",
+        response,
+    )
 
 
 @clause("LEAH-TRF-03")
@@ -127,19 +146,34 @@ def at_most_ten_files(ctx: Context) -> None:
         response = upload(ctx, transfer, [_png(f"page-{n}.png")])
         ctx.precondition(response.status_code == 200, f"upload of file {n} of 10", response)
     assert response is not None
-    ctx.precondition(len(transfer_files(response) or []) == 9,
-                     "the transfer holds the 9 files uploaded", response)
+    ctx.precondition(
+        len(transfer_files(response) or []) == 9,
+        "the transfer holds the 9 files uploaded",
+        response,
+    )
     response = upload(ctx, transfer, [_png("page-10.png"), _png("page-11.png")])
-    ctx.expect("LEAH-TRF-03", 400 <= response.status_code < 500,
-               f"2 files on top of 9: {response.status_code}", response)
+    ctx.expect(
+        "LEAH-TRF-03",
+        400 <= response.status_code < 500,
+        f"2 files on top of 9: {response.status_code}",
+        response,
+    )
     response = upload(ctx, transfer, [_png("page-10.png")])
     count = len(transfer_files(response) or [])
-    ctx.expect("LEAH-TRF-03", response.status_code == 200 and count == 10,
-               f"after the refused upload, the 10th file: {response.status_code} with {count} "
-               "files (the transfer must have kept exactly its 9)", response)
+    ctx.expect(
+        "LEAH-TRF-03",
+        response.status_code == 200 and count == 10,
+        f"after the refused upload, the 10th file: {response.status_code} with {count} "
+        "files (the transfer must have kept exactly its 9)",
+        response,
+    )
     response = upload(ctx, transfer, [_png("page-11.png")])
-    ctx.expect("LEAH-TRF-03", 400 <= response.status_code < 500,
-               f"an 11th file: {response.status_code}", response)
+    ctx.expect(
+        "LEAH-TRF-03",
+        400 <= response.status_code < 500,
+        f"an 11th file: {response.status_code}",
+        response,
+    )
 
 
 @clause("LEAH-TRF-04")
@@ -149,11 +183,19 @@ def at_most_15_mb(ctx: Context) -> None:
         return
     transfer = fresh_transfer(ctx)
     response = upload(ctx, transfer, [("big.png", _files.big_png(ACCEPTED_SIZE), "image/png")])
-    ctx.expect("LEAH-TRF-04", response.status_code == 200,
-               f"{ACCEPTED_SIZE:,} bytes: {response.status_code}", response)
+    ctx.expect(
+        "LEAH-TRF-04",
+        response.status_code == 200,
+        f"{ACCEPTED_SIZE:,} bytes: {response.status_code}",
+        response,
+    )
     response = upload(ctx, transfer, [("bigger.png", _files.big_png(REFUSED_SIZE), "image/png")])
-    ctx.expect("LEAH-TRF-04", response.status_code in (400, 413, 422),
-               f"{REFUSED_SIZE:,} bytes: {response.status_code}", response)
+    ctx.expect(
+        "LEAH-TRF-04",
+        response.status_code in (400, 413, 422),
+        f"{REFUSED_SIZE:,} bytes: {response.status_code}",
+        response,
+    )
 
 
 @clause("LEAH-TRF-05")
@@ -172,8 +214,12 @@ def only_png_jpg_pdf(ctx: Context) -> None:
     ]
     for label, part, _kind in probes:
         response = upload(ctx, transfer, [part])
-        ctx.expect("LEAH-TRF-05", 400 <= response.status_code < 500,
-                   f"{label}: {response.status_code}", response)
+        ctx.expect(
+            "LEAH-TRF-05",
+            400 <= response.status_code < 500,
+            f"{label}: {response.status_code}",
+            response,
+        )
 
 
 @clause("LEAH-TRF-06", "LEAH-TRF-07")
@@ -184,11 +230,21 @@ def share(ctx: Context) -> None:
     transfer = fresh_transfer(ctx)
     ready = upload(ctx, transfer, [_png()])
     ctx.precondition(ready.status_code == 200, "a file can be uploaded to the transfer", ready)
-    response = ctx.request("POST", f"{transfer}/share", headers=auth_headers(ctx),
-                           json={"email": "not-an-address"})
-    ctx.expect("LEAH-TRF-07", response.status_code in (400, 422),
-               f"share to 'not-an-address': {response.status_code}", response)
-    response = ctx.request("POST", f"{transfer}/share", headers=auth_headers(ctx),
-                           json={"email": safe_email(ctx)})
-    ctx.expect("LEAH-TRF-06", response.status_code == 200,
-               f"share to the safe address: {response.status_code}", response)
+    response = ctx.request(
+        "POST", f"{transfer}/share", headers=auth_headers(ctx), json={"email": "not-an-address"}
+    )
+    ctx.expect(
+        "LEAH-TRF-07",
+        response.status_code in (400, 422),
+        f"share to 'not-an-address': {response.status_code}",
+        response,
+    )
+    response = ctx.request(
+        "POST", f"{transfer}/share", headers=auth_headers(ctx), json={"email": safe_email(ctx)}
+    )
+    ctx.expect(
+        "LEAH-TRF-06",
+        response.status_code == 200,
+        f"share to the safe address: {response.status_code}",
+        response,
+    )

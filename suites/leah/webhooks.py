@@ -39,12 +39,14 @@ def _delivery_response(
     """The delivery as an exchange (Leah's request, our 200) so it can serve as evidence."""
     headers = {"content-type": content_type} if content_type else {}
     request = httpx.Request(method, url, headers=headers, content=body)
-    return httpx.Response(200, request=request, content=b"ok\n",
-                          headers={"content-type": "text/plain; charset=utf-8"})
+    return httpx.Response(
+        200, request=request, content=b"ok\n", headers={"content-type": "text/plain; charset=utf-8"}
+    )
 
 
 # The most this module's checks create, per kind; `run --dry-run` adds these up.
 FOOTPRINT = {"appointment": 1, "message": 1}
+
 
 @clause("LEAH-WH-01")
 def guest_online_event_shape(ctx: Context) -> None:
@@ -61,9 +63,12 @@ def _first_office(ctx: Context, headers: dict[str, str]) -> str:
     doc = r.json()
     members = doc.get("hydra:member", doc.get("member")) if isinstance(doc, dict) else None
     ctx.precondition(
-        isinstance(members, list) and bool(members) and isinstance(members[0], dict)
+        isinstance(members, list)
+        and bool(members)
+        and isinstance(members[0], dict)
         and isinstance(members[0].get("@id"), str),
-        "the organization has an office to book the appointment in", r,
+        "the organization has an office to book the appointment in",
+        r,
     )
     assert isinstance(members, list)
     return str(members[0]["@id"])
@@ -102,8 +107,13 @@ def _sandbox_delivery(ctx: Context) -> None:
         event = listener.wait_for(timeout=DELIVERY_WAIT_S, after=already)
         if event is None:
             log = ctx.request("GET", "/_sandbox/webhooks/deliveries", headers=headers)
-            ctx.fails("LEAH-WH-01", f"no delivery reached the registered receiver within "
-                      f"{DELIVERY_WAIT_S:g} s of the guest's arrival", trigger, log)
+            ctx.fails(
+                "LEAH-WH-01",
+                f"no delivery reached the registered receiver within "
+                f"{DELIVERY_WAIT_S:g} s of the guest's arrival",
+                trigger,
+                log,
+            )
             return
         recording = ctx.state.get("recording")  # --record: a replay serves it as the events file
         if recording is not None:
@@ -116,11 +126,12 @@ def _sandbox_delivery(ctx: Context) -> None:
             ctx.fails("LEAH-WH-01", f"delivered event: {check.summary()}", delivered)
             return
         ctx.expect(
-            "LEAH-WH-01", check.external_id == external_id,
+            "LEAH-WH-01",
+            check.external_id == external_id,
             f"the event carries the appointment's externalId ({check.summary()})"
             if check.external_id == external_id
             else f"the event carries externalId {check.external_id!r}, "
-                 f"not the appointment's {external_id!r}",
+            f"not the appointment's {external_id!r}",
             delivered,
         )
 
@@ -140,8 +151,9 @@ def _recorded_events(ctx: Context, path: Path) -> None:
         except ValueError:
             record = None
         if not isinstance(record, dict) or "body" not in record:
-            ctx.errors("LEAH-WH-01",
-                       f"line {number} of the events file is not a `webhooks listen` record")
+            ctx.errors(
+                "LEAH-WH-01", f"line {number} of the events file is not a `webhooks listen` record"
+            )
             return
         records.append(record)
     if not records:
@@ -175,8 +187,13 @@ def receiver_always_answers_200(ctx: Context) -> None:
     url = ctx.need("leah.webhook_receiver")
 
     def send(body: bytes, timeout_s: float) -> httpx.Response:
-        return ctx.request("POST", url, content=body, timeout=timeout_s,
-                           headers={"Content-Type": "application/json"})
+        return ctx.request(
+            "POST",
+            url,
+            content=body,
+            timeout=timeout_s,
+            headers={"Content-Type": "application/json"},
+        )
 
     token = f"{ctx.random.getrandbits(32):08x}"
     try:

@@ -62,16 +62,18 @@ def create_app(*, faults: tuple[str, ...] = ()) -> Starlette:
         data = await request.body()
         return JSONResponse({"received": len(data)})
 
-    return Starlette(routes=[
-        Route("/login", login, methods=["POST"]),
-        Route("/me", me),
-        Route("/items", list_items),
-        Route("/items", create_item, methods=["POST"]),
-        Route("/upload", upload, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/login", login, methods=["POST"]),
+            Route("/me", me),
+            Route("/items", list_items),
+            Route("/items", create_item, methods=["POST"]),
+            Route("/upload", upload, methods=["POST"]),
+        ]
+    )
 
 
-AUTH = '''
+AUTH = """
 from teleconform.suite import clause
 
 @clause("HCW-T-01")
@@ -83,9 +85,9 @@ def login_and_me(ctx):
     me = ctx.request("GET", "/me", headers=ctx.state["auth"])
     ctx.expect("HCW-T-01", me.json().get("email") == ctx.need("hcw.email"),
                "GET /me names the logged-in user", me)
-'''
+"""
 
-ITEMS = '''
+ITEMS = """
 from teleconform.suite import clause
 
 @clause("HCW-T-02")
@@ -118,7 +120,7 @@ def clock(ctx):
     ctx.measure("HCW-T-05", "now", ctx.now())
     ctx.measure("HCW-T-05", "seed", ctx.seed)
     ctx.passes("HCW-T-05", "clock read")
-'''
+"""
 
 
 def write_suites(root: Path) -> Path:
@@ -134,8 +136,15 @@ def write_suites(root: Path) -> Path:
 def args(**kw: Any) -> argparse.Namespace:
     """The `teleconform run` options open_session reads."""
     base: dict[str, Any] = {
-        "record": None, "replay": False, "cassettes": None, "overwrite": False, "target": [],
-        "sandbox_fault": [], "budget": "quick", "clause": [], "workers": 1,
+        "record": None,
+        "replay": False,
+        "cassettes": None,
+        "overwrite": False,
+        "target": [],
+        "sandbox_fault": [],
+        "budget": "quick",
+        "clause": [],
+        "workers": 1,
     }
     base.update(kw)
     return argparse.Namespace(**base)

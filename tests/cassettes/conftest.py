@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from teleconform._run import tool_info
 from teleconform.cassettes import Session, open_session
+from teleconform.report._document import tool_info
 from teleconform.runner import ApiRun, run_api
 from teleconform.sandbox._server import ThreadedServer
 
@@ -28,12 +28,25 @@ class Recording:
     session: Session
 
 
-def _run(session: Session, suites: Path, base_url: str, credentials: dict[str, str],
-         upload_size: int = 65536, **kw: Any) -> ApiRun:
+def _run(
+    session: Session,
+    suites: Path,
+    base_url: str,
+    credentials: dict[str, str],
+    upload_size: int = 65536,
+    **kw: Any,
+) -> ApiRun:
     return run_api(
-        "hcw", base_url, credentials, seed=session.seed, budget=session.budget,
-        catalogue=CATALOGUE, suites_root=suites, run_id=f"tc-{uuid.uuid4().hex[:10]}",
-        state={"upload_size": upload_size, **session.state("hcw")}, **kw,
+        "hcw",
+        base_url,
+        credentials,
+        seed=session.seed,
+        budget=session.budget,
+        catalogue=CATALOGUE,
+        suites_root=suites,
+        run_id=f"tc-{uuid.uuid4().hex[:10]}",
+        state={"upload_size": upload_size, **session.state("hcw")},
+        **kw,
     )
 
 
@@ -41,16 +54,28 @@ def _run(session: Session, suites: Path, base_url: str, credentials: dict[str, s
 def record_toy(tmp_path: Path) -> Callable[..., Recording]:
     suites = write_suites(tmp_path)
 
-    def record(*, faults: tuple[str, ...] = (), seed: int = 42, name: str = "cassettes",
-               tool: dict[str, str] | None = None, overwrite: bool = False,
-               upload_size: int = 65536) -> Recording:
+    def record(
+        *,
+        faults: tuple[str, ...] = (),
+        seed: int = 42,
+        name: str = "cassettes",
+        tool: dict[str, str] | None = None,
+        overwrite: bool = False,
+        upload_size: int = 65536,
+    ) -> Recording:
         folder = tmp_path / name
         options = args(record=str(folder), overwrite=overwrite)
         session = open_session(options, ["hcw"], seed, tool or TOOL)
         with ThreadedServer(create_app(faults=faults)) as server:
             hook = session.recorder("hcw", server.base_url, CREDENTIALS)
-            result = _run(session, suites, server.base_url, dict(CREDENTIALS),
-                          upload_size=upload_size, on_exchange=[hook])
+            result = _run(
+                session,
+                suites,
+                server.base_url,
+                dict(CREDENTIALS),
+                upload_size=upload_size,
+                on_exchange=[hook],
+            )
         session.finish()
         return Recording(folder, suites, result, session)
 
@@ -61,7 +86,14 @@ def replay_toy(folder: Path, suites: Path, tool: dict[str, str] | None = None) -
     """Replay the toy cassettes in ``folder`` through the real replay session."""
     session = open_session(args(replay=True, cassettes=str(folder)), ["hcw"], 0, tool or TOOL)
     try:
-        return _run(session, suites, session.base_url("hcw"), session.credentials("hcw"),
-                    mode="replay", client=session.client("hcw"), clock=session.clock("hcw"))
+        return _run(
+            session,
+            suites,
+            session.base_url("hcw"),
+            session.credentials("hcw"),
+            mode="replay",
+            client=session.client("hcw"),
+            clock=session.clock("hcw"),
+        )
     finally:
         session.finish()

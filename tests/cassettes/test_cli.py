@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from teleconform._cli import main
+from teleconform.cli._main import main
 
 FAULT, FAULTY_CLAUSE = "patch-ignored", "HCW-INV-11"
 
@@ -22,8 +22,23 @@ def _verdicts(report_dir: Path) -> dict[str, str]:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """One recording of the HCW sandbox with a fault switched on (cassettes, verdicts)."""
     root = tmp_path_factory.mktemp("hcw-record")
-    code = main(["run", "hcw", "--budget", "quick", "--seed", "11", "--sandbox-fault", FAULT,
-                 "--record", str(root / "cassettes"), "--report-dir", str(root / "report"), "-q"])
+    code = main(
+        [
+            "run",
+            "hcw",
+            "--budget",
+            "quick",
+            "--seed",
+            "11",
+            "--sandbox-fault",
+            FAULT,
+            "--record",
+            str(root / "cassettes"),
+            "--report-dir",
+            str(root / "report"),
+            "-q",
+        ]
+    )
     verdicts = _verdicts(root / "report")
     assert code == 1 and verdicts[FAULTY_CLAUSE] == "fail"
     return root / "cassettes", verdicts
@@ -36,8 +51,9 @@ def _copy(cassettes: Path, tmp_path: Path) -> Path:
 
 
 def _replay(cassettes: Path, report: Path) -> int:
-    return main(["run", "hcw", "--replay", "--cassettes", str(cassettes), "--report-dir",
-                 str(report), "-q"])
+    return main(
+        ["run", "hcw", "--replay", "--cassettes", str(cassettes), "--report-dir", str(report), "-q"]
+    )
 
 
 def test_replay_gives_identical_verdicts(
@@ -79,7 +95,9 @@ def _edit_metadata(cassettes: Path, key: str, sub: str, value: str) -> None:
 
 
 def test_cassettes_of_another_spec_are_a_configuration_error(
-    recorded: tuple[Path, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    recorded: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     copy = _copy(recorded[0], tmp_path)
     _edit_metadata(copy, "spec", "digest", "sha256=" + "0" * 64)
@@ -91,7 +109,9 @@ def test_cassettes_of_another_spec_are_a_configuration_error(
 
 
 def test_other_generator_versions_are_a_note_not_a_refusal(
-    recorded: tuple[Path, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    recorded: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The recorded cases are replayed as recorded: the installed hypothesis/schemathesis play
     # no part, so a release of either must not turn the gate red.
@@ -99,15 +119,25 @@ def test_other_generator_versions_are_a_note_not_a_refusal(
     copy = _copy(cassettes, tmp_path)
     _edit_metadata(copy, "tool", "hypothesis", "'1.0.0'")
     _edit_metadata(copy, "tool", "schemathesis", "'2.0.0'")
-    code = main(["run", "hcw", "--replay", "--cassettes", str(copy), "--report-dir",
-                 str(tmp_path / "report")])
+    code = main(
+        [
+            "run",
+            "hcw",
+            "--replay",
+            "--cassettes",
+            str(copy),
+            "--report-dir",
+            str(tmp_path / "report"),
+        ]
+    )
     assert code == 1  # the recording's own fault, as recorded
     assert _verdicts(tmp_path / "report") == verdicts
     out = capsys.readouterr().out
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     notes = report["notes"]
     assert [n for n in notes if "hypothesis 1.0.0" in n] and [
-        n for n in notes if "schemathesis 2.0.0" in n]
+        n for n in notes if "schemathesis 2.0.0" in n
+    ]
     for note in notes:
         assert f"note: {note}" in out
     summary = (tmp_path / "report" / "summary.md").read_text()
@@ -115,7 +145,9 @@ def test_other_generator_versions_are_a_note_not_a_refusal(
 
 
 def test_a_corrupt_or_missing_cassette_is_a_configuration_error(
-    recorded: tuple[Path, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    recorded: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     copy = _copy(recorded[0], tmp_path)
     (copy / "hcw" / "auth.yaml").write_text("version: 1\ninteractions: [\n")
@@ -129,17 +161,40 @@ def test_a_corrupt_or_missing_cassette_is_a_configuration_error(
 
 
 def test_record_into_a_non_empty_folder_needs_overwrite(
-    recorded: tuple[Path, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    recorded: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     copy = _copy(recorded[0], tmp_path)
     before = {p: p.read_bytes() for p in copy.rglob("*.yaml")}
-    code = main(["run", "hcw", "--clause", "HCW-AUTH-01", "--record", str(copy),
-                 "--report-dir", str(tmp_path / "report"), "-q"])
+    code = main(
+        [
+            "run",
+            "hcw",
+            "--clause",
+            "HCW-AUTH-01",
+            "--record",
+            str(copy),
+            "--report-dir",
+            str(tmp_path / "report"),
+            "-q",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert "not empty; add --overwrite" in err and len(err.splitlines()) == 1
     assert {p: p.read_bytes() for p in copy.rglob("*.yaml")} == before
-    code = main(["run", "hcw", "--replay", "--record", str(tmp_path / "new"),
-                 "--report-dir", str(tmp_path / "report"), "-q"])
+    code = main(
+        [
+            "run",
+            "hcw",
+            "--replay",
+            "--record",
+            str(tmp_path / "new"),
+            "--report-dir",
+            str(tmp_path / "report"),
+            "-q",
+        ]
+    )
     assert code == 2
     assert "exclude each other" in capsys.readouterr().err

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 
-from teleconform._cassette_format import load_cassette, spec_digest
-from teleconform._cassette_guard import network_blocked
-from teleconform._cassette_replay import Operations, align_json_text, normalise
-from teleconform._cli import main
 from teleconform.cassettes import open_session
+from teleconform.cassettes._format import load_cassette, spec_digest
+from teleconform.cassettes._guard import network_blocked
+from teleconform.cassettes._replay import Operations, align_json_text, normalise
+from teleconform.cli._main import main
 
 from ._toy import args
 from .conftest import TOOL, Recording
@@ -36,8 +36,11 @@ def test_spec_digest_ignores_prose_but_not_schemas(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(SPEC)
     base = spec_digest(path)
-    path.write_text(SPEC.replace("first prose", "other prose").replace("read one", "get it")
-                    .replace("[HCW-T-01]", "[HCW-T-02]"))
+    path.write_text(
+        SPEC.replace("first prose", "other prose")
+        .replace("read one", "get it")
+        .replace("[HCW-T-01]", "[HCW-T-02]")
+    )
     assert spec_digest(path) == base
     path.write_text(SPEC.replace("type: string", "type: integer"))
     assert spec_digest(path) != base
@@ -46,10 +49,12 @@ def test_spec_digest_ignores_prose_but_not_schemas(tmp_path: Path) -> None:
 
 def test_normalise_and_operations() -> None:
     assert normalise("person-12@redacted.example Name-3 REDACTED-40 tc-0123abcdef") == (
-        "person-#@redacted.example Name-# REDACTED-# tc-#")
+        "person-#@redacted.example Name-# REDACTED-# tc-#"
+    )
     assert normalise("person-2%40redacted.example") == "person-#@redacted.example"
-    ops = Operations(["/api/v1/invite/{id}", "/api/v1/invite/{id}/consultation/close",
-                      "/api/v1/invite"])
+    ops = Operations(
+        ["/api/v1/invite/{id}", "/api/v1/invite/{id}/consultation/close", "/api/v1/invite"]
+    )
     assert ops.of("/api/v1/invite/%C3%A1%24") == "/api/v1/invite/{id}"
     assert ops.of("/api/v1/invite/7/consultation/close") == "/api/v1/invite/{id}/consultation/close"
     assert ops.of("/api/v1/invite") == "/api/v1/invite"
@@ -57,20 +62,25 @@ def test_normalise_and_operations() -> None:
 
 
 def test_alignment_puts_back_only_what_this_run_sent() -> None:
-    recorded = json.dumps({"lastName": "Name-4", "at": 1.0, "email": "person-2@redacted.example",
-                           "note": "Name-5"})
-    redacted = json.dumps({"lastName": "Name-1", "at": 2.5, "email": "person-1@redacted.example",
-                           "note": "w\u00f1"})
-    sent = json.dumps({"lastName": "Probe-tc-0123456789", "at": 2.5, "email": "me@example.org",
-                       "note": "w\u00f1"})
+    recorded = json.dumps(
+        {"lastName": "Name-4", "at": 1.0, "email": "person-2@redacted.example", "note": "Name-5"}
+    )
+    redacted = json.dumps(
+        {"lastName": "Name-1", "at": 2.5, "email": "person-1@redacted.example", "note": "w\u00f1"}
+    )
+    sent = json.dumps(
+        {"lastName": "Probe-tc-0123456789", "at": 2.5, "email": "me@example.org", "note": "w\u00f1"}
+    )
     # "note" differs in kind (a generated value where a name was recorded): not a match.
     assert align_json_text(recorded, redacted, sent) == {
-        "Name-4": "Probe-tc-0123456789", "person-2@redacted.example": "me@example.org"}
+        "Name-4": "Probe-tc-0123456789",
+        "person-2@redacted.example": "me@example.org",
+    }
     # A run that sent placeholders (replayed credentials) maps nothing.
     assert align_json_text(recorded, recorded, recorded) == {}
 
 
-NOTES_SUITE = '''
+NOTES_SUITE = """
 from pathlib import Path
 
 from teleconform.suite import clause
@@ -84,7 +94,7 @@ def delivery(ctx):
     else:
         ctx.state["recording"].add("webhook_events", {"index": 1, "body": {"firstName": "Grace"}})
         ctx.passes("HCW-T-06", "delivered")
-'''
+"""
 
 
 def test_notes_are_kept_redacted_and_served_on_replay(
@@ -110,8 +120,18 @@ def test_dry_run_of_a_replay_lifts_the_guard(
     assert network_blocked()
     session.finish()
     assert not network_blocked()
-    code = main(["run", "hcw", "--replay", "--cassettes", str(rec.folder), "--dry-run",
-                 "--report-dir", str(tmp_path / "r")])
+    code = main(
+        [
+            "run",
+            "hcw",
+            "--replay",
+            "--cassettes",
+            str(rec.folder),
+            "--dry-run",
+            "--report-dir",
+            str(tmp_path / "r"),
+        ]
+    )
     assert code == 0 and not network_blocked()
     with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204))) as client:
         assert client.get("http://example.invalid/").status_code == 204

@@ -15,9 +15,9 @@ import pytest
 from _planted import planted_app_module
 from starlette.testclient import TestClient
 
-from teleconform import _properties_gen
-from teleconform._cassette_format import load_cassette
 from teleconform.cassettes import Session, open_session
+from teleconform.cassettes._format import load_cassette
+from teleconform.properties import _gen as _properties_gen
 from teleconform.runner import ApiRun, run_api
 
 from ._toy import args
@@ -36,9 +36,16 @@ def _record(folder: Path, fault: str | None) -> ApiRun:
     credentials = {"hcw.email": PLANTED.EMAIL, "hcw.password": PLANTED.PASSWORD}
     hook = session.recorder("hcw", BASE, credentials)
     run = run_api(
-        "hcw", BASE, credentials, clauses=IDS, seed=5, budget="quick",
+        "hcw",
+        BASE,
+        credentials,
+        clauses=IDS,
+        seed=5,
+        budget="quick",
         client=TestClient(PLANTED.create_app(), raise_server_exceptions=False),
-        suites_root=FIXTURES / "suites", state=session.state("hcw"), on_exchange=[hook],
+        suites_root=FIXTURES / "suites",
+        state=session.state("hcw"),
+        on_exchange=[hook],
         extra_headers={"X-Teleconform-Fault": fault} if fault else None,
     )
     session.finish()
@@ -49,9 +56,16 @@ def _replay(folder: Path, *, seed: int, budget: str) -> tuple[ApiRun, Session]:
     session = open_session(args(replay=True, cassettes=str(folder)), ["hcw"], 0, TOOL)
     try:
         run = run_api(
-            "hcw", session.base_url("hcw"), session.credentials("hcw"), clauses=IDS,
-            seed=seed, budget=budget, mode="replay", client=session.client("hcw"),
-            clock=session.clock("hcw"), suites_root=FIXTURES / "suites",
+            "hcw",
+            session.base_url("hcw"),
+            session.credentials("hcw"),
+            clauses=IDS,
+            seed=seed,
+            budget=budget,
+            mode="replay",
+            client=session.client("hcw"),
+            clock=session.clock("hcw"),
+            suites_root=FIXTURES / "suites",
             state=session.state("hcw"),
         )
     finally:
@@ -65,7 +79,8 @@ def _cases(run: ApiRun) -> Any:
 
 @pytest.mark.parametrize("fault", [None, "extra_field"])
 def test_replay_with_another_seed_and_budget_serves_every_recorded_property_request(
-    tmp_path: Path, fault: str | None,
+    tmp_path: Path,
+    fault: str | None,
 ) -> None:
     recorded = _record(tmp_path / "cassettes", fault)
     cassette = load_cassette(tmp_path / "cassettes" / "hcw" / "properties.yaml")
@@ -104,9 +119,9 @@ def test_a_cassette_without_case_descriptions_is_an_error_not_a_regeneration(
 def test_not_in_cassette_is_answered_at_once_not_retried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from teleconform import _http
-    from teleconform._cassette_replay import NotInCassette, ReplayTransport
-    from teleconform._http import HttpClient, TransportError
+    from teleconform.cassettes._replay import NotInCassette, ReplayTransport
+    from teleconform.runner import _http as _http
+    from teleconform.runner._http import HttpClient, TransportError
 
     slept: list[float] = []
     monkeypatch.setattr(_http.time, "sleep", slept.append)

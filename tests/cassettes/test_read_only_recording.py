@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from teleconform._cli import main
+from teleconform.cli._main import main
 from teleconform.sandbox import hcw
 from teleconform.sandbox._server import ThreadedServer
 
@@ -32,19 +32,44 @@ def test_a_read_only_recording_replays_its_skips_with_the_recorded_reasons(
     rec = tmp_path / "rec"
     # the sandbox served over real HTTP, treated as a live target: no writes without the flag
     with ThreadedServer(hcw.create_app()) as server:
-        code = main(["run", "hcw", "--target", server.base_url, "--record", str(rec),
-                     "--report-dir", str(tmp_path / "live"), *FAST])
+        code = main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                server.base_url,
+                "--record",
+                str(rec),
+                "--report-dir",
+                str(tmp_path / "live"),
+                *FAST,
+            ]
+        )
     assert code == 0
     live = _clauses(tmp_path / "live")
     skipped = {cid for cid, c in live.items() if c["verdict"] == "skip"}
     writes = {cid for cid in skipped if "--allow-writes" in live[cid]["reason"]}
     assert len(writes) >= 10, skipped  # the issue saw 18
 
-    assert main(["run", "hcw", "--replay", "--cassettes", str(rec),
-                 "--report-dir", str(tmp_path / "replay"), *FAST[-1:]]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "hcw",
+                "--replay",
+                "--cassettes",
+                str(rec),
+                "--report-dir",
+                str(tmp_path / "replay"),
+                *FAST[-1:],
+            ]
+        )
+        == 0
+    )
     replayed = _clauses(tmp_path / "replay")
     assert {cid: c["verdict"] for cid, c in replayed.items()} == {
-        cid: c["verdict"] for cid, c in live.items()}
+        cid: c["verdict"] for cid, c in live.items()
+    }
     for cid in skipped:
         assert live[cid]["reason"] in replayed[cid]["reason"], (cid, replayed[cid]["reason"])
     assert not [c for c in replayed.values() if "not in cassette" in c["reason"]]

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import yaml
 
-from teleconform._cassette_format import load_cassette
-from teleconform._needs import ConfigError
+from teleconform._errors import ConfigError
 from teleconform.cassettes import open_session
+from teleconform.cassettes._format import load_cassette
 
 from ._toy import EMAIL, PASSWORD, TOKEN, UPLOAD_SIZE, args
 from .conftest import TOOL, Recording, replay_toy
@@ -25,7 +25,9 @@ def _verdicts(run: object) -> dict[str, str]:
 def test_replay_gives_the_recorded_verdicts(record_toy: Callable[..., Recording]) -> None:
     rec = record_toy()
     assert _verdicts(rec.run) == {f"HCW-T-0{i}": "pass" for i in range(1, 6)} | {
-        "HCW-T-06": "skip", "HCW-T-07": "error"}
+        "HCW-T-06": "skip",
+        "HCW-T-07": "error",
+    }
     replayed = replay_toy(rec.folder, rec.suites)
     assert _verdicts(replayed) == _verdicts(rec.run)
     errors = [c.reason for r in (rec.run, replayed) for c in r.clauses if c.id == "HCW-T-07"]
@@ -122,7 +124,8 @@ def test_a_request_without_recording_is_an_error(record_toy: Callable[..., Recor
 
     def drop_listing(data: dict[str, object]) -> None:
         data["interactions"] = [  # type: ignore[index]
-            i for i in data["interactions"]  # type: ignore[attr-defined]
+            i
+            for i in data["interactions"]  # type: ignore[attr-defined]
             if not (i["request"]["method"] == "GET" and "/items" in i["request"]["uri"])
         ]
 

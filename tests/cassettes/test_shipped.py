@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from teleconform._cli import main
-from teleconform._run import APIS
 from teleconform.cassettes import cassettes_dir, load_api_cassettes, stale_reason
+from teleconform.cli._main import main
+from teleconform.cli._run import APIS
 
 SHIPPED = cassettes_dir()
 MAX_FILE_BYTES = 1024 * 1024
@@ -29,8 +29,11 @@ def test_shipped_cassettes_are_small_and_pass_the_audit(
 ) -> None:
     files = sorted(SHIPPED.rglob("*.yaml"))
     assert files
-    too_big = [f"{p.relative_to(SHIPPED)}: {p.stat().st_size}" for p in files
-               if p.stat().st_size > MAX_FILE_BYTES]
+    too_big = [
+        f"{p.relative_to(SHIPPED)}: {p.stat().st_size}"
+        for p in files
+        if p.stat().st_size > MAX_FILE_BYTES
+    ]
     assert not too_big
     assert main(["cassettes", "audit", str(SHIPPED)]) == 0, capsys.readouterr().out
 
@@ -50,8 +53,12 @@ def test_replaying_the_shipped_cassettes_is_green_and_fast(
     monkeypatch.setattr(time, "sleep", sleep)
     code = main(["run", "--replay", "--report-dir", str(tmp_path), "-q"])
     report = json.loads((tmp_path / "report.json").read_text())
-    bad = [f"{run['api']} {c['id']}: {c['verdict']}: {c['reason'][:160]}"
-           for run in report["runs"] for c in run["clauses"] if c["verdict"] in ("fail", "error")]
+    bad = [
+        f"{run['api']} {c['id']}: {c['verdict']}: {c['reason'][:160]}"
+        for run in report["runs"]
+        for c in run["clauses"]
+        if c["verdict"] in ("fail", "error")
+    ]
     # "not in cassette" here means suites or generation changed: run scripts/record-cassettes.sh
     assert code == 0, bad
     assert [run["target"]["mode"] for run in report["runs"]] == ["replay"] * len(APIS)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from teleconform._cli import main
-from teleconform._run import APIS
 from teleconform.cassettes import GENERATOR_TOOLS, cassettes_dir, load_api_cassettes
+from teleconform.cli._main import main
+from teleconform.cli._run import APIS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,35 +35,67 @@ def _verdicts(report: dict[str, object]) -> dict[str, str]:
 
 
 def test_the_wheel_with_todays_releases_replays_the_shipped_cassettes(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELECONFORM_", "PYTHON", "PIP_CONSTRAINT", "VIRTUAL_ENV"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELECONFORM_", "PYTHON", "PIP_CONSTRAINT", "VIRTUAL_ENV"))
+    }
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist),
-         str(REPO)],
-        check=True, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
     )
     wheel = next(dist.glob("teleconform-*.whl"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env,
-                   timeout=BUILD_TIMEOUT_S)
+    subprocess.run(
+        [sys.executable, "-m", "venv", str(venv)], check=True, env=env, timeout=BUILD_TIMEOUT_S
+    )
     py = venv / "bin" / "python"
     install = subprocess.run(
         [py, "-m", "pip", "install", "--quiet", "--progress-bar", "off", str(wheel)],
-        capture_output=True, text=True, env=env, timeout=INSTALL_TIMEOUT_S,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=INSTALL_TIMEOUT_S,
     )
     assert install.returncode == 0, install.stderr[-2000:]
-    versions = json.loads(subprocess.run(
-        [py, "-c", "import json, importlib.metadata as m; print(json.dumps("
-                   f"{{n: m.version(n) for n in {list(GENERATOR_TOOLS)!r}}}))"],
-        check=True, capture_output=True, text=True, env=env, timeout=REPLAY_TIMEOUT_S,
-    ).stdout)
+    versions = json.loads(
+        subprocess.run(
+            [
+                py,
+                "-c",
+                "import json, importlib.metadata as m; print(json.dumps("
+                f"{{n: m.version(n) for n in {list(GENERATOR_TOOLS)!r}}}))",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=REPLAY_TIMEOUT_S,
+        ).stdout
+    )
 
     work = tmp_path / "elsewhere"  # outside the checkout: the wheel's own cassettes
     work.mkdir()
     proc = subprocess.run(
         [venv / "bin" / "teleconform", "run", "--replay", "--report-dir", "r"],
-        cwd=work, capture_output=True, text=True, env=env, timeout=REPLAY_TIMEOUT_S,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=REPLAY_TIMEOUT_S,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     fresh = json.loads((work / "r" / "report.json").read_text())

@@ -363,7 +363,11 @@ def run_steps(
             env["GITHUB_ACTION_PATH"] = ctx.github["action_path"]
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-            cwd=workspace, env=env, capture_output=True, text=True, timeout=timeout,
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         outputs = _parse_output_file(files["output"])
         if "id" in step:
@@ -371,10 +375,17 @@ def run_steps(
         ctx.env.update(_parse_output_file(files["envfile"]))
         if proc.returncode != 0:
             ctx.failed = True
-        results.append(StepResult(
-            name, "ran", proc.returncode, proc.stdout, proc.stderr, outputs,
-            files["summary"].read_text(encoding="utf-8"),
-        ))
+        results.append(
+            StepResult(
+                name,
+                "ran",
+                proc.returncode,
+                proc.stdout,
+                proc.stderr,
+                outputs,
+                files["summary"].read_text(encoding="utf-8"),
+            )
+        )
     return JobResult(results, ctx.failed, ctx)
 
 
@@ -387,7 +398,8 @@ def load_yaml(path: Path) -> dict[Any, Any]:
 def clean_env(venv_bin: Path) -> dict[str, str]:
     """The test's environment without GitHub's or teleconform's variables, venv bin first."""
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("GITHUB_", "RUNNER_", "TELECONFORM_"))
     }
     env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"

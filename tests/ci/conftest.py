@@ -27,6 +27,7 @@ VENV_BIN = Path(sys.executable).parent
 # The one step that needs the network (pip install); everything after it runs for real.
 INSTALL_STEP = "Install teleconform"
 
+
 def _inputs(
     declared: dict[str, dict[str, Any]], given: dict[str, Value], *, typed: bool
 ) -> dict[str, Value]:
@@ -98,8 +99,9 @@ class JobRunner:
             )
             steps = job["steps"]
             shell = ((job.get("defaults") or {}).get("run") or {}).get("shell")
-        return run_steps(steps, ctx, workspace=self.workspace, base_env=env,
-                         default_shell=shell, skip=set(skip))
+        return run_steps(
+            steps, ctx, workspace=self.workspace, base_env=env, default_shell=shell, skip=set(skip)
+        )
 
 
 @pytest.fixture(params=["action", "workflow"])

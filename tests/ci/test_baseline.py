@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from teleconform._needs import ConfigError
-from teleconform._run import apply_baseline, exit_status, load_baseline
+from teleconform._errors import ConfigError
 from teleconform.catalogue import load_catalogue
+from teleconform.report._document import exit_status
+from teleconform.report.baseline import apply_baseline, load_baseline
 from teleconform.sandbox import hcw
 
 from ._gha import clean_env
@@ -31,13 +32,13 @@ EXAMPLE = REPO / "examples" / "baseline-hcw-athome-5.4.62.yaml"
 TELECONFORM = str(VENV_BIN / "teleconform")
 # The sandbox faults that reproduce HCW@Home 5.4.62 as observed (one per deviation).
 HCW_5_4_62_FAULTS = (
-    "bearer-only",                        # x-access-token ignored (HCW-AUTH-04)
-    "wrong-creds-400",                    # wrong credentials: 400, not 401 (HCW-AUTH-06)
+    "bearer-only",  # x-access-token ignored (HCW-AUTH-04)
+    "wrong-creds-400",  # wrong credentials: 400, not 401 (HCW-AUTH-06)
     "delete-after-consultation-allowed",  # DELETE after the consultation request (HCW-INV-13)
-    "sso-future-accepted",                # future SSO timestamps accepted (HCW-SSO-06)
-    "sso-replay-accepted",                # an SSO token works again (HCW-SSO-08)
-    "invalid-email-500",                  # 500 on an invalid e-mail (HCW-GEN-01)
-    "malformed-json-500",                 # 500 on malformed JSON (HCW-GEN-01)
+    "sso-future-accepted",  # future SSO timestamps accepted (HCW-SSO-06)
+    "sso-replay-accepted",  # an SSO token works again (HCW-SSO-08)
+    "invalid-email-500",  # 500 on an invalid e-mail (HCW-GEN-01)
+    "malformed-json-500",  # 500 on malformed JSON (HCW-GEN-01)
 )
 TODAY = dt.date.today()
 
@@ -59,12 +60,25 @@ def _write_baseline(path: Path, expired: Collection[str] = ()) -> Path:
 def _run_hcw(
     tmp_path: Path, baseline: Path, *extra: str, report_dir: str = "reports"
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    argv = [TELECONFORM, "run", "hcw", "--budget", "quick", "--seed", "11",
-            "--report-dir", str(tmp_path / report_dir), "--baseline", str(baseline), *extra]
+    argv = [
+        TELECONFORM,
+        "run",
+        "hcw",
+        "--budget",
+        "quick",
+        "--seed",
+        "11",
+        "--report-dir",
+        str(tmp_path / report_dir),
+        "--baseline",
+        str(baseline),
+        *extra,
+    ]
     for fault in HCW_5_4_62_FAULTS:
         argv += ["--sandbox-fault", fault]
-    proc = subprocess.run(argv, env=clean_env(VENV_BIN), capture_output=True, text=True,
-                          timeout=180, cwd=tmp_path)
+    proc = subprocess.run(
+        argv, env=clean_env(VENV_BIN), capture_output=True, text=True, timeout=180, cwd=tmp_path
+    )
     report_file = tmp_path / report_dir / "report.json"
     assert report_file.is_file(), proc.stdout + proc.stderr
     return proc, json.loads(report_file.read_text())
@@ -86,7 +100,11 @@ def test_the_hcw_5_4_62_deviations_are_all_waived(tmp_path: Path) -> None:
         assert proc.stdout.count("fail (waived)") == len(failing)
     proc = subprocess.run(
         [TELECONFORM, "report", "merge", "shard-1", "shard-2", "--report-dir", "reports"],
-        env=clean_env(VENV_BIN), capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=clean_env(VENV_BIN),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
@@ -137,9 +155,19 @@ def test_a_waiver_for_an_unknown_clause_is_a_usage_error(tmp_path: Path) -> None
     path = tmp_path / "baseline.yaml"
     path.write_text("- {clause: HCW-AUTH-99, target: '*', reason: typo, expires: 2999-01-01}\n")
     proc = subprocess.run(
-        [TELECONFORM, "run", "hcw", "--baseline", str(path),
-         "--report-dir", str(tmp_path / "reports")],
-        env=clean_env(VENV_BIN), capture_output=True, text=True, timeout=60,
+        [
+            TELECONFORM,
+            "run",
+            "hcw",
+            "--baseline",
+            str(path),
+            "--report-dir",
+            str(tmp_path / "reports"),
+        ],
+        env=clean_env(VENV_BIN),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "unknown clause id HCW-AUTH-99" in proc.stderr
@@ -157,10 +185,14 @@ def _load(tmp_path: Path, text: str) -> list[dict[str, Any]]:
     ("text", "message"),
     [
         ("- {clause: HCW-AUTH-04, target: '*', reason: r}\n", "needs clause, target"),
-        ("- {clause: HCW-AUTH-04, target: '*', reason: '', expires: 2030-01-01}\n",
-         "reason must be a non-empty string"),
-        ("- {clause: HCW-AUTH-04, target: 5, reason: r, expires: 2030-01-01}\n",
-         "target must be a non-empty string"),
+        (
+            "- {clause: HCW-AUTH-04, target: '*', reason: '', expires: 2030-01-01}\n",
+            "reason must be a non-empty string",
+        ),
+        (
+            "- {clause: HCW-AUTH-04, target: 5, reason: r, expires: 2030-01-01}\n",
+            "target must be a non-empty string",
+        ),
         ("- {clause: HCW-AUTH-04, target: '*', reason: r, expires: soon}\n", "not YYYY-MM-DD"),
         ("waivers: {}\n", "expected a list"),
         ("- [unclosed\n", "unreadable"),
@@ -174,8 +206,9 @@ def test_malformed_baselines_are_configuration_errors(
 
 
 def test_a_timestamp_expiry_is_read_as_its_date(tmp_path: Path) -> None:
-    entries = _load(tmp_path, "- {clause: HCW-AUTH-04, target: '*', reason: r,"
-                              " expires: 2030-01-31 12:00:00}\n")
+    entries = _load(
+        tmp_path, "- {clause: HCW-AUTH-04, target: '*', reason: r, expires: 2030-01-31 12:00:00}\n"
+    )
     assert entries[0]["expires"] == dt.date(2030, 1, 31)
     run = _run_dict("live", "https://x", [("HCW-AUTH-04", "MUST", "fail")])
     apply_baseline(run, entries, dt.date(2030, 1, 31))  # compared without a TypeError
@@ -183,9 +216,14 @@ def test_a_timestamp_expiry_is_read_as_its_date(tmp_path: Path) -> None:
 
 
 def _run_dict(mode: str, url: str, clauses: list[tuple[str, str, str]]) -> dict[str, Any]:
-    return {"api": "hcw", "target": {"mode": mode, "base_url": url},
-            "clauses": [{"id": i, "level": lvl, "verdict": v, "waived": False, "reason": "r"}
-                        for i, lvl, v in clauses]}
+    return {
+        "api": "hcw",
+        "target": {"mode": mode, "base_url": url},
+        "clauses": [
+            {"id": i, "level": lvl, "verdict": v, "waived": False, "reason": "r"}
+            for i, lvl, v in clauses
+        ],
+    }
 
 
 def _waiver(clause: str, target: str, expires: dt.date) -> dict[str, Any]:
@@ -214,8 +252,14 @@ def test_a_renewed_entry_wins_over_the_expired_one() -> None:
 
 @pytest.mark.parametrize(
     ("target", "waived"),
-    [("*", True), ("live", True), ("replay", False), ("https://hcw.example.org", True),
-     ("https://hcw.example.org/", True), ("https://other.example.org", False)],
+    [
+        ("*", True),
+        ("live", True),
+        ("replay", False),
+        ("https://hcw.example.org", True),
+        ("https://hcw.example.org/", True),
+        ("https://other.example.org", False),
+    ],
 )
 def test_the_target_scopes_a_waiver(target: str, waived: bool) -> None:
     run = _run_dict("live", "https://hcw.example.org", [("HCW-AUTH-04", "MUST", "fail")])
@@ -224,10 +268,13 @@ def test_the_target_scopes_a_waiver(target: str, waived: bool) -> None:
 
 
 def test_only_failures_are_waived() -> None:
-    run = _run_dict("live", "https://x", [("HCW-GEN-01", "MUST", "error"),
-                                          ("HCW-AUTH-04", "MUST", "pass")])
-    waivers = [_waiver("HCW-GEN-01", "*", dt.date(2999, 1, 1)),
-               _waiver("HCW-AUTH-04", "*", dt.date(2999, 1, 1))]
+    run = _run_dict(
+        "live", "https://x", [("HCW-GEN-01", "MUST", "error"), ("HCW-AUTH-04", "MUST", "pass")]
+    )
+    waivers = [
+        _waiver("HCW-GEN-01", "*", dt.date(2999, 1, 1)),
+        _waiver("HCW-AUTH-04", "*", dt.date(2999, 1, 1)),
+    ]
     apply_baseline(run, waivers, dt.date(2030, 1, 1))
     assert [c["waived"] for c in run["clauses"]] == [False, False]
     assert exit_status([run], strict=False, allow_empty=False) == 1  # the error still counts

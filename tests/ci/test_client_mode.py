@@ -17,13 +17,16 @@ from typing import Any
 import pytest
 import yaml
 
-from teleconform._targets import resolve_sandbox_profile
+from teleconform.runner._targets import resolve_sandbox_profile
 
 from ._gha import Context, JobResult, clean_env, run_steps
 from .conftest import REPO, VENV_BIN, JobRunner
 
 RUN, PUBLISH, UPLOAD, GATE = (
-    "Run teleconform", "Publish the summary", "Upload the reports", "Gate on the exit status",
+    "Run teleconform",
+    "Publish the summary",
+    "Upload the reports",
+    "Gate on the exit status",
 )
 
 # The integrator's code under test: the worked example, pointed at the served sandbox by the
@@ -54,8 +57,9 @@ else:
         leah.reschedule(appointment, when + timedelta(hours=1))
 """
 # A request without LEAH-AUTH-TOKEN: the command itself succeeds, LEAH-CLIENT-01 fails.
-NO_TOKEN = ("python -c \"import httpx, os; "
-            "httpx.get(os.environ['TELECONFORM_TARGET'] + '/api/offices')\"")
+NO_TOKEN = (
+    "python -c \"import httpx, os; httpx.get(os.environ['TELECONFORM_TARGET'] + '/api/offices')\""
+)
 
 
 @pytest.fixture
@@ -66,7 +70,8 @@ def driver(workspace: Path) -> str:
 
 def _report(workspace: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (workspace / "teleconform-reports" / "report.json").read_text(encoding="utf-8"))
+        (workspace / "teleconform-reports" / "report.json").read_text(encoding="utf-8")
+    )
     return data
 
 
@@ -76,8 +81,11 @@ def _verdicts(workspace: Path) -> dict[str, str]:
 
 def _gate(job: JobResult) -> tuple[str, str, int | None]:
     outputs = job.step(RUN).outputs
-    return (outputs.get("exit-code", ""), outputs.get("command-exit-code", ""),
-            job.step(GATE).returncode)
+    return (
+        outputs.get("exit-code", ""),
+        outputs.get("command-exit-code", ""),
+        job.step(GATE).returncode,
+    )
 
 
 def _assert_published(job: JobResult, workspace: Path) -> None:
@@ -93,15 +101,17 @@ def _assert_published(job: JobResult, workspace: Path) -> None:
 
 
 @pytest.mark.parametrize("api", ["hcw", "leah"])
-def test_a_good_client_passes(run_job: JobRunner, workspace: Path, driver: str,
-                              api: str) -> None:
+def test_a_good_client_passes(run_job: JobRunner, workspace: Path, driver: str, api: str) -> None:
     job = run_job({"mode": "client", "api": api, "command": f"{driver} {api}"})
     assert _gate(job) == ("0", "0", 0), job.log()
     assert not job.failed
     _assert_published(job, workspace)
     verdicts = _verdicts(workspace)
-    exercised = ({"HCW-CLIENT-01", "HCW-CLIENT-02", "HCW-CLIENT-04"} if api == "hcw"
-                 else {"LEAH-CLIENT-01", "LEAH-CLIENT-02", "LEAH-CLIENT-03"})
+    exercised = (
+        {"HCW-CLIENT-01", "HCW-CLIENT-02", "HCW-CLIENT-04"}
+        if api == "hcw"
+        else {"LEAH-CLIENT-01", "LEAH-CLIENT-02", "LEAH-CLIENT-03"}
+    )
     assert {verdicts[c] for c in exercised} == {"pass"}, verdicts
     assert "kept every MUST client clause it exercised" in job.step(GATE).stdout
 
@@ -114,8 +124,9 @@ def test_a_broken_must_client_clause_fails_the_job(run_job: JobRunner, workspace
     _assert_published(job, workspace)
     assert _verdicts(workspace)["LEAH-CLIENT-01"] == "fail"
     assert "| LEAH-CLIENT-01 | MUST | ❌ fail | no LEAH-AUTH-TOKEN header |" in job.summary
-    assert "::error title=teleconform::the client broke a MUST client clause" in \
-        job.step(GATE).stdout
+    assert (
+        "::error title=teleconform::the client broke a MUST client clause" in job.step(GATE).stdout
+    )
     junit = (workspace / "teleconform-reports" / "junit.xml").read_text(encoding="utf-8")
     assert 'name="LEAH-CLIENT-01"' in junit and "<failure" in junit
 
@@ -123,8 +134,13 @@ def test_a_broken_must_client_clause_fails_the_job(run_job: JobRunner, workspace
 def test_the_broken_example_fails_with_its_clause_named(
     run_job: JobRunner, workspace: Path, driver: str
 ) -> None:
-    job = run_job({"mode": "client", "api": "hcw",
-                   "command": f"EXAMPLE_CLIENT=broken_integration {driver} hcw --sso"})
+    job = run_job(
+        {
+            "mode": "client",
+            "api": "hcw",
+            "command": f"EXAMPLE_CLIENT=broken_integration {driver} hcw --sso",
+        }
+    )
     code, command_code, gate = _gate(job)
     assert (code, gate) == ("1", 1), job.log()
     assert command_code != "0"  # the sandbox refused the millisecond SSO token, too
@@ -132,15 +148,14 @@ def test_the_broken_example_fails_with_its_clause_named(
     assert "| HCW-CLIENT-06 | MUST | ❌ fail |" in job.summary
 
 
-def test_a_failing_command_fails_the_job(run_job: JobRunner, workspace: Path,
-                                         driver: str) -> None:
-    job = run_job({"mode": "client", "api": "hcw",
-                   "command": f"{driver} hcw\nexit 3\ntouch never-reached"})
+def test_a_failing_command_fails_the_job(run_job: JobRunner, workspace: Path, driver: str) -> None:
+    job = run_job(
+        {"mode": "client", "api": "hcw", "command": f"{driver} hcw\nexit 3\ntouch never-reached"}
+    )
     # the client kept its clauses; the command's failure alone fails the job
     assert _gate(job) == ("0", "3", 3), job.log()
     assert job.failed
-    assert "::error title=teleconform::the command failed (exit status 3)" in \
-        job.step(GATE).stdout
+    assert "::error title=teleconform::the command failed (exit status 3)" in job.step(GATE).stdout
     assert not (workspace / "never-reached").exists()
     _assert_published(job, workspace)  # the report is published all the same
 
@@ -148,9 +163,11 @@ def test_a_failing_command_fails_the_job(run_job: JobRunner, workspace: Path,
 def test_every_line_of_a_multi_line_command_runs_with_the_sandbox_variables(
     run_job: JobRunner, workspace: Path, driver: str
 ) -> None:
-    command = (f'echo "$TELECONFORM_TARGET $TELECONFORM_HCW_TARGET" > targets.txt\n'
-               f'{driver} hcw\n'
-               f'echo done >> targets.txt\n')
+    command = (
+        f'echo "$TELECONFORM_TARGET $TELECONFORM_HCW_TARGET" > targets.txt\n'
+        f"{driver} hcw\n"
+        f"echo done >> targets.txt\n"
+    )
     job = run_job({"mode": "client", "api": "hcw", "command": command})
     assert _gate(job) == ("0", "0", 0), job.log()
     base_url = _report(workspace)["runs"][0]["target"]["base_url"]
@@ -158,14 +175,16 @@ def test_every_line_of_a_multi_line_command_runs_with_the_sandbox_variables(
     assert (workspace / "targets.txt").read_text().split() == [base_url, base_url, "done"]
 
 
-def test_the_profile_input_reaches_the_sandbox(run_job: JobRunner, workspace: Path,
-                                               driver: str) -> None:
+def test_the_profile_input_reaches_the_sandbox(
+    run_job: JobRunner, workspace: Path, driver: str
+) -> None:
     """Only x-access-token: fine on as-documented, refused by HCW@Home 5.4.62."""
     command = f"EXAMPLE_CLIENT=broken_integration {driver} hcw"  # no --sso: only the header
     documented = run_job({"mode": "client", "api": "hcw", "command": command})
     assert _gate(documented) == ("0", "0", 0), documented.log()
-    observed = run_job({"mode": "client", "api": "hcw", "command": command,
-                        "profile": "hcw-athome-5.4.62"})
+    observed = run_job(
+        {"mode": "client", "api": "hcw", "command": command, "profile": "hcw-athome-5.4.62"}
+    )
     code, command_code, gate = _gate(observed)
     assert command_code != "0" and gate != 0, observed.log()  # the server refused the client
     assert "| HCW-CLIENT-03 | SHOULD |" in observed.summary
@@ -190,15 +209,20 @@ def test_the_fail_input_off_keeps_the_job_green(run_job: JobRunner, workspace: P
     [
         ({"api": "all", "command": "true"}, "mode client needs api hcw or leah"),
         ({"api": "hcw"}, "mode client needs the command input"),
-        ({"api": "hcw", "command": "true", "baseline": "b.yaml"},
-         "baseline does not apply to mode client"),
-        ({"api": "hcw", "command": "touch ran", "profile": "no-such-profile"},
-         "the hcw sandbox did not start (exit status 2)"),
+        (
+            {"api": "hcw", "command": "true", "baseline": "b.yaml"},
+            "baseline does not apply to mode client",
+        ),
+        (
+            {"api": "hcw", "command": "touch ran", "profile": "no-such-profile"},
+            "the hcw sandbox did not start (exit status 2)",
+        ),
     ],
     ids=["api-all", "no-command", "baseline", "unknown-profile"],
 )
-def test_client_mode_configuration_errors(run_job: JobRunner, workspace: Path,
-                                          inputs: dict[str, str], message: str) -> None:
+def test_client_mode_configuration_errors(
+    run_job: JobRunner, workspace: Path, inputs: dict[str, str], message: str
+) -> None:
     job = run_job({"mode": "client", **inputs})
     assert job.step(RUN).outputs["exit-code"] == "2", job.log()
     assert job.step(GATE).returncode == 2
@@ -219,14 +243,22 @@ def test_the_readme_pull_request_gate_is_client_mode(
 ) -> None:
     """The README's pull-request example, run with the action: every input as written but
     the command (which would pip-install the integrator's requirements) and the matrix."""
-    (gate,) = [step for job in _readme_jobs() for step in job.get("steps", [])
-               if str(step.get("uses", "")).endswith("/teleconform@v1")
-               and step["with"].get("mode") == "client"]
+    (gate,) = [
+        step
+        for job in _readme_jobs()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).endswith("/teleconform@v1")
+        and step["with"].get("mode") == "client"
+    ]
     inputs = dict(gate["with"])
     assert "pytest" in inputs["command"]
     for profile in ("as-documented", "hcw-athome-5.4.62"):
-        given = {**inputs, "command": f"{driver} {inputs['api']} --sso", "profile": profile,
-                 "artifact-name": "teleconform-reports"}
+        given = {
+            **inputs,
+            "command": f"{driver} {inputs['api']} --sso",
+            "profile": profile,
+            "artifact-name": "teleconform-reports",
+        }
         job = JobRunner("action", tmp_path, workspace)(given)
         assert _gate(job) == ("0", "0", 0), job.log()
         _assert_published(job, workspace)
@@ -242,17 +274,38 @@ def test_the_readme_nightly_drift_job_writes_a_profile_the_sandbox_serves(
     assert download["uses"].startswith("actions/download-artifact@")
     nightly = workspace / download["with"]["path"]
     proc = subprocess.run(
-        [str(VENV_BIN / "teleconform"), "run", "hcw", "--sandbox-fault", "unknown-email-404",
-         "--clause", "HCW-AUTH-06", "--clause", "HCW-AUTH-01", "--budget", "quick",
-         "--report-dir", str(nightly), "-q"],
-        env=clean_env(VENV_BIN), capture_output=True, text=True, timeout=300,
+        [
+            str(VENV_BIN / "teleconform"),
+            "run",
+            "hcw",
+            "--sandbox-fault",
+            "unknown-email-404",
+            "--clause",
+            "HCW-AUTH-06",
+            "--clause",
+            "HCW-AUTH-01",
+            "--budget",
+            "quick",
+            "--report-dir",
+            str(nightly),
+            "-q",
+        ],
+        env=clean_env(VENV_BIN),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0 and "1 fail" in proc.stdout, proc.stdout + proc.stderr  # SHOULD
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
-    job = run_steps(drift_job["steps"], Context(inputs={}, runner={"temp": str(runner_temp)}),
-                    workspace=workspace, base_env=clean_env(VENV_BIN), default_shell="bash",
-                    skip={"Install teleconform"})
+    job = run_steps(
+        drift_job["steps"],
+        Context(inputs={}, runner={"temp": str(runner_temp)}),
+        workspace=workspace,
+        base_env=clean_env(VENV_BIN),
+        default_shell="bash",
+        skip={"Install teleconform"},
+    )
     assert not job.failed, job.log()
     upload = job.steps[-1]
     assert upload.uses.startswith("actions/upload-artifact@")

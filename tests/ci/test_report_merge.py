@@ -17,23 +17,51 @@ from ._gha import clean_env
 from .conftest import VENV_BIN
 
 
-def _clause(cid: str, verdict: str, level: str = "MUST", waived: bool = False,
-            reason: str = "") -> dict[str, Any]:
-    return {"id": cid, "level": level, "title": cid, "verdict": verdict, "waived": waived,
-            "reason": reason or f"{verdict} in this shard", "evidence": []}
+def _clause(
+    cid: str, verdict: str, level: str = "MUST", waived: bool = False, reason: str = ""
+) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "level": level,
+        "title": cid,
+        "verdict": verdict,
+        "waived": waived,
+        "reason": reason or f"{verdict} in this shard",
+        "evidence": [],
+    }
 
 
-def _report(runs: list[dict[str, Any]], seed: int = 1, started: str = "2026-01-01T10:00:00+00:00",
-            finished: str = "2026-01-01T10:05:00+00:00") -> dict[str, Any]:
-    return {"schema_version": 1, "tool": {"name": "teleconform", "version": "0.1.0"},
-            "seed": seed, "started_at": started, "finished_at": finished,
-            "totals": {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}, "runs": runs}
+def _report(
+    runs: list[dict[str, Any]],
+    seed: int = 1,
+    started: str = "2026-01-01T10:00:00+00:00",
+    finished: str = "2026-01-01T10:05:00+00:00",
+) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "tool": {"name": "teleconform", "version": "0.1.0"},
+        "seed": seed,
+        "started_at": started,
+        "finished_at": finished,
+        "totals": {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0},
+        "runs": runs,
+    }
 
 
-def _run(api: str, clauses: list[dict[str, Any]], mode: str = "replay",
-         url: str = "https://hcw.example.org", **extra: Any) -> dict[str, Any]:
-    return {"api": api, "target": {"mode": mode, "base_url": url}, "clauses": clauses,
-            "totals": {}, **extra}
+def _run(
+    api: str,
+    clauses: list[dict[str, Any]],
+    mode: str = "replay",
+    url: str = "https://hcw.example.org",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "api": api,
+        "target": {"mode": mode, "base_url": url},
+        "clauses": clauses,
+        "totals": {},
+        **extra,
+    }
 
 
 def _shard(tmp_path: Path, name: str, report: dict[str, Any]) -> str:
@@ -49,14 +77,42 @@ def _merged(tmp_path: Path) -> dict[str, Any]:
 def test_disjoint_shards_become_one_report_in_catalogue_order(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    a = _shard(tmp_path, "a", _report(
-        [_run("hcw", [_clause("HCW-SSO-02", "pass"), _clause("HCW-AUTH-01", "pass")],
-              requests_sent=10, elapsed_s=4.0, created=[{"kind": "invite", "id": "1"}])],
-        seed=1, started="2026-01-01T10:00:02+00:00", finished="2026-01-01T10:03:00+00:00"))
-    b = _shard(tmp_path, "b", _report(
-        [_run("hcw", [_clause("HCW-INV-01", "pass"), _clause("HCW-SSO-06", "skip", "SHOULD")],
-              requests_sent=5, elapsed_s=6.5, created=[{"kind": "invite", "id": "2"}])],
-        seed=2, started="2026-01-01T10:00:01+00:00", finished="2026-01-01T10:04:00+00:00"))
+    a = _shard(
+        tmp_path,
+        "a",
+        _report(
+            [
+                _run(
+                    "hcw",
+                    [_clause("HCW-SSO-02", "pass"), _clause("HCW-AUTH-01", "pass")],
+                    requests_sent=10,
+                    elapsed_s=4.0,
+                    created=[{"kind": "invite", "id": "1"}],
+                )
+            ],
+            seed=1,
+            started="2026-01-01T10:00:02+00:00",
+            finished="2026-01-01T10:03:00+00:00",
+        ),
+    )
+    b = _shard(
+        tmp_path,
+        "b",
+        _report(
+            [
+                _run(
+                    "hcw",
+                    [_clause("HCW-INV-01", "pass"), _clause("HCW-SSO-06", "skip", "SHOULD")],
+                    requests_sent=5,
+                    elapsed_s=6.5,
+                    created=[{"kind": "invite", "id": "2"}],
+                )
+            ],
+            seed=2,
+            started="2026-01-01T10:00:01+00:00",
+            finished="2026-01-01T10:04:00+00:00",
+        ),
+    )
     assert main([a, b, "--report-dir", str(tmp_path / "out")]) == 0
     for name in FILENAMES.values():
         assert (tmp_path / "out" / name).is_file()
@@ -81,8 +137,14 @@ def test_disjoint_shards_become_one_report_in_catalogue_order(
 
 @pytest.mark.parametrize(
     ("first", "second", "kept"),
-    [("fail", "error", "fail"), ("error", "pass", "error"), ("pass", "skip", "pass"),
-     ("skip", "fail", "fail"), ("pass", "error", "error"), ("skip", "pass", "pass")],
+    [
+        ("fail", "error", "fail"),
+        ("error", "pass", "error"),
+        ("pass", "skip", "pass"),
+        ("skip", "fail", "fail"),
+        ("pass", "error", "error"),
+        ("skip", "pass", "pass"),
+    ],
 )
 def test_a_clause_in_two_shards_keeps_the_worse_verdict(
     tmp_path: Path, first: str, second: str, kept: str
@@ -105,8 +167,18 @@ def test_an_unwaived_failure_beats_a_waived_one(tmp_path: Path) -> None:
 
 
 def test_a_waived_failure_stays_waived_and_green(tmp_path: Path) -> None:
-    a = _shard(tmp_path, "a", _report([_run("hcw", [_clause("HCW-INV-13", "fail", waived=True),
-                                                    _clause("HCW-INV-01", "pass")])]))
+    a = _shard(
+        tmp_path,
+        "a",
+        _report(
+            [
+                _run(
+                    "hcw",
+                    [_clause("HCW-INV-13", "fail", waived=True), _clause("HCW-INV-01", "pass")],
+                )
+            ]
+        ),
+    )
     assert main([a, "--report-dir", str(tmp_path / "out"), "-q"]) == 0
     assert _merged(tmp_path)["totals"]["waived"] == 1
     assert "fail (waived)" in (tmp_path / "out" / "summary.md").read_text()
@@ -116,8 +188,11 @@ def test_a_waived_failure_stays_waived_and_green(tmp_path: Path) -> None:
     ("clauses", "flags", "status"),
     [
         ([_clause("HCW-SSO-06", "fail", "SHOULD"), _clause("HCW-AUTH-01", "pass")], [], 0),
-        ([_clause("HCW-SSO-06", "fail", "SHOULD"), _clause("HCW-AUTH-01", "pass")],
-         ["--strict"], 1),
+        (
+            [_clause("HCW-SSO-06", "fail", "SHOULD"), _clause("HCW-AUTH-01", "pass")],
+            ["--strict"],
+            1,
+        ),
         ([_clause("HCW-AUTH-01", "skip")], [], 2),
         ([_clause("HCW-AUTH-01", "skip")], ["--allow-empty"], 0),
     ],
@@ -130,18 +205,45 @@ def test_the_exit_status_is_that_of_the_merged_run(
 
 
 def test_apis_from_different_shards_are_separate_runs(tmp_path: Path) -> None:
-    a = _shard(tmp_path, "a", _report([_run("leah", [_clause("LEAH-AUTH-01", "pass")],
-                                            url="https://leah.example.org")]))
+    a = _shard(
+        tmp_path,
+        "a",
+        _report([_run("leah", [_clause("LEAH-AUTH-01", "pass")], url="https://leah.example.org")]),
+    )
     b = _shard(tmp_path, "b", _report([_run("hcw", [_clause("HCW-AUTH-01", "pass")])]))
     assert main([a, f"{b}/report.json", "--report-dir", str(tmp_path / "out"), "-q"]) == 0
     assert [r["api"] for r in _merged(tmp_path)["runs"]] == ["hcw", "leah"]
 
 
 def test_sandbox_shards_on_different_ports_merge(tmp_path: Path) -> None:
-    a = _shard(tmp_path, "a", _report([_run("hcw", [_clause("HCW-AUTH-01", "pass")],
-                                            mode="sandbox", url="http://127.0.0.1:4001")]))
-    b = _shard(tmp_path, "b", _report([_run("hcw", [_clause("HCW-INV-01", "pass")],
-                                            mode="sandbox", url="http://127.0.0.1:4002")]))
+    a = _shard(
+        tmp_path,
+        "a",
+        _report(
+            [
+                _run(
+                    "hcw",
+                    [_clause("HCW-AUTH-01", "pass")],
+                    mode="sandbox",
+                    url="http://127.0.0.1:4001",
+                )
+            ]
+        ),
+    )
+    b = _shard(
+        tmp_path,
+        "b",
+        _report(
+            [
+                _run(
+                    "hcw",
+                    [_clause("HCW-INV-01", "pass")],
+                    mode="sandbox",
+                    url="http://127.0.0.1:4002",
+                )
+            ]
+        ),
+    )
     assert main([a, b, "--report-dir", str(tmp_path / "out"), "-q"]) == 0
     assert len(_merged(tmp_path)["runs"][0]["clauses"]) == 2
 
@@ -156,10 +258,16 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     no_verdict = _report([_run("hcw", [{"id": "HCW-AUTH-01", "level": "MUST"}])])
     (tmp_path / "noverdict").mkdir()
     (tmp_path / "noverdict" / "report.json").write_text(json.dumps(no_verdict))
-    live = _shard(tmp_path, "live", _report([_run("hcw", [_clause("HCW-INV-01", "pass")],
-                                                  mode="live")]))
-    live2 = _shard(tmp_path, "live2", _report([_run("hcw", [_clause("HCW-INV-01", "pass")],
-                                                    mode="live", url="https://b.example.org")]))
+    live = _shard(
+        tmp_path, "live", _report([_run("hcw", [_clause("HCW-INV-01", "pass")], mode="live")])
+    )
+    live2 = _shard(
+        tmp_path,
+        "live2",
+        _report(
+            [_run("hcw", [_clause("HCW-INV-01", "pass")], mode="live", url="https://b.example.org")]
+        ),
+    )
     return {
         "missing": ([good, str(tmp_path / "nowhere")], "nowhere: no such report directory"),
         "no report.json": ([good, str(tmp_path / "empty")], "empty/report.json: no such file"),
@@ -189,11 +297,23 @@ def test_the_cli_command_is_wired_to_merge(tmp_path: Path) -> None:
     b = _shard(tmp_path, "b", _report([_run("hcw", [_clause("HCW-AUTH-01", "pass")])]))
     env = clean_env(VENV_BIN)
     teleconform = str(VENV_BIN / "teleconform")
-    proc = subprocess.run([teleconform, "report", "merge", a, b], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=tmp_path)
+    proc = subprocess.run(
+        [teleconform, "report", "merge", a, b],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     merged = json.loads((tmp_path / "reports" / "report.json").read_text())  # default OUT
     assert [c["id"] for c in merged["runs"][0]["clauses"]] == ["HCW-AUTH-01", "HCW-AUTH-04"]
-    proc = subprocess.run([teleconform, "report", "merge", str(tmp_path / "nowhere")],
-                          env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    proc = subprocess.run(
+        [teleconform, "report", "merge", str(tmp_path / "nowhere")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr

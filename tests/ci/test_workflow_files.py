@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from teleconform._run import load_baseline
 from teleconform.catalogue import load_catalogue
+from teleconform.report.baseline import load_baseline
 
 from ._gha import declared_inputs, load_yaml, workflow_call
 from .conftest import ACTION, CI, REPO, VENV_BIN, WORKFLOW
@@ -31,11 +31,18 @@ WORKFLOW_ONLY = {"checkout", "runs-on", "timeout-minutes", "download-artifacts"}
 def _check(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     # any attempt to download a schema would go through this dead proxy and fail
-    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
-               https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
+    env.update(
+        HTTPS_PROXY="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+    )
     return subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, *map(str, files)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -56,10 +63,16 @@ def test_the_action_matches_githubs_schema() -> None:
     ("source", "schema", "break_it"),
     [
         (ACTION, "vendor.github-actions", lambda d: d["runs"].update(using="compost")),
-        (WORKFLOW, "vendor.github-workflows",
-         lambda d: d[True]["workflow_call"]["inputs"]["api"].update(type="text")),
-        (WORKFLOW, "vendor.github-workflows",
-         lambda d: d["jobs"]["teleconform"]["steps"][0].update(run="echo both", uses="a/b@v1")),
+        (
+            WORKFLOW,
+            "vendor.github-workflows",
+            lambda d: d[True]["workflow_call"]["inputs"]["api"].update(type="text"),
+        ),
+        (
+            WORKFLOW,
+            "vendor.github-workflows",
+            lambda d: d["jobs"]["teleconform"]["steps"][0].update(run="echo both", uses="a/b@v1"),
+        ),
     ],
     ids=["action-using", "workflow-input-type", "step-run-and-uses"],
 )
@@ -108,8 +121,12 @@ def test_the_action_and_the_workflow_take_the_same_inputs() -> None:
 
 def test_the_workflow_passes_every_documented_credential() -> None:
     contract_vars = {
-        "TELECONFORM_HCW_EMAIL", "TELECONFORM_HCW_PASSWORD", "TELECONFORM_HCW_DOCTOR_EMAIL",
-        "TELECONFORM_HCW_QUEUE", "TELECONFORM_HCW_SSO_SECRET", "TELECONFORM_LEAH_API_KEY",
+        "TELECONFORM_HCW_EMAIL",
+        "TELECONFORM_HCW_PASSWORD",
+        "TELECONFORM_HCW_DOCTOR_EMAIL",
+        "TELECONFORM_HCW_QUEUE",
+        "TELECONFORM_HCW_SSO_SECRET",
+        "TELECONFORM_LEAH_API_KEY",
         "TELECONFORM_LEAH_HCW_EMAIL",
     }
     spec = load_yaml(WORKFLOW)
@@ -170,8 +187,12 @@ def test_the_pre_commit_hooks_run_offline_with_the_venv() -> None:
     config = load_yaml(REPO / ".pre-commit-config.yaml")
     hooks = [h for repo in config["repos"] for h in repo["hooks"]]
     assert all(repo["repo"] == "local" for repo in config["repos"])
-    assert {h["id"] for h in hooks} >= {"ruff", "mypy", "check-github-workflows",
-                                        "check-github-action"}
+    assert {h["id"] for h in hooks} >= {
+        "ruff",
+        "mypy",
+        "check-github-workflows",
+        "check-github-action",
+    }
     tracked = [p.relative_to(REPO).as_posix() for p in [*WORKFLOWS, ACTION]]
     for hook in hooks:
         assert hook["language"] == "system"

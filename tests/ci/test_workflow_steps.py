@@ -26,7 +26,10 @@ from ._gha import JobResult, clean_env, load_yaml
 from .conftest import ACTION, INSTALL_STEP, REPO, VENV_BIN, WORKFLOW, JobRunner
 
 RUN, PUBLISH, UPLOAD, GATE = (
-    "Run teleconform", "Publish the summary", "Upload the reports", "Gate on the exit status",
+    "Run teleconform",
+    "Publish the summary",
+    "Upload the reports",
+    "Gate on the exit status",
 )
 QUICK = "--budget quick --seed 5"
 
@@ -37,8 +40,11 @@ def _report(workspace: Path, report_dir: str = "teleconform-reports") -> dict[st
 
 
 def _verdicts(report: dict[str, Any]) -> dict[str, tuple[str, bool]]:
-    return {c["id"]: (c["verdict"], bool(c.get("waived")))
-            for run in report["runs"] for c in run["clauses"]}
+    return {
+        c["id"]: (c["verdict"], bool(c.get("waived")))
+        for run in report["runs"]
+        for c in run["clauses"]
+    }
 
 
 def _assert_published(
@@ -66,8 +72,13 @@ def _gate(job: JobResult) -> tuple[str, int | None]:
 
 # -- sandbox mode ------------------------------------------------------------------------------
 def test_a_failing_must_clause_turns_the_gate_red(run_job: JobRunner, workspace: Path) -> None:
-    job = run_job({"api": "hcw", "mode": "sandbox",
-                   "args": f"--sandbox-fault bearer-only --clause HCW-AUTH-04 {QUICK}"})
+    job = run_job(
+        {
+            "api": "hcw",
+            "mode": "sandbox",
+            "args": f"--sandbox-fault bearer-only --clause HCW-AUTH-04 {QUICK}",
+        }
+    )
     # teleconform's own failure does not stop the job before the summary and the upload ...
     assert job.step(RUN).returncode == 0
     _assert_published(job, workspace)
@@ -81,12 +92,28 @@ def test_a_failing_must_clause_turns_the_gate_red(run_job: JobRunner, workspace:
 
 
 def test_a_baseline_waiver_keeps_the_gate_green(run_job: JobRunner, workspace: Path) -> None:
-    (workspace / "baseline.yaml").write_text(yaml.safe_dump({"waivers": [{
-        "clause": "HCW-AUTH-04", "target": "sandbox", "expires": "2999-12-31",
-        "reason": "5.4.62 reads only Authorization: Bearer",
-    }]}))
-    job = run_job({"api": "hcw", "mode": "sandbox", "baseline": "baseline.yaml",
-                   "args": f"--sandbox-fault bearer-only --clause HCW-AUTH-04 {QUICK}"})
+    (workspace / "baseline.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "waivers": [
+                    {
+                        "clause": "HCW-AUTH-04",
+                        "target": "sandbox",
+                        "expires": "2999-12-31",
+                        "reason": "5.4.62 reads only Authorization: Bearer",
+                    }
+                ]
+            }
+        )
+    )
+    job = run_job(
+        {
+            "api": "hcw",
+            "mode": "sandbox",
+            "baseline": "baseline.yaml",
+            "args": f"--sandbox-fault bearer-only --clause HCW-AUTH-04 {QUICK}",
+        }
+    )
     assert _gate(job) == ("0", 0), job.log()
     _assert_published(job, workspace)
     assert _verdicts(_report(workspace)) == {"HCW-AUTH-04": ("fail", True)}
@@ -105,10 +132,26 @@ def cassettes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cassettes recorded from the HCW sandbox for two clauses."""
     root = tmp_path_factory.mktemp("cassettes")
     proc = subprocess.run(
-        [str(VENV_BIN / "teleconform"), "run", "hcw", "--record", str(root / "cassettes"),
-         "--clause", "HCW-AUTH-01", "--clause", "HCW-INV-01", "--budget", "quick",
-         "--report-dir", str(root / "reports"), "-q"],
-        env=clean_env(VENV_BIN), capture_output=True, text=True, timeout=120,
+        [
+            str(VENV_BIN / "teleconform"),
+            "run",
+            "hcw",
+            "--record",
+            str(root / "cassettes"),
+            "--clause",
+            "HCW-AUTH-01",
+            "--clause",
+            "HCW-INV-01",
+            "--budget",
+            "quick",
+            "--report-dir",
+            str(root / "reports"),
+            "-q",
+        ],
+        env=clean_env(VENV_BIN),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root / "cassettes"
@@ -117,13 +160,22 @@ def cassettes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_replay_mode_replays_the_given_cassettes(
     run_job: JobRunner, workspace: Path, cassettes: Path
 ) -> None:
-    job = run_job({"api": "hcw", "mode": "replay", "cassettes": str(cassettes),
-                   "args": "--clause HCW-AUTH-01 --clause HCW-INV-01"})
+    job = run_job(
+        {
+            "api": "hcw",
+            "mode": "replay",
+            "cassettes": str(cassettes),
+            "args": "--clause HCW-AUTH-01 --clause HCW-INV-01",
+        }
+    )
     statuses = {s.name: s.status for s in job.steps}
     assert statuses[INSTALL_STEP] == "not-run"  # the only step left out
     assert [n for n, s in statuses.items() if s == "ran"] == [RUN, PUBLISH, GATE]
     assert {n for n, s in statuses.items() if s == "external"} <= {
-        "Set up Python", UPLOAD, "Check out the repository"}
+        "Set up Python",
+        UPLOAD,
+        "Check out the repository",
+    }
     assert _gate(job) == ("0", 0), job.log()
     assert not job.failed
     _assert_published(job, workspace)
@@ -152,8 +204,12 @@ def test_live_mode_takes_the_target_and_the_credentials(
     credentials = dict(hcw.CREDENTIALS)
     with ThreadedServer(hcw.create_app()) as server:
         job = run_job(
-            {"api": "hcw", "mode": "live", "target": server.base_url,
-             "args": f"--allow-writes --clause HCW-AUTH-01 --clause HCW-SSO-01 {QUICK}"},
+            {
+                "api": "hcw",
+                "mode": "live",
+                "target": server.base_url,
+                "args": f"--allow-writes --clause HCW-AUTH-01 --clause HCW-SSO-01 {QUICK}",
+            },
             credentials=credentials,
         )
     assert _gate(job) == ("0", 0), job.log()
@@ -169,8 +225,14 @@ def test_live_mode_takes_the_target_and_the_credentials(
 def test_unset_secrets_count_as_absent(workspace: Path, tmp_path: Path) -> None:
     run_workflow = JobRunner("workflow", tmp_path, workspace)
     with ThreadedServer(hcw.create_app()) as server:
-        job = run_workflow({"api": "hcw", "mode": "live", "target": server.base_url,
-                            "args": "--clause HCW-AUTH-01 --clause HCW-SSO-01"})
+        job = run_workflow(
+            {
+                "api": "hcw",
+                "mode": "live",
+                "target": server.base_url,
+                "args": "--clause HCW-AUTH-01 --clause HCW-SSO-01",
+            }
+        )
     # an unset secret is an empty string: the needs are absent, every clause is skipped
     # (instead of a half-configured credential pair), and live mode's require-all makes the
     # skipped MUST clauses fail the gate
@@ -183,29 +245,56 @@ def test_require_all_is_on_by_default_in_live_mode(run_job: JobRunner, workspace
     """A live gate does not go green over a MUST clause skipped for a missing flag."""
     args = f"--clause HCW-AUTH-01 --clause HCW-INV-01 {QUICK}"  # INV-01 needs --allow-writes
     with ThreadedServer(hcw.create_app()) as server:
-        job = run_job({"api": "hcw", "mode": "live", "target": server.base_url, "args": args},
-                      credentials=dict(hcw.CREDENTIALS))
+        job = run_job(
+            {"api": "hcw", "mode": "live", "target": server.base_url, "args": args},
+            credentials=dict(hcw.CREDENTIALS),
+        )
         assert _gate(job) == ("1", 1), job.log()
         assert _verdicts(_report(workspace)) == {
-            "HCW-AUTH-01": ("pass", False), "HCW-INV-01": ("skip", False)}
+            "HCW-AUTH-01": ("pass", False),
+            "HCW-INV-01": ("skip", False),
+        }
         assert "1 MUST clause not verified: need --allow-writes" in job.step(RUN).stdout
         assert "partial: 1 MUST clause not verified" in job.summary
         assert "- need --allow-writes (1): HCW-INV-01" in job.summary
         assert "was not verified" in job.step(GATE).stdout
-        off = run_job({"api": "hcw", "mode": "live", "target": server.base_url, "args": args,
-                       "require-all": "false"}, credentials=dict(hcw.CREDENTIALS))
+        off = run_job(
+            {
+                "api": "hcw",
+                "mode": "live",
+                "target": server.base_url,
+                "args": args,
+                "require-all": "false",
+            },
+            credentials=dict(hcw.CREDENTIALS),
+        )
     assert _gate(off) == ("0", 0), off.log()
 
 
 def test_require_all_true_applies_to_other_modes(run_job: JobRunner, workspace: Path) -> None:
-    job = run_job({"api": "leah", "mode": "sandbox", "require-all": "true",
-                   "args": f"--clause LEAH-WH-02 --clause LEAH-AUTH-01 {QUICK}"})
+    job = run_job(
+        {
+            "api": "leah",
+            "mode": "sandbox",
+            "require-all": "true",
+            "args": f"--clause LEAH-WH-02 --clause LEAH-AUTH-01 {QUICK}",
+        }
+    )
     # the sandbox cannot check the integrator's receiver: LEAH-WH-02 is skipped, and counts
     assert _verdicts(_report(workspace))["LEAH-WH-02"] == ("skip", False)
     assert _gate(job) == ("1", 1), job.log()
-    assert run_job({"api": "leah", "mode": "sandbox",
-                    "args": f"--clause LEAH-WH-02 --clause LEAH-AUTH-01 {QUICK}"}
-                   ).step(RUN).outputs["exit-code"] == "0"
+    assert (
+        run_job(
+            {
+                "api": "leah",
+                "mode": "sandbox",
+                "args": f"--clause LEAH-WH-02 --clause LEAH-AUTH-01 {QUICK}",
+            }
+        )
+        .step(RUN)
+        .outputs["exit-code"]
+        == "0"
+    )
 
 
 def test_a_bad_require_all_value_is_a_configuration_error(
@@ -219,8 +308,13 @@ def test_a_bad_require_all_value_is_a_configuration_error(
 def test_every_line_of_a_multi_line_args_reaches_teleconform(
     run_job: JobRunner, workspace: Path
 ) -> None:
-    job = run_job({"api": "hcw", "mode": "sandbox",
-                   "args": "--clause HCW-AUTH-01\n--clause HCW-AUTH-03\n--budget quick\n"})
+    job = run_job(
+        {
+            "api": "hcw",
+            "mode": "sandbox",
+            "args": "--clause HCW-AUTH-01\n--clause HCW-AUTH-03\n--budget quick\n",
+        }
+    )
     assert _gate(job) == ("0", 0), job.log()
     assert set(_verdicts(_report(workspace))) == {"HCW-AUTH-01", "HCW-AUTH-03"}
 
@@ -249,20 +343,29 @@ def _shard_report(clauses: list[tuple[str, str, str]]) -> dict[str, Any]:
         "started_at": "2026-01-01T00:00:00+00:00",
         "finished_at": "2026-01-01T00:01:00+00:00",
         "totals": {},
-        "runs": [{
-            "api": "hcw",
-            "target": {"mode": "replay", "base_url": "https://hcw.example.org"},
-            "clauses": [{"id": cid, "level": level, "title": cid, "verdict": verdict,
-                         "waived": False, "reason": "", "evidence": []}
-                        for cid, level, verdict in clauses],
-            "totals": {},
-        }],
+        "runs": [
+            {
+                "api": "hcw",
+                "target": {"mode": "replay", "base_url": "https://hcw.example.org"},
+                "clauses": [
+                    {
+                        "id": cid,
+                        "level": level,
+                        "title": cid,
+                        "verdict": verdict,
+                        "waived": False,
+                        "reason": "",
+                        "evidence": [],
+                    }
+                    for cid, level, verdict in clauses
+                ],
+                "totals": {},
+            }
+        ],
     }
 
 
-def test_merge_combines_the_downloaded_shard_reports(
-    run_job: JobRunner, workspace: Path
-) -> None:
+def test_merge_combines_the_downloaded_shard_reports(run_job: JobRunner, workspace: Path) -> None:
     # what download-artifact leaves: one directory per artifact, named like it
     shard_1 = [("HCW-AUTH-01", "MUST", "pass"), ("HCW-SSO-06", "SHOULD", "fail")]
     write_reports(_shard_report(shard_1), workspace / "teleconform-shard-1")
@@ -275,8 +378,11 @@ def test_merge_combines_the_downloaded_shard_reports(
     _assert_published(job, workspace)
     assert _gate(job) == ("1", 1), job.log()
     report = _report(workspace)
-    assert _verdicts(report) == {"HCW-AUTH-01": ("pass", False), "HCW-INV-01": ("fail", False),
-                                 "HCW-SSO-06": ("fail", False)}
+    assert _verdicts(report) == {
+        "HCW-AUTH-01": ("pass", False),
+        "HCW-INV-01": ("fail", False),
+        "HCW-SSO-06": ("fail", False),
+    }
     assert report["totals"]["fail"] == 2
     if run_job.kind == "workflow":
         download = job.step("Download the artifacts to merge")
@@ -325,8 +431,11 @@ def test_the_install_step_installs_into_a_venv_on_the_path(
     pip_log = tmp_path / "pip-args"
     env = clean_env(fake_bin)
     env["PIP_LOG"] = str(pip_log)
-    job = run_job({"package": package, "mode": "nightly", "upload": _false(run_job)},
-                  skip=frozenset(), base_env=env)
+    job = run_job(
+        {"package": package, "mode": "nightly", "upload": _false(run_job)},
+        skip=frozenset(),
+        base_env=env,
+    )
     install = job.step(INSTALL_STEP)
     assert install.status == "ran" and install.returncode == 0, job.log()
     pip_args = pip_log.read_text().splitlines()
@@ -337,8 +446,11 @@ def test_the_install_step_installs_into_a_venv_on_the_path(
     else:  # the action's own checkout, with its pins when the checkout has them
         assert pip_args[-1] == str(REPO)
         assert ("-c" in pip_args) == (REPO / "constraints.txt").is_file()
-    path_lines = [Path(line) for f in sorted((tmp_path / "runner-temp").glob("path-*"))
-                  for line in f.read_text().splitlines()]
+    path_lines = [
+        Path(line)
+        for f in sorted((tmp_path / "runner-temp").glob("path-*"))
+        for line in f.read_text().splitlines()
+    ]
     assert path_lines == [tmp_path / "runner-temp" / "teleconform-venv" / "bin"]
 
 
@@ -351,6 +463,11 @@ def test_every_run_script_is_valid_bash() -> None:
     scripts += [s["run"] for s in load_yaml(WORKFLOW)["jobs"]["teleconform"]["steps"] if "run" in s]
     assert len(scripts) >= 8
     for script in scripts:
-        proc = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True,
-                              env={"PATH": os.environ.get("PATH", "")})
+        proc = subprocess.run(
+            ["bash", "-n"],
+            input=script,
+            text=True,
+            capture_output=True,
+            env={"PATH": os.environ.get("PATH", "")},
+        )
         assert proc.returncode == 0, proc.stderr

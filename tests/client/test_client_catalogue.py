@@ -10,8 +10,8 @@ import pytest
 import yaml
 from _shared_data import REPO, shared_path
 
-from teleconform._cli import main
 from teleconform.catalogue import load_catalogue, load_client_catalogue
+from teleconform.cli._main import main
 
 CLIENT = REPO / "specs" / "client-clauses.yaml"
 FRAGMENT = re.compile(r'"([^"]+)"')
@@ -30,16 +30,27 @@ def _raw() -> dict[str, Any]:
 
 def test_ids_levels_and_apis_are_the_shared_ones() -> None:
     shared = yaml.safe_load(shared_path("client-clauses.yaml").read_text(encoding="utf-8"))
-    expected = {(c["id"], c["level"], api.split("-")[0])
-                for api in ("hcw-client", "leah-client") for c in shared[api]}
+    expected = {
+        (c["id"], c["level"], api.split("-")[0])
+        for api in ("hcw-client", "leah-client")
+        for c in shared[api]
+    }
     ours = {(c.id, c.level, c.api) for c in load_client_catalogue().values()}
     assert ours == expected
 
 
 def test_entries_have_the_catalogue_shape() -> None:
     for clause in _raw()["clauses"]:
-        assert set(clause) == {"id", "api", "area", "level", "title", "statement", "needs",
-                               "source"}, clause["id"]
+        assert set(clause) == {
+            "id",
+            "api",
+            "area",
+            "level",
+            "title",
+            "statement",
+            "needs",
+            "source",
+        }, clause["id"]
         assert clause["statement"].strip() and clause["needs"] == []
         assert set(clause["source"]) == {"document", "quote"}
 
@@ -48,12 +59,14 @@ def test_entries_have_the_catalogue_shape() -> None:
 def test_source_quotes_are_in_their_documents(clause: dict[str, Any]) -> None:
     documents = _raw()["documents"]
     file = documents[clause["source"]["document"]]["file"]
-    where = ("reference", file.split("/", 1)[1]) if file.startswith("reference/") else (
-        "seeds", file)
+    where = (
+        ("reference", file.split("/", 1)[1]) if file.startswith("reference/") else ("seeds", file)
+    )
     text = _norm(shared_path(*where).read_text(encoding="utf-8"))
     quote = clause["source"]["quote"]
-    fragments = FRAGMENT.findall(quote) if VERBATIM.match(quote) else re.findall(
-        r'"([^"]+)"', quote)
+    fragments = (
+        FRAGMENT.findall(quote) if VERBATIM.match(quote) else re.findall(r'"([^"]+)"', quote)
+    )
     assert fragments, quote
     for fragment in fragments:
         assert _norm(fragment) in text, f"{clause['id']}: {fragment!r} not in {file}"

@@ -39,8 +39,9 @@ def broken_clauses(result: pytest.RunResult) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     current = None
     for line in result.outlines:
-        test = re.search(r"(?:^_+ (?:ERROR at teardown of )?|test_integration\.py::)(test_\w+)",
-                         line)
+        test = re.search(
+            r"(?:^_+ (?:ERROR at teardown of )?|test_integration\.py::)(test_\w+)", line
+        )
         if test:
             current = test.group(1)
         for clause, _level in CLAUSE_RE.findall(line):
@@ -68,11 +69,9 @@ def test_the_broken_integration_fails_exactly_the_clauses_it_breaks(
 def test_the_broken_integration_under_strict_fails_the_should_clause_too(
     pytester: pytest.Pytester,
 ) -> None:
-    result = run_example(pytester, "broken_integration", "--teleconform-strict",
-                         "-k", "invite")
+    result = run_example(pytester, "broken_integration", "--teleconform-strict", "-k", "invite")
     result.assert_outcomes(passed=1, errors=1)
-    assert broken_clauses(result) == {
-        "test_scheduler_creates_an_invite": {"HCW-CLIENT-03"}}
+    assert broken_clauses(result) == {"test_scheduler_creates_an_invite": {"HCW-CLIENT-03"}}
 
 
 HCW_PROFILES = available_profiles("hcw")
@@ -84,19 +83,26 @@ if HCW_PROFILES:  # the profiles of the sandboxes (hcw-profiles); defined once t
     def test_the_good_integration_passes_on_every_hcw_profile(
         pytester: pytest.Pytester, profile: str
     ) -> None:
-        result = run_example(pytester, "integration", "--teleconform-strict",
-                             "--teleconform-profile", profile, "-k", "invite or sso")
+        result = run_example(
+            pytester,
+            "integration",
+            "--teleconform-strict",
+            "--teleconform-profile",
+            profile,
+            "-k",
+            "invite or sso",
+        )
         result.assert_outcomes(passed=2)
 
     def test_x_access_token_alone_fails_on_the_real_release_and_03_says_why(
         pytester: pytest.Pytester,
     ) -> None:
         assert REAL_RELEASE in HCW_PROFILES
-        result = run_example(pytester, "broken_integration", "--teleconform-profile",
-                             REAL_RELEASE, "-k", "invite")
+        result = run_example(
+            pytester, "broken_integration", "--teleconform-profile", REAL_RELEASE, "-k", "invite"
+        )
         result.assert_outcomes(failed=1, warnings=1)
-        assert broken_clauses(result) == {
-            "test_scheduler_creates_an_invite": {"HCW-CLIENT-03"}}
+        assert broken_clauses(result) == {"test_scheduler_creates_an_invite": {"HCW-CLIENT-03"}}
         assert "401" in result.stdout.str()
 
 
@@ -106,6 +112,13 @@ if LEAH_PROFILES:  # the profiles of the Leah sandbox (leah-profiles)
     def test_the_good_integration_passes_on_every_leah_profile(
         pytester: pytest.Pytester, profile: str
     ) -> None:
-        result = run_example(pytester, "integration", "--teleconform-strict",
-                             "--teleconform-profile", profile, "-k", "book or share")
+        result = run_example(
+            pytester,
+            "integration",
+            "--teleconform-strict",
+            "--teleconform-profile",
+            profile,
+            "-k",
+            "book or share",
+        )
         result.assert_outcomes(passed=2)

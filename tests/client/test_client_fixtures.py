@@ -21,12 +21,15 @@ def sign_in(sandbox, **headers):
 
 
 def test_a_conformant_client_passes(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(SIGN_IN + """
+    pytester.makepyfile(
+        SIGN_IN
+        + """
 def test_ok(teleconform_hcw):
     assert teleconform_hcw.base_url.startswith("http://127.0.0.1:")
     r = sign_in(teleconform_hcw, x_access_token="{token}", Authorization="Bearer {token}")
     assert r.status_code == 200
-""")
+"""
+    )
     result = pytester.runpytest("--teleconform-strict")
     result.assert_outcomes(passed=1)
 
@@ -34,27 +37,35 @@ def test_ok(teleconform_hcw):
 def test_a_must_clause_broken_fails_the_test_naming_clause_and_request(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(SIGN_IN + """
+    pytester.makepyfile(
+        SIGN_IN
+        + """
 def test_bearer_only(teleconform_hcw):
     sign_in(teleconform_hcw, Authorization="Bearer {token}")
-""")
+"""
+    )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines([
-        "*the client broke 1 hcw client clause(s):*",
-        "*HCW-CLIENT-02 [[]MUST[]] no x-access-token header (only Authorization: Bearer)*",
-        "*request: GET /api/v1/invite -> 200*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*the client broke 1 hcw client clause(s):*",
+            "*HCW-CLIENT-02 [[]MUST[]] no x-access-token header (only Authorization: Bearer)*",
+            "*request: GET /api/v1/invite -> 200*",
+        ]
+    )
 
 
 def test_a_should_clause_is_a_warning_or_with_strict_a_failure(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
-    pytester.makepyfile(SIGN_IN + """
+    pytester.makepyfile(
+        SIGN_IN
+        + """
 def test_x_only(teleconform_hcw):
     sign_in(teleconform_hcw, x_access_token="{token}")
-""")
+"""
+    )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*ClientClauseWarning*", "*HCW-CLIENT-03 [[]SHOULD[]]*"])
@@ -78,8 +89,12 @@ def test_clean(teleconform_leah):
 """)
     result = pytester.runpytest()
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_broken*",
-                                 "*LEAH-CLIENT-01 [[]MUST[]] no LEAH-AUTH-TOKEN header*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_broken*",
+            "*LEAH-CLIENT-01 [[]MUST[]] no LEAH-AUTH-TOKEN header*",
+        ]
+    )
 
 
 def test_the_profile_option_and_marker_reach_the_sandbox(pytester: pytest.Pytester) -> None:
@@ -101,7 +116,9 @@ def test_unmarked(teleconform_hcw):
 
 
 def test_advance_expires_tokens_and_08_is_judged(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(SIGN_IN + """
+    pytester.makepyfile(
+        SIGN_IN
+        + """
 import httpx
 
 def test_expiry(teleconform_hcw):
@@ -117,6 +134,7 @@ def test_expiry(teleconform_hcw):
         assert http.get("/api/v1/invite", headers=headers).status_code == 401
         assert http.get("/api/v1/invite", headers=login()).status_code == 200
     assert teleconform_hcw.validator.verdicts()["HCW-CLIENT-08"] == "pass"
-""")
+"""
+    )
     result = pytester.runpytest("--teleconform-strict")
     result.assert_outcomes(passed=1)

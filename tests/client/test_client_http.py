@@ -31,8 +31,7 @@ def test_the_middleware_judges_without_changing_the_answers() -> None:
             email = leah.CREDENTIALS["TELECONFORM_LEAH_HCW_EMAIL"]
             r1 = http.get("/api/offices", params={"healthcareWorker.email": email}, headers=key)
             r2 = http.get("/api/offices")  # no key: 401, and LEAH-CLIENT-01 fails
-            answers.append([(r.status_code, r.headers["content-type"], r.json())
-                            for r in (r1, r2)])
+            answers.append([(r.status_code, r.headers["content-type"], r.json()) for r in (r1, r2)])
     assert answers[0] == answers[1]
     verdicts = validator.verdicts()
     assert verdicts["LEAH-CLIENT-01"] == "fail" and verdicts["LEAH-CLIENT-06"] == "pass"
@@ -42,22 +41,34 @@ def test_the_middleware_judges_without_changing_the_answers() -> None:
 def test_a_large_multipart_upload_is_judged_whole() -> None:
     """A 14.9 MB PDF and a .gif in one upload: the validator reads every byte of the body
     even though the sandbox refuses the request."""
-    with ValidatingSandbox("leah") as sandbox, httpx.Client(
-        base_url=sandbox.base_url, timeout=60,
-        headers={"LEAH-AUTH-TOKEN": sandbox.credentials["TELECONFORM_LEAH_API_KEY"]},
-    ) as http:
-        worker = http.get("/api/healthcare_workers", params={
-            "email": sandbox.credentials["TELECONFORM_LEAH_HCW_EMAIL"]}).json()
+    with (
+        ValidatingSandbox("leah") as sandbox,
+        httpx.Client(
+            base_url=sandbox.base_url,
+            timeout=60,
+            headers={"LEAH-AUTH-TOKEN": sandbox.credentials["TELECONFORM_LEAH_API_KEY"]},
+        ) as http,
+    ):
+        worker = http.get(
+            "/api/healthcare_workers",
+            params={"email": sandbox.credentials["TELECONFORM_LEAH_HCW_EMAIL"]},
+        ).json()
         iri = worker["hydra:member"][0]["@id"]
         transfer = http.post("/api/transfers", json={"healthcareWorker": iri}).json()["id"]
         big = PDF + b"\0" * (14_900_000 - len(PDF))
-        ok = http.post(f"/api/transfers/{transfer}/files",
-                       files=[("file[]", ("big.pdf", big, "application/pdf"))])
+        ok = http.post(
+            f"/api/transfers/{transfer}/files",
+            files=[("file[]", ("big.pdf", big, "application/pdf"))],
+        )
         assert ok.status_code == 200
         assert sandbox.validator.verdicts()["LEAH-CLIENT-05"] == "pass"
-        bad = http.post(f"/api/transfers/{transfer}/files",
-                        files=[("file[]", ("ok.pdf", big, "application/pdf")),
-                               ("file[]", ("logo.gif", b"GIF89a;", "image/gif"))])
+        bad = http.post(
+            f"/api/transfers/{transfer}/files",
+            files=[
+                ("file[]", ("ok.pdf", big, "application/pdf")),
+                ("file[]", ("logo.gif", b"GIF89a;", "image/gif")),
+            ],
+        )
         assert bad.status_code >= 400
     messages = [f.message for f in sandbox.validator.violations()]
     assert messages and "logo.gif" in messages[0]
@@ -70,10 +81,12 @@ def test_sso_over_http_uses_the_sandbox_secret_and_clock() -> None:
     with ValidatingSandbox("hcw") as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
         c = sandbox.credentials
         secret, doctor = c["TELECONFORM_HCW_SSO_SECRET"], c["TELECONFORM_HCW_DOCTOR_EMAIL"]
-        fresh = jwt.encode({"email": doctor, "timestamp": int(sandbox.clock())}, secret,
-                           algorithm="HS256")
-        assert http.get("/api/v1/external-auth-callback",
-                        params={"token": fresh}).status_code == 302
+        fresh = jwt.encode(
+            {"email": doctor, "timestamp": int(sandbox.clock())}, secret, algorithm="HS256"
+        )
+        assert (
+            http.get("/api/v1/external-auth-callback", params={"token": fresh}).status_code == 302
+        )
         sandbox.advance(400)  # the same token is now too old, and a replay
         http.get("/api/v1/external-auth-callback", params={"token": fresh})
     verdicts = sandbox.validator.verdicts()
@@ -84,7 +97,11 @@ def test_sso_over_http_uses_the_sandbox_secret_and_clock() -> None:
 def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "teleconform", "sandbox", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     env: dict[str, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -103,9 +120,13 @@ def test_sandbox_validate_requests_writes_the_client_report_on_stop(
     proc, env = _serve(tmp_path, "hcw", "--validate-requests", "--report-dir", "out")
     try:
         with httpx.Client(base_url=env["TELECONFORM_TARGET"]) as http:
-            r = http.post("/api/v1/login-local", json={
-                "email": env["TELECONFORM_HCW_EMAIL"],
-                "password": env["TELECONFORM_HCW_PASSWORD"]})
+            r = http.post(
+                "/api/v1/login-local",
+                json={
+                    "email": env["TELECONFORM_HCW_EMAIL"],
+                    "password": env["TELECONFORM_HCW_PASSWORD"],
+                },
+            )
             token = r.json()["user"]["token"]
             http.get("/api/v1/invite", headers={"Authorization": f"Bearer {token}"})
     finally:
@@ -139,10 +160,12 @@ def test_sandbox_validate_requests_with_no_traffic_is_exit_2(tmp_path: Path) -> 
 def test_report_dir_without_validate_requests_is_a_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "teleconform", "sandbox", "hcw", "--report-dir", "x"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "teleconform sandbox: --report-dir needs --validate-requests")
+    assert result.stderr.strip() == ("teleconform sandbox: --report-dir needs --validate-requests")
 
 
 def test_the_middleware_works_in_process_too() -> None:
@@ -153,9 +176,13 @@ def test_the_middleware_works_in_process_too() -> None:
 
     validator = ClientValidator("hcw", credentials=hcw.CREDENTIALS)
     with TestClient(validating(hcw.create_app(), validator)) as http:
-        r = http.post("/api/v1/login-local", data={
-            "email": hcw.CREDENTIALS["TELECONFORM_HCW_EMAIL"],
-            "password": hcw.CREDENTIALS["TELECONFORM_HCW_PASSWORD"]})
+        r = http.post(
+            "/api/v1/login-local",
+            data={
+                "email": hcw.CREDENTIALS["TELECONFORM_HCW_EMAIL"],
+                "password": hcw.CREDENTIALS["TELECONFORM_HCW_PASSWORD"],
+            },
+        )
     assert r.status_code in (400, 415)  # the sandbox still answers as it does
     assert validator.verdicts()["HCW-CLIENT-01"] == "fail"
     assert "not application/json" in validator.violations()[0].message

@@ -20,16 +20,30 @@ GIF = b"GIF89a" + b"\0" * 16
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 16
 
 
-def ex(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
-       status: int = 200, response: Any = None, raw: bytes | None = None,
-       content_type: str = "application/json") -> Exchange:
+def ex(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+    response: Any = None,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+) -> Exchange:
     hdrs = {**KEY, **(headers or {})}
     if body is not None or raw is not None:
         hdrs.setdefault("content-type", content_type)
     content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-    return Exchange.of(method, BASE + path, headers=hdrs, body=content, status=status,
-                       response_headers={"content-type": "application/ld+json"},
-                       response_body=b"" if response is None else json.dumps(response).encode())
+    return Exchange.of(
+        method,
+        BASE + path,
+        headers=hdrs,
+        body=content,
+        status=status,
+        response_headers={"content-type": "application/ld+json"},
+        response_body=b"" if response is None else json.dumps(response).encode(),
+    )
 
 
 def verdict(v: ClientValidator, clause: str) -> str:
@@ -37,46 +51,90 @@ def verdict(v: ClientValidator, clause: str) -> str:
 
 
 def read_offices(v: ClientValidator) -> None:
-    v.observe(ex("GET", "/api/offices?healthcareWorker.email=w%40example.org",
-                 response={"hydra:member": [{"@id": OFFICE, "name": "Main"}]}))
+    v.observe(
+        ex(
+            "GET",
+            "/api/offices?healthcareWorker.email=w%40example.org",
+            response={"hydra:member": [{"@id": OFFICE, "name": "Main"}]},
+        )
+    )
 
 
-GOOD_APPOINTMENT = {"phoneNumber": "+33612345678", "email": "guest@example.org",
-                    "office": OFFICE, "startTime": "2027-04-25T13:15:00"}
+GOOD_APPOINTMENT = {
+    "phoneNumber": "+33612345678",
+    "email": "guest@example.org",
+    "office": OFFICE,
+    "startTime": "2027-04-25T13:15:00",
+}
 
 
 def create(v: ClientValidator, body: Any = None, **kw: Any) -> None:
-    v.observe(ex("POST", "/api/appointments", body=GOOD_APPOINTMENT if body is None else body,
-                 status=kw.pop("status", 201), response={"@id": "/api/appointments/a-1"}, **kw))
+    v.observe(
+        ex(
+            "POST",
+            "/api/appointments",
+            body=GOOD_APPOINTMENT if body is None else body,
+            status=kw.pop("status", 201),
+            response={"@id": "/api/appointments/a-1"},
+            **kw,
+        )
+    )
 
 
-def patch(v: ClientValidator, body: Any, content_type: str = "application/merge-patch+json",
-          path: str = "/api/appointments/a-1", status: int = 200) -> None:
-    v.observe(ex("PATCH", path, body=body, content_type=content_type, status=status,
-                 response={"@id": path}))
+def patch(
+    v: ClientValidator,
+    body: Any,
+    content_type: str = "application/merge-patch+json",
+    path: str = "/api/appointments/a-1",
+    status: int = 200,
+) -> None:
+    v.observe(
+        ex(
+            "PATCH",
+            path,
+            body=body,
+            content_type=content_type,
+            status=status,
+            response={"@id": path},
+        )
+    )
 
 
 def multipart(*files: tuple[str, str, bytes]) -> tuple[bytes, str]:
     boundary = "b0undary"
     out = b""
     for field, name, content in files:
-        out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-                f"filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                ).encode() + content + b"\r\n"
+        out += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+                f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            ).encode()
+            + content
+            + b"\r\n"
+        )
     out += f"--{boundary}--\r\n".encode()
     return out, f"multipart/form-data; boundary={boundary}"
 
 
-def upload(v: ClientValidator, *files: tuple[str, str, bytes], transfer: str = "t-1",
-           status: int = 200) -> None:
+def upload(
+    v: ClientValidator, *files: tuple[str, str, bytes], transfer: str = "t-1", status: int = 200
+) -> None:
     raw, ctype = multipart(*files)
-    v.observe(ex("POST", f"/api/transfers/{transfer}/files", raw=raw, content_type=ctype,
-                 status=status))
+    v.observe(
+        ex("POST", f"/api/transfers/{transfer}/files", raw=raw, content_type=ctype, status=status)
+    )
 
 
 def new_transfer(v: ClientValidator, worker: Any = WORKER) -> None:
-    v.observe(ex("POST", "/api/transfers", body={"healthcareWorker": worker}, status=201,
-                 response={"id": "t-1"}))
+    v.observe(
+        ex(
+            "POST",
+            "/api/transfers",
+            body={"healthcareWorker": worker},
+            status=201,
+            response={"id": "t-1"},
+        )
+    )
 
 
 def share(v: ClientValidator, email: str = "doc@example.org") -> None:
@@ -107,15 +165,19 @@ def test_02_documented_creation_passes() -> None:
     assert verdict(v, "LEAH-CLIENT-02") == "pass"
 
 
-@pytest.mark.parametrize("change", [
-    {"startTime": "2027-04-25T15:15:00+02:00"},
-    {"startTime": "25/04/2027 13:15"},
-    {"office": "o-1"},
-    {"office": "/api/offices/00000000-0000-4000-8000-000000000000"},
-    {"email": "nope"},
-    {"phoneNumber": None},
-    {"externalId": 42},
-], ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"startTime": "2027-04-25T15:15:00+02:00"},
+        {"startTime": "25/04/2027 13:15"},
+        {"office": "o-1"},
+        {"office": "/api/offices/00000000-0000-4000-8000-000000000000"},
+        {"email": "nope"},
+        {"phoneNumber": None},
+        {"externalId": 42},
+    ],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
+)
 def test_02_undocumented_creation_fails(change: dict[str, Any]) -> None:
     v = ClientValidator("leah")
     read_offices(v)
@@ -126,8 +188,15 @@ def test_02_undocumented_creation_fails(change: dict[str, Any]) -> None:
 
 def test_02_form_encoded_creation_fails() -> None:
     v = ClientValidator("leah")
-    v.observe(ex("POST", "/api/appointments", raw=b"email=a%40b.org",
-                 content_type="application/x-www-form-urlencoded", status=415))
+    v.observe(
+        ex(
+            "POST",
+            "/api/appointments",
+            raw=b"email=a%40b.org",
+            content_type="application/x-www-form-urlencoded",
+            status=415,
+        )
+    )
     assert verdict(v, "LEAH-CLIENT-02") == "fail"
 
 
@@ -139,14 +208,20 @@ def test_03_merge_patch_reschedule_and_cancel_pass() -> None:
     assert verdict(v, "LEAH-CLIENT-03") == "pass"
 
 
-@pytest.mark.parametrize(("body", "ctype"), [
-    ({"startTime": "2027-05-18T09:00:00"}, "application/json"),
-    ({"startTime": "2027-05-18T09:00:00", "email": "x@example.org"},
-     "application/merge-patch+json"),
-    ({"status": "deleted"}, "application/merge-patch+json"),
-    ({"startTime": "2027-05-18 09:00"}, "application/merge-patch+json"),
-    ({}, "application/merge-patch+json"),
-], ids=["json", "extra-field", "other-status", "format", "empty"])
+@pytest.mark.parametrize(
+    ("body", "ctype"),
+    [
+        ({"startTime": "2027-05-18T09:00:00"}, "application/json"),
+        (
+            {"startTime": "2027-05-18T09:00:00", "email": "x@example.org"},
+            "application/merge-patch+json",
+        ),
+        ({"status": "deleted"}, "application/merge-patch+json"),
+        ({"startTime": "2027-05-18 09:00"}, "application/merge-patch+json"),
+        ({}, "application/merge-patch+json"),
+    ],
+    ids=["json", "extra-field", "other-status", "format", "empty"],
+)
 def test_03_other_patches_fail(body: Any, ctype: str) -> None:
     v = ClientValidator("leah")
     patch(v, body, ctype, status=415 if ctype == "application/json" else 200)
@@ -179,20 +254,23 @@ def test_04_refused_cancel_does_not_count() -> None:
 def test_05_three_steps_within_limits_pass() -> None:
     v = ClientValidator("leah")
     new_transfer(v)
-    upload(v, ("file[]", "scan.pdf", PDF), ("file[]", "photo.png", PNG),
-           ("file[]", "x.jpg", JPEG))
+    upload(v, ("file[]", "scan.pdf", PDF), ("file[]", "photo.png", PNG), ("file[]", "x.jpg", JPEG))
     share(v)
     assert verdict(v, "LEAH-CLIENT-05") == "pass"
 
 
-@pytest.mark.parametrize("files", [
-    [("file[]", "anim.gif", GIF)],
-    [("file[]", "fake.pdf", GIF)],
-    [("file[]", "scan.png", PDF)],
-    [("file", "scan.pdf", PDF)],
-    [("file[]", "big.pdf", PDF + b"\0" * 15_000_000)],
-    [("file[]", f"f{i}.pdf", PDF) for i in range(11)],
-], ids=["gif", "gif-named-pdf", "pdf-named-png", "field-name", "too-big", "eleven"])
+@pytest.mark.parametrize(
+    "files",
+    [
+        [("file[]", "anim.gif", GIF)],
+        [("file[]", "fake.pdf", GIF)],
+        [("file[]", "scan.png", PDF)],
+        [("file", "scan.pdf", PDF)],
+        [("file[]", "big.pdf", PDF + b"\0" * 15_000_000)],
+        [("file[]", f"f{i}.pdf", PDF) for i in range(11)],
+    ],
+    ids=["gif", "gif-named-pdf", "pdf-named-png", "field-name", "too-big", "eleven"],
+)
 def test_05_uploads_outside_the_limits_fail(files: list[tuple[str, str, bytes]]) -> None:
     v = ClientValidator("leah")
     new_transfer(v)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import yaml
 
-from teleconform._cli import main
+from teleconform.cli._main import main
 
 CLAUSES = ["HCW-AUTH-03", "HCW-AUTH-06", "HCW-SSO-08", "HCW-SSO-02"]
 TELECONFORM = Path(sys.executable).parent / "teleconform"
@@ -23,8 +23,18 @@ TELECONFORM = Path(sys.executable).parent / "teleconform"
 
 def _run(report_dir: Path, options: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """The verdicts and the target of a quick run of CLAUSES on the embedded sandbox."""
-    argv = ["run", "hcw", "--budget", "quick", "--seed", "1", "--report-dir", str(report_dir),
-            "-q", *options]
+    argv = [
+        "run",
+        "hcw",
+        "--budget",
+        "quick",
+        "--seed",
+        "1",
+        "--report-dir",
+        str(report_dir),
+        "-q",
+        *options,
+    ]
     for clause in CLAUSES:
         argv += ["--clause", clause]
     main(argv)
@@ -34,11 +44,22 @@ def _run(report_dir: Path, options: list[str]) -> tuple[dict[str, str], dict[str
 
 
 def test_run_drift_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    first, _ = _run(tmp_path / "first", ["--sandbox-fault", "unknown-email-404",
-                                         "--sandbox-fault", "sso-replay-accepted"])
+    first, _ = _run(
+        tmp_path / "first",
+        ["--sandbox-fault", "unknown-email-404", "--sandbox-fault", "sso-replay-accepted"],
+    )
     assert {c for c, v in first.items() if v == "fail"} == {"HCW-AUTH-06", "HCW-SSO-08"}
-    assert main(["drift", str(tmp_path / "first" / "report.json"), "-o",
-                 str(tmp_path / "profiles") + "/"]) == 0
+    assert (
+        main(
+            [
+                "drift",
+                str(tmp_path / "first" / "report.json"),
+                "-o",
+                str(tmp_path / "profiles") + "/",
+            ]
+        )
+        == 0
+    )
     path = tmp_path / "profiles" / "drift-hcw.yaml"
     profile = yaml.safe_load(path.read_text("utf-8"))
     assert sorted(profile["faults"]) == ["sso-replay-accepted", "unknown-email-404"]
@@ -52,19 +73,51 @@ def test_run_drift_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_the_sandbox_serves_a_drifted_profile_as_written(tmp_path: Path) -> None:
     """drift's extra keys (description, a non-empty not_reproduced) are accepted."""
-    clause = {"level": "MUST", "waived": False, "evidence": [
-        {"request": {"method": "POST", "url": "https://x/api/v1/login-local"},
-         "response": {"status": 404}}]}
-    report = {"schema_version": 1, "finished_at": "2026-12-07T21:01:00Z", "runs": [{
-        "api": "hcw", "target": {"mode": "live", "base_url": "https://hcw.test"},
-        "clauses": [
-            {**clause, "id": "HCW-AUTH-06", "title": "t", "verdict": "fail",
-             "reason": "unknown e-mail: 404 (401 expected)"},
-            {**clause, "id": "HCW-AUTH-02", "title": "t", "verdict": "fail",
-             "reason": "asks for a second factor", "evidence": []},
-            {**clause, "id": "HCW-AUTH-01", "title": "t", "verdict": "pass", "reason": "",
-             "evidence": []},
-        ]}]}
+    clause = {
+        "level": "MUST",
+        "waived": False,
+        "evidence": [
+            {
+                "request": {"method": "POST", "url": "https://x/api/v1/login-local"},
+                "response": {"status": 404},
+            }
+        ],
+    }
+    report = {
+        "schema_version": 1,
+        "finished_at": "2026-12-07T21:01:00Z",
+        "runs": [
+            {
+                "api": "hcw",
+                "target": {"mode": "live", "base_url": "https://hcw.test"},
+                "clauses": [
+                    {
+                        **clause,
+                        "id": "HCW-AUTH-06",
+                        "title": "t",
+                        "verdict": "fail",
+                        "reason": "unknown e-mail: 404 (401 expected)",
+                    },
+                    {
+                        **clause,
+                        "id": "HCW-AUTH-02",
+                        "title": "t",
+                        "verdict": "fail",
+                        "reason": "asks for a second factor",
+                        "evidence": [],
+                    },
+                    {
+                        **clause,
+                        "id": "HCW-AUTH-01",
+                        "title": "t",
+                        "verdict": "pass",
+                        "reason": "",
+                        "evidence": [],
+                    },
+                ],
+            }
+        ],
+    }
     (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
     path = tmp_path / "staging.yaml"
     assert main(["drift", str(tmp_path / "report.json"), "-o", str(path)]) == 0
@@ -73,7 +126,10 @@ def test_the_sandbox_serves_a_drifted_profile_as_written(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELECONFORM_")}
     proc = subprocess.Popen(
         [str(TELECONFORM), "sandbox", "hcw", "--profile", str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -86,8 +142,10 @@ def test_the_sandbox_serves_a_drifted_profile_as_written(tmp_path: Path) -> None
         values = dict(line.split("=", 1) for line in lines[:-1])
         # the drifted fault is on: an unknown e-mail gets 404, as staging answered
         with httpx.Client(timeout=30, trust_env=False) as client:
-            answer = client.post(values["TELECONFORM_HCW_TARGET"] + "/api/v1/login-local",
-                                 json={"email": "nobody@example.org", "password": "x"})
+            answer = client.post(
+                values["TELECONFORM_HCW_TARGET"] + "/api/v1/login-local",
+                json={"email": "nobody@example.org", "password": "x"},
+            )
         assert answer.status_code == 404
     finally:
         proc.send_signal(signal.SIGTERM)

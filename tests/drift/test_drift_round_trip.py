@@ -20,10 +20,10 @@ import httpx
 import pytest
 import yaml
 
-from teleconform._run import run_to_json, totals_of
-from teleconform._targets import resolve_sandbox_profile
 from teleconform.drift import SOFT, drift_command
+from teleconform.report._document import run_to_json, totals_of
 from teleconform.runner import ApiRun, run_api, sandbox_credentials
+from teleconform.runner._targets import resolve_sandbox_profile
 from teleconform.sandbox import hcw, leah
 from teleconform.sandbox._faults import Fault
 from teleconform.sandbox._profiles import Profile
@@ -35,8 +35,9 @@ BLOCKING = {"valid-key-refused"}
 
 
 class Served:
-    def __init__(self, api: str, base_url: str, client: httpx.Client,
-                 credentials: dict[str, str]) -> None:
+    def __init__(
+        self, api: str, base_url: str, client: httpx.Client, credentials: dict[str, str]
+    ) -> None:
         self.api, self.base_url, self.client, self.credentials = api, base_url, client, credentials
 
 
@@ -56,22 +57,39 @@ def sandboxes() -> Iterator[dict[str, Served]]:
 def _bare_evidence(response: httpx.Response) -> dict[str, Any]:
     # Statuses and URLs are what drift reads besides the reason; redacting the 15 MB upload
     # bodies on every run would triple the time (evidence redaction has its own tests).
-    return {"request": {"method": response.request.method, "url": str(response.request.url)},
-            "response": {"status": response.status_code}}
+    return {
+        "request": {"method": response.request.method, "url": str(response.request.url)},
+        "response": {"status": response.status_code},
+    }
 
 
 def _run(s: Served, faults: list[str], clauses: set[str]) -> ApiRun:
     headers = {"X-Teleconform-Fault": ",".join(faults)} if faults else None
-    return run_api(s.api, s.base_url, s.credentials, client=s.client, clauses=sorted(clauses),
-                   extra_headers=headers, seed=1, budget="quick", mode="sandbox",
-                   evidence=_bare_evidence)  # type: ignore[arg-type]
+    return run_api(
+        s.api,
+        s.base_url,
+        s.credentials,
+        client=s.client,
+        clauses=sorted(clauses),
+        extra_headers=headers,
+        seed=1,
+        budget="quick",
+        mode="sandbox",
+        evidence=_bare_evidence,
+    )  # type: ignore[arg-type]
 
 
 def _report(run: ApiRun) -> dict[str, Any]:
     runs = [run_to_json(run)]
-    return {"schema_version": 1, "tool": {"name": "teleconform"}, "seed": 1,
-            "started_at": "2026-12-07T21:00:00Z", "finished_at": "2026-12-07T21:01:00Z",
-            "totals": totals_of(runs), "runs": runs}
+    return {
+        "schema_version": 1,
+        "tool": {"name": "teleconform"},
+        "seed": 1,
+        "started_at": "2026-12-07T21:00:00Z",
+        "finished_at": "2026-12-07T21:01:00Z",
+        "totals": totals_of(runs),
+        "runs": runs,
+    }
 
 
 def _neighbourhood(name: str, table: dict[str, Fault]) -> set[str]:
@@ -105,8 +123,9 @@ CASES = [(api, name) for api in ("hcw", "leah") for name in _faults(api)]
 
 
 @pytest.mark.parametrize(("api", "fault"), CASES, ids=[f"{a}:{f}" for a, f in CASES])
-def test_drifted_profile_fails_the_same_clauses(sandboxes: dict[str, Served], api: str,
-                                                fault: str, tmp_path: Path) -> None:
+def test_drifted_profile_fails_the_same_clauses(
+    sandboxes: dict[str, Served], api: str, fault: str, tmp_path: Path
+) -> None:
     served = sandboxes[api]
     table = MODULES[api].FAULTS
     first = _run(served, [fault], _neighbourhood(fault, table))

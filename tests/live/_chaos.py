@@ -28,24 +28,53 @@ from starlette.responses import Response
 
 from teleconform.sandbox._server import ThreadedServer
 
-ACTIONS = frozenset({
-    "delay", "reset", "garbage", "truncate", "html502", "empty", "status", "429",
-    "redirect_loop", "hang",
-})
+ACTIONS = frozenset(
+    {
+        "delay",
+        "reset",
+        "garbage",
+        "truncate",
+        "html502",
+        "empty",
+        "status",
+        "429",
+        "redirect_loop",
+        "hang",
+    }
+)
 # Synthetic answers never reach the upstream: a misbehaving gateway swallowed the request.
-_NOT_FORWARDED = frozenset({
-    "reset", "garbage", "html502", "status", "429", "redirect_loop", "hang",
-})
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
-    "te", "trailer", "upgrade", "proxy-connection", "host", "accept-encoding",
-})
+_NOT_FORWARDED = frozenset(
+    {
+        "reset",
+        "garbage",
+        "html502",
+        "status",
+        "429",
+        "redirect_loop",
+        "hang",
+    }
+)
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "content-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+        "host",
+        "accept-encoding",
+    }
+)
 HTML_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-GARBAGE = b"\x00\xff\xfe<<garbage>>\x1b[31m{\"not\": json\x00\x89PNG"
+GARBAGE = b'\x00\xff\xfe<<garbage>>\x1b[31m{"not": json\x00\x89PNG'
 
 
 @dataclass
@@ -187,8 +216,9 @@ class ChaosProxy:
     def __enter__(self) -> ChaosProxy:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def set_rules(self, rules: Iterable[Rule]) -> None:
@@ -198,8 +228,11 @@ class ChaosProxy:
 
     def hanging(self) -> int:
         """Requests held by a hang rule right now."""
-        return sum(1 for s in self.log.entries
-                   if s.proxy == self.name and s.action == "hang" and s.status is None)
+        return sum(
+            1
+            for s in self.log.entries
+            if s.proxy == self.name and s.action == "hang" and s.status is None
+        )
 
     # -- ASGI -------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -208,8 +241,15 @@ class ChaosProxy:
         request = Request(scope, receive)
         body = await request.body()
         method, path = request.method.upper(), request.url.path
-        seen = Seen(time.monotonic(), self.name, method, path, request.url.query,
-                    {k.lower(): v for k, v in request.headers.items()}, body)
+        seen = Seen(
+            time.monotonic(),
+            self.name,
+            method,
+            path,
+            request.url.query,
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+        )
         self.log.add(seen)
         with self._rules_lock:
             rule = next((r for r in self.rules if r.picks(method, path)), None)
@@ -250,8 +290,15 @@ class ChaosProxy:
             self._client = httpx.AsyncClient(timeout=30.0)
         return await self._client.request(request.method, url, headers=headers, content=body)
 
-    async def _misbehave(self, rule: Rule, seen: Seen, request: Request, scope: dict[str, Any],
-                         receive: Any, send: Any) -> None:
+    async def _misbehave(
+        self,
+        rule: Rule,
+        seen: Seen,
+        request: Request,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+    ) -> None:
         action = rule.action
         if action == "reset":
             _reset(send)
@@ -270,9 +317,12 @@ class ChaosProxy:
         elif action == "status":
             response = Response(b'{"error": "chaos"}', rule.status, media_type="application/json")
         elif action == "429":
-            response = Response(b'{"error": "Too Many Requests"}', 429,
-                                {"Retry-After": str(int(rule.seconds))},
-                                media_type="application/json")
+            response = Response(
+                b'{"error": "Too Many Requests"}',
+                429,
+                {"Retry-After": str(int(rule.seconds))},
+                media_type="application/json",
+            )
         else:  # redirect_loop: the same URL again, forever
             location = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             response = Response(b"", 302, {"Location": location})

@@ -15,17 +15,22 @@ import httpx
 
 from teleconform.sandbox import leah
 
-KINDS = {"invites": "invite", "consultations": "consultation",
-         "patient_accounts": "patient_account", "appointments": "appointment",
-         "transfers": "transfer"}
+KINDS = {
+    "invites": "invite",
+    "consultations": "consultation",
+    "patient_accounts": "patient_account",
+    "appointments": "appointment",
+    "transfers": "transfer",
+}
 DISPOSED = {"consultation": {"closed"}, "appointment": {"cancelled"}}
 
 
 def inventory(base_url: str) -> dict[str, list[dict[str, Any]]]:
     # the Leah sandbox's test routes want its key like the API; the HCW one ignores the header
     key = leah.CREDENTIALS["TELECONFORM_LEAH_API_KEY"]
-    answer = httpx.get(base_url.rstrip("/") + "/_sandbox/inventory",
-                       headers={"LEAH-AUTH-TOKEN": key}, timeout=10)
+    answer = httpx.get(
+        base_url.rstrip("/") + "/_sandbox/inventory", headers={"LEAH-AUTH-TOKEN": key}, timeout=10
+    )
     answer.raise_for_status()
     data: dict[str, list[dict[str, Any]]] = answer.json()
     return data
@@ -33,8 +38,12 @@ def inventory(base_url: str) -> dict[str, list[dict[str, Any]]]:
 
 def everything(base_url: str) -> set[tuple[str, str]]:
     """(kind, id) of everything created after start, whatever became of it."""
-    return {(KINDS[key], short_id(item["id"])) for key, items in inventory(base_url).items()
-            if key in KINDS and isinstance(items, list) for item in items}
+    return {
+        (KINDS[key], short_id(item["id"]))
+        for key, items in inventory(base_url).items()
+        if key in KINDS and isinstance(items, list)
+        for item in items
+    }
 
 
 def leftovers(base_url: str) -> set[tuple[str, str]]:

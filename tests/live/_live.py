@@ -50,9 +50,14 @@ def creds_env(api: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def served(api: str, rules: list[Rule] | None = None, *, log: RequestLog | None = None,
-           faults: tuple[str, ...] = (), **options: Any,
-           ) -> Iterator[tuple[Starlette, ChaosProxy]]:
+def served(
+    api: str,
+    rules: list[Rule] | None = None,
+    *,
+    log: RequestLog | None = None,
+    faults: tuple[str, ...] = (),
+    **options: Any,
+) -> Iterator[tuple[Starlette, ChaosProxy]]:
     """A fresh sandbox app of ``api`` served on loopback, behind a chaos proxy; ``options``
     go to its ``create_app``."""
     module = hcw if api == "hcw" else leah
@@ -63,15 +68,23 @@ def served(api: str, rules: list[Rule] | None = None, *, log: RequestLog | None 
             yield app, proxy
 
 
-def run_cli(argv: list[str], env: dict[str, str], cwd: Path,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """``python -m teleconform ARGV`` with its output captured."""
-    return subprocess.run([sys.executable, "-m", "teleconform", *argv], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "teleconform", *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
-def run_main(argv: list[str], env: dict[str, str], cwd: Path,
-             warm: tuple[str, ...] = ("hcw", "leah")) -> subprocess.CompletedProcess[str]:
+def run_main(
+    argv: list[str], env: dict[str, str], cwd: Path, warm: tuple[str, ...] = ("hcw", "leah")
+) -> subprocess.CompletedProcess[str]:
     """``teleconform.__main__.main(ARGV)`` in this process, as ``run_cli`` would run it.
 
     A subprocess spends a third of a CPU second on imports (seconds on a busy machine);
@@ -93,8 +106,11 @@ def run_main(argv: list[str], env: dict[str, str], cwd: Path,
     try:
         os.environ.clear()
         os.environ.update(env)
-        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(err):
+        with (
+            contextlib.chdir(cwd),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             code = main(argv)
     finally:
         os.environ.clear()
@@ -109,14 +125,19 @@ def run_main(argv: list[str], env: dict[str, str], cwd: Path,
             logger.addHandler(handler)
         logger.setLevel(saved_logger[1])
         logger.propagate = saved_logger[2]
-    return subprocess.CompletedProcess(["teleconform", *argv], code, out.getvalue(),
-                                       err.getvalue())
+    return subprocess.CompletedProcess(["teleconform", *argv], code, out.getvalue(), err.getvalue())
 
 
 def start_cli(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     """``python -m teleconform ARGV`` in the background."""
-    return subprocess.Popen([sys.executable, "-m", "teleconform", *argv], env=env, cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "teleconform", *argv],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def report_of(report_dir: Path) -> dict[str, Any]:
@@ -125,13 +146,15 @@ def report_of(report_dir: Path) -> dict[str, Any]:
 
 
 def clauses_of(report: dict[str, Any], api: str | None = None) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for run in report["runs"] if api in (None, run["api"])
-            for c in run["clauses"]}
+    return {
+        c["id"]: c for run in report["runs"] if api in (None, run["api"]) for c in run["clauses"]
+    }
 
 
 def ledger_records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def wait_for(condition: Any, timeout: float, what: str) -> None:
@@ -146,18 +169,22 @@ def hcw_leftovers(app: Starlette) -> list[str]:
     """What the HCW sandbox still holds of a run: live invites, unclosed consultations."""
     store = app.state.store
     left = [f"invite {i}" for i in store.invites]
-    left += [f"consultation {c.id} ({c.status})" for c in store.consultations.values()
-             if c.status != "closed"]
+    left += [
+        f"consultation {c.id} ({c.status})"
+        for c in store.consultations.values()
+        if c.status != "closed"
+    ]
     return left
 
 
 def hcw_written(app: Starlette) -> list[str]:
     """Anything a run created in the HCW sandbox, whatever became of it."""
     store = app.state.store
-    return ([f"invite {i}" for i in store.invites]
-            + [f"consultation {c}" for c in store.consultations]
-            + [f"user {u.email}" for u in store.users.values()
-               if u.role not in ("scheduler", "doctor")])
+    return (
+        [f"invite {i}" for i in store.invites]
+        + [f"consultation {c}" for c in store.consultations]
+        + [f"user {u.email}" for u in store.users.values() if u.role not in ("scheduler", "doctor")]
+    )
 
 
 def one_line(text: str) -> str:

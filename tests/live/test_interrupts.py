@@ -29,16 +29,35 @@ FINISHED = re.compile(r"^\s+hcw (HCW-[A-Z]+-\d+)\s+(pass|fail|skip|error)$", re.
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize(("sig", "after"), [(signal.SIGINT, 20), (signal.SIGTERM, 120)],
-                         ids=["SIGINT-early", "SIGTERM-later"])
+@pytest.mark.parametrize(
+    ("sig", "after"),
+    [(signal.SIGINT, 20), (signal.SIGTERM, 120)],
+    ids=["SIGINT-early", "SIGTERM-later"],
+)
 def test_an_interrupted_run_reports_what_finished_cleans_up_and_exits(
     tmp_path: Path, mode: str, sig: signal.Signals, after: int
 ) -> None:
     with served("hcw") as (_app, proxy):
-        proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                          *MODES[mode], "--report-dir", "out"], creds_env("hcw"), tmp_path)
-        wait_for(lambda: len(proxy.log.entries) >= after or proc.poll() is not None, 120,
-                 f"{after} requests at the target")
+        proc = start_cli(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                *MODES[mode],
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
+        wait_for(
+            lambda: len(proxy.log.entries) >= after or proc.poll() is not None,
+            120,
+            f"{after} requests at the target",
+        )
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)
@@ -51,8 +70,9 @@ def test_an_interrupted_run_reports_what_finished_cleans_up_and_exits(
     assert len(verdicts) == 34, "every selected clause is in the report"
     for cid, verdict in finished.items():
         assert verdicts[cid]["verdict"] == verdict, (cid, verdicts[cid])
-    interrupted = [c for c in verdicts.values()
-                   if c["verdict"] == "error" and "interrupted" in c["reason"]]
+    interrupted = [
+        c for c in verdicts.values() if c["verdict"] == "error" and "interrupted" in c["reason"]
+    ]
     assert interrupted, "the run was stopped before its end"
     for cid, clause in verdicts.items():
         if cid not in finished:  # not reported as finished: interrupted (or finishing then)
@@ -70,12 +90,37 @@ def test_a_second_interrupt_during_cleanup_says_what_is_still_being_removed(
     cleanup`; the cleanup goes on (the DELETE is sent again) and removes it."""
     hang_cleanup = Rule("hang", r"^/api/v1/invite/", method="DELETE", seconds=30, times=1)
     with served("hcw", [hang_cleanup]) as (_app, proxy):
-        proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                          "--timeout", "3", "--clause", "HCW-CONS-03", "--clause", "HCW-SSO-02",
-                          "--report-dir", "out"], creds_env("hcw"), tmp_path)
-        wait_for(lambda: any(s.method == "POST" and s.path == "/api/v1/invite"
-                             and s.status == 200 for s in proxy.log.entries)
-                 or proc.poll() is not None, 60, "the invite created")
+        proc = start_cli(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--timeout",
+                "3",
+                "--clause",
+                "HCW-CONS-03",
+                "--clause",
+                "HCW-SSO-02",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
+        wait_for(
+            lambda: (
+                any(
+                    s.method == "POST" and s.path == "/api/v1/invite" and s.status == 200
+                    for s in proxy.log.entries
+                )
+                or proc.poll() is not None
+            ),
+            60,
+            "the invite created",
+        )
         proc.send_signal(signal.SIGINT)
         wait_for(lambda: proxy.hanging() == 1 or proc.poll() is not None, 60, "the cleanup")
         assert proc.poll() is None, proc.communicate()
@@ -99,16 +144,44 @@ def test_a_third_interrupt_stops_cleanup_and_the_report_lists_what_stays(
     stays, and the report, the console and the ledger say so (for `teleconform cleanup`)."""
     hang_cleanup = Rule("hang", r"^/api/v1/invite/", method="DELETE", seconds=30, times=2)
     with served("hcw", [hang_cleanup]) as (_app, proxy):
-        proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                          "--timeout", "20", "--clause", "HCW-CONS-03", "--clause",
-                          "HCW-SSO-02", "--report-dir", "out"], creds_env("hcw"), tmp_path)
-        wait_for(lambda: any(s.method == "POST" and s.path == "/api/v1/invite"
-                             and s.status == 200 for s in proxy.log.entries)
-                 or proc.poll() is not None, 60, "the invite created")
+        proc = start_cli(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--timeout",
+                "20",
+                "--clause",
+                "HCW-CONS-03",
+                "--clause",
+                "HCW-SSO-02",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
+        wait_for(
+            lambda: (
+                any(
+                    s.method == "POST" and s.path == "/api/v1/invite" and s.status == 200
+                    for s in proxy.log.entries
+                )
+                or proc.poll() is not None
+            ),
+            60,
+            "the invite created",
+        )
         proc.send_signal(signal.SIGINT)
         for hung in (1, 2):
-            wait_for(lambda n=hung: hang_cleanup.applied == n or proc.poll() is not None, 60,
-                     f"cleanup DELETE {hung} hanging")
+            wait_for(
+                lambda n=hung: hang_cleanup.applied == n or proc.poll() is not None,
+                60,
+                f"cleanup DELETE {hung} hanging",
+            )
             assert proc.poll() is None, proc.communicate()
             proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -127,11 +200,27 @@ def test_an_api_not_started_when_interrupted_is_reported_and_sent_nothing(
     """`run all`, sequential: Ctrl-C during HCW; Leah, not started, sees no request and its
     clauses are in the report as "run interrupted"."""
     with served("hcw") as (_h, hcw_proxy), served("leah") as (_l, leah_proxy):
-        proc = start_cli(["run", "all", "--target", f"hcw={hcw_proxy.base_url}", "--target",
-                          f"leah={leah_proxy.base_url}", *FAST, "--allow-writes",
-                          "--report-dir", "out"], creds_env("all"), tmp_path)
-        wait_for(lambda: len(hcw_proxy.log.entries) >= 20 or proc.poll() is not None, 120,
-                 "20 requests at the HCW target")
+        proc = start_cli(
+            [
+                "run",
+                "all",
+                "--target",
+                f"hcw={hcw_proxy.base_url}",
+                "--target",
+                f"leah={leah_proxy.base_url}",
+                *FAST,
+                "--allow-writes",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("all"),
+            tmp_path,
+        )
+        wait_for(
+            lambda: len(hcw_proxy.log.entries) >= 20 or proc.poll() is not None,
+            120,
+            "20 requests at the HCW target",
+        )
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
         leah_seen = leah_proxy.log.count()
@@ -141,5 +230,6 @@ def test_an_api_not_started_when_interrupted_is_reported_and_sent_nothing(
     assert leah_seen == 0
     assert runs["leah"]["clauses"] and all(
         c["verdict"] == "error" and c["reason"] == "run interrupted"
-        for c in runs["leah"]["clauses"])
+        for c in runs["leah"]["clauses"]
+    )
     assert runs["leah"]["left_behind"] == []

@@ -19,19 +19,36 @@ from ._live import FAST, Rule, creds_env, ledger_records, report_of, run_main, s
 pytestmark = pytest.mark.e2e
 
 # Every Leah clause but the two 15 MB uploads of LEAH-TRF-04: they create nothing more.
-LEAH = [arg for cid, c in load_catalogue().items()
-        if c.api == "leah" and cid != "LEAH-TRF-04" for arg in ("--clause", cid)]
+LEAH = [
+    arg
+    for cid, c in load_catalogue().items()
+    if c.api == "leah" and cid != "LEAH-TRF-04"
+    for arg in ("--clause", cid)
+]
 # The real HCW@Home 5.4.62's undeletable side effects: its profile keeps the temporary patient
 # accounts login-invite creates and allows DELETE of an invite whose consultation is pending.
 ATHOME = "hcw-athome-5.4.62"
 
 
-def _run(api: str, tmp_path: Path, profile: str | None = None) -> tuple[
-        dict, set[tuple[str, str]], set[tuple[str, str]], str]:
+def _run(
+    api: str, tmp_path: Path, profile: str | None = None
+) -> tuple[dict, set[tuple[str, str]], set[tuple[str, str]], str]:
     with served(api, profile=profile) as (_app, proxy):
-        proc = run_main(["run", api, "--target", proxy.base_url, *FAST, "--allow-writes",
-                         *(LEAH if api == "leah" else []), "--report-dir", "out"],
-                        creds_env(api), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                api,
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                *(LEAH if api == "leah" else []),
+                "--report-dir",
+                "out",
+            ],
+            creds_env(api),
+            tmp_path,
+        )
         assert proc.returncode in (0, 1), proc.stdout + proc.stderr
         left, made = leftovers(proxy.base_url), everything(proxy.base_url)
     run = report_of(tmp_path / "out")["runs"][0]
@@ -52,22 +69,28 @@ def _within_declared_footprint(tmp_path: Path, api: str) -> None:
     for (label, kind), count in sent.items():
         module = sys.modules[f"teleconform_suites.{api}.{label}"]
         declared = getattr(module, "footprint", None)
-        counts = (declared(BUDGETS["quick"], True) if callable(declared)
-                  else getattr(module, "FOOTPRINT", {}))
+        counts = (
+            declared(BUDGETS["quick"], True)
+            if callable(declared)
+            else getattr(module, "FOOTPRINT", {})
+        )
         assert count <= counts.get(kind, 0), (label, kind, count, counts)
 
 
 def _ledgered(tmp_path: Path, api: str) -> set[tuple[str, str]]:
     records = ledger_records(tmp_path / "out" / f"ledger-{api}.jsonl")
-    return {(r["created"]["kind"], short_id(r["created"]["id"])) for r in records
-            if "created" in r}
+    return {(r["created"]["kind"], short_id(r["created"]["id"])) for r in records if "created" in r}
 
 
-@pytest.mark.parametrize(("api", "profile", "stays"), [
-    ("hcw", None, set()),
-    ("hcw", ATHOME, {"patient_account"}),
-    ("leah", None, {"transfer"}),
-], ids=["hcw-as-documented", "hcw-athome", "leah"])
+@pytest.mark.parametrize(
+    ("api", "profile", "stays"),
+    [
+        ("hcw", None, set()),
+        ("hcw", ATHOME, {"patient_account"}),
+        ("leah", None, {"transfer"}),
+    ],
+    ids=["hcw-as-documented", "hcw-athome", "leah"],
+)
 def test_inventory_after_a_live_run_equals_left_behind(
     tmp_path: Path, api: str, profile: str | None, stays: set[str]
 ) -> None:
@@ -99,8 +122,9 @@ def test_hcw_patient_accounts_say_why(tmp_path: Path) -> None:
     run, left, _made, _ = _run("hcw", tmp_path, ATHOME)
     accounts = [i for i in run["left_behind"] if i["kind"] == "patient_account"]
     assert len(accounts) == 1 == len(left), "one patient session for the whole run"
-    assert accounts[0]["why"] == ("temporary patient account created by login-invite; the API "
-                                  "has no operation to remove it")
+    assert accounts[0]["why"] == (
+        "temporary patient account created by login-invite; the API has no operation to remove it"
+    )
 
 
 def test_an_orphaned_consultation_is_listed_and_its_invite_was_the_only_one(
@@ -111,15 +135,31 @@ def test_an_orphaned_consultation_is_listed_and_its_invite_was_the_only_one(
     the consultation is orphaned, on that one invite only, and the report says so."""
     refuse_accept = Rule("status", r"/accept$", method="POST", status=403)
     with served("hcw", [refuse_accept], profile=ATHOME) as (_app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                         "--clause", "HCW-INV-13", "--clause", "HCW-INV-01",
-                         "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--clause",
+                "HCW-INV-13",
+                "--clause",
+                "HCW-INV-01",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         left = leftovers(proxy.base_url)
     run = report_of(tmp_path / "out")["runs"][0]
     named, _ = listed(run["left_behind"])
     assert named == left, (run["left_behind"], left, proc.stdout + proc.stderr)
     orphans = [i for i in run["left_behind"] if i["kind"] == "consultation"]
     assert len(orphans) == 1
-    assert orphans[0]["why"] == ("consultation orphaned: the server allowed DELETE of its "
-                                 "invite (HCW-INV-13 fails)")
+    assert orphans[0]["why"] == (
+        "consultation orphaned: the server allowed DELETE of its invite (HCW-INV-13 fails)"
+    )
     assert not [i for i in run["left_behind"] if i["kind"] == "invite"]

@@ -30,22 +30,46 @@ REPORTS = ("report.json", "junit.xml", "summary.md", "report.html")
 # mode -> (rules, extra argv, {clause: expected verdict}, what the evidence or reason shows).
 # Truncated and empty bodies only break the SHOULD clause HCW-GEN-03: --strict makes it count.
 CASES: dict[str, tuple[list[Rule], list[str], dict[str, str], str]] = {
-    "html-502": ([Rule("html502", FAULTED)], [], {"HCW-SSO-05": "fail", "HCW-GEN-02": "fail"},
-                 "502"),
-    "5xx-json": ([Rule("status", FAULTED, status=500)], [], {"HCW-SSO-05": "fail",
-                                                             "HCW-GEN-02": "fail"}, "500"),
-    "garbage": ([Rule("garbage", FAULTED)], [], {"HCW-SSO-05": "fail", "HCW-GEN-02": "fail"},
-                "200"),
+    "html-502": (
+        [Rule("html502", FAULTED)],
+        [],
+        {"HCW-SSO-05": "fail", "HCW-GEN-02": "fail"},
+        "502",
+    ),
+    "5xx-json": (
+        [Rule("status", FAULTED, status=500)],
+        [],
+        {"HCW-SSO-05": "fail", "HCW-GEN-02": "fail"},
+        "500",
+    ),
+    "garbage": (
+        [Rule("garbage", FAULTED)],
+        [],
+        {"HCW-SSO-05": "fail", "HCW-GEN-02": "fail"},
+        "200",
+    ),
     "truncated-json": ([Rule("truncate", FAULTED)], ["--strict"], {"HCW-GEN-03": "fail"}, "401"),
     "empty-body": ([Rule("empty", FAULTED)], ["--strict"], {"HCW-GEN-03": "fail"}, "401"),
-    "redirect-loop": ([Rule("redirect_loop", SSO)], [], {"HCW-SSO-05": "fail",
-                                                         "HCW-SSO-01": "fail"}, "302"),
+    "redirect-loop": (
+        [Rule("redirect_loop", SSO)],
+        [],
+        {"HCW-SSO-05": "fail", "HCW-SSO-01": "fail"},
+        "302",
+    ),
     # POSTs only: a reset or hung GET is retried or waited for by several checks, which
     # adds seconds and no assertion.
-    "reset": ([Rule("reset", SSO, method="POST")], [],
-              {"HCW-SSO-05": "error", "HCW-SSO-01": "error"}, "no response"),
-    "hang": ([Rule("hang", SSO, method="POST", seconds=10)], ["--timeout", "1"],
-             {"HCW-SSO-05": "error", "HCW-SSO-01": "error"}, "ReadTimeout"),
+    "reset": (
+        [Rule("reset", SSO, method="POST")],
+        [],
+        {"HCW-SSO-05": "error", "HCW-SSO-01": "error"},
+        "no response",
+    ),
+    "hang": (
+        [Rule("hang", SSO, method="POST", seconds=10)],
+        ["--timeout", "1"],
+        {"HCW-SSO-05": "error", "HCW-SSO-01": "error"},
+        "ReadTimeout",
+    ),
 }
 
 
@@ -54,8 +78,21 @@ def test_misbehaving_target_gives_fail_or_error_with_evidence(tmp_path: Path, mo
     rules, argv, expected, shown = CASES[mode]
     selection = [arg for cid in CLAUSES for arg in ("--clause", cid)]
     with served("hcw", rules) as (app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST, *selection, *argv,
-                         "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                *selection,
+                *argv,
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         faulted = sum(1 for s in proxy.log.entries if s.action != "forward")
         written = [f"invite {i}" for i in app.state.store.invites]
     out = tmp_path / "out"
@@ -84,12 +121,30 @@ def test_server_errors_on_reads_with_writes_still_clean_up(tmp_path: Path) -> No
     """Reading an invite back answers an HTML 502: the clause fails, cleanup removes the invite."""
     read_back = Rule("html502", r"^/api/v1/invite/[0-9a-f]{24}$", method="GET")
     with served("hcw", [read_back]) as (app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                         "--clause", "HCW-INV-01", "--clause", "HCW-INV-09",
-                         "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--clause",
+                "HCW-INV-01",
+                "--clause",
+                "HCW-INV-09",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         left = hcw_leftovers(app)
-        created = [s for s in proxy.log.entries
-                   if s.method == "POST" and s.path == "/api/v1/invite" and s.status == 200]
+        created = [
+            s
+            for s in proxy.log.entries
+            if s.method == "POST" and s.path == "/api/v1/invite" and s.status == 200
+        ]
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert created, "no invite was created: the test exercises nothing"

@@ -31,11 +31,29 @@ def test_rate_limit_is_shared_by_both_apis_and_all_workers(tmp_path: Path) -> No
     with served("hcw", log=log) as (_h, hcw_proxy), served("leah", log=log) as (_l, leah_proxy):
         # A subprocess: in this process the run's four threads would compete with the
         # proxies for the GIL and blur the arrival times being measured.
-        proc = run_cli(["run", "all", "--workers", "2", "--rate-limit", "5",
-                        "--target", f"hcw={hcw_proxy.base_url}",
-                        "--target", f"leah={leah_proxy.base_url}",
-                        "--budget", "quick", "--seed", "3", *selection, "--report-dir", "out"],
-                       creds_env("all"), tmp_path)
+        proc = run_cli(
+            [
+                "run",
+                "all",
+                "--workers",
+                "2",
+                "--rate-limit",
+                "5",
+                "--target",
+                f"hcw={hcw_proxy.base_url}",
+                "--target",
+                f"leah={leah_proxy.base_url}",
+                "--budget",
+                "quick",
+                "--seed",
+                "3",
+                *selection,
+                "--report-dir",
+                "out",
+            ],
+            creds_env("all"),
+            tmp_path,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     seen = sorted(log.entries, key=lambda s: s.at)
     assert len(seen) >= 12, "too few requests to measure a rate"
@@ -59,9 +77,21 @@ def test_rate_limit_is_shared_by_both_apis_and_all_workers(tmp_path: Path) -> No
 def test_429_retry_after_is_honoured_then_the_request_repeated(tmp_path: Path) -> None:
     busy = Rule("429", r"^/api/v1/external-auth-callback", times=1, seconds=1)
     with served("hcw", [busy]) as (_app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST,
-                         "--clause", "HCW-SSO-05", "--report-dir", "out"], creds_env("hcw"),
-                        tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--clause",
+                "HCW-SSO-05",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         seen = proxy.log.entries
     assert proc.returncode == 0, proc.stdout + proc.stderr
     refused = [i for i, s in enumerate(seen) if s.status == 429]
@@ -76,9 +106,21 @@ def test_429_retry_after_is_honoured_then_the_request_repeated(tmp_path: Path) -
 def test_429_with_an_unreasonable_retry_after_is_reported_not_waited(tmp_path: Path) -> None:
     busy = Rule("429", r"^/api/v1/external-auth-callback", seconds=3600)
     with served("hcw", [busy]) as (_app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST,
-                         "--clause", "HCW-SSO-01", "--report-dir", "out"], creds_env("hcw"),
-                        tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--clause",
+                "HCW-SSO-01",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     clause = clauses_of(report_of(tmp_path / "out"))["HCW-SSO-01"]
     assert clause["verdict"] == "fail"
@@ -97,11 +139,32 @@ def test_the_plugin_rate_limit_is_shared_by_its_xdist_workers(tmp_path: Path) ->
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     with served("hcw", log=log) as (_app, proxy):
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q",
-             "--teleconform-api", "hcw", "--teleconform-target", proxy.base_url,
-             "--teleconform-rate-limit", "5", "--teleconform-budget", "quick",
-             "--teleconform-seed", "3", *selection],
-            env=creds_env("hcw"), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-n",
+                "2",
+                "-q",
+                "--teleconform-api",
+                "hcw",
+                "--teleconform-target",
+                proxy.base_url,
+                "--teleconform-rate-limit",
+                "5",
+                "--teleconform-budget",
+                "quick",
+                "--teleconform-seed",
+                "3",
+                *selection,
+            ],
+            env=creds_env("hcw"),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "5 passed" in proc.stdout

@@ -46,8 +46,13 @@ INVITE = "/api/v1/invite"
 
 
 def _not_read_only(seen: list[Seen]) -> list[str]:
-    return sorted({f"{s.method} {s.path}" for s in seen
-                   if s.method != "GET" and (s.method, s.path) not in SIGN_IN})
+    return sorted(
+        {
+            f"{s.method} {s.path}"
+            for s in seen
+            if s.method != "GET" and (s.method, s.path) not in SIGN_IN
+        }
+    )
 
 
 def test_without_allow_writes_only_reads_and_sign_ins_reach_either_target(
@@ -56,13 +61,26 @@ def test_without_allow_writes_only_reads_and_sign_ins_reach_either_target(
     """`run all` on two live targets, no --allow-writes: HCW sees GETs and sign-ins only,
     Leah GETs only; neither sandbox holds anything the run made."""
     with served("hcw") as (hcw_app, hcw_proxy), served("leah") as (leah_app, leah_proxy):
-        proc = run_main(["run", "all", "--target", f"hcw={hcw_proxy.base_url}",
-                         "--target", f"leah={leah_proxy.base_url}", *FAST,
-                         "--report-dir", "out"], creds_env("all"), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "all",
+                "--target",
+                f"hcw={hcw_proxy.base_url}",
+                "--target",
+                f"leah={leah_proxy.base_url}",
+                *FAST,
+                "--report-dir",
+                "out",
+            ],
+            creds_env("all"),
+            tmp_path,
+        )
         written = hcw_written(hcw_app)
         leah_state = leah_app.state.leah.state
-        leah_written = ([f"appointment {a}" for a in leah_state.appointments]
-                        + [f"transfer {t}" for t in leah_state.transfers])
+        leah_written = [f"appointment {a}" for a in leah_state.appointments] + [
+            f"transfer {t}" for t in leah_state.transfers
+        ]
         hcw_seen, leah_seen = hcw_proxy.log.entries, leah_proxy.log.entries
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(hcw_seen) > 20 and len(leah_seen) > 20
@@ -103,8 +121,20 @@ def test_with_allow_writes_everything_created_is_marked_ledgered_and_cleaned(
 ) -> None:
     env = creds_env("hcw", TELECONFORM_SAFE_EMAIL=SAFE_EMAIL, TELECONFORM_SAFE_PHONE=SAFE_PHONE)
     with served("hcw") as (app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                         "--report-dir", "out"], env, tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--report-dir",
+                "out",
+            ],
+            env,
+            tmp_path,
+        )
         left = hcw_leftovers(app)
         seen = proxy.log.entries
         base_url = proxy.base_url
@@ -123,7 +153,8 @@ def test_with_allow_writes_everything_created_is_marked_ledgered_and_cleaned(
     # the ledger line is on disk before the write is sent: one pending line per write
     writes = [s for s in seen if s.method in ("POST", "PATCH", "PUT", "DELETE")]
     assert sum("pending" in r for r in records) >= len(
-        [s for s in writes if (s.method, s.path) not in SIGN_IN and s.path != "/"]) - len(cleaned)
+        [s for s in writes if (s.method, s.path) not in SIGN_IN and s.path != "/"]
+    ) - len(cleaned)
 
     # every created resource carries the run id, and contacts are the safe ones
     unmarked = [i for i, s in created.items() if header["run_id"] not in s.body.decode()]
@@ -157,11 +188,28 @@ def test_leah_with_allow_writes_appointments_are_cancelled_transfers_reported(
     listed in report.json's cleanup_failures with the reason."""
     env = creds_env("leah", TELECONFORM_SAFE_EMAIL=SAFE_EMAIL, TELECONFORM_SAFE_PHONE=SAFE_PHONE)
     # Every clause but the two 15 MB uploads of LEAH-TRF-04: they create nothing more.
-    selection = [arg for cid, c in load_catalogue().items()
-                 if c.api == "leah" and cid != "LEAH-TRF-04" for arg in ("--clause", cid)]
+    selection = [
+        arg
+        for cid, c in load_catalogue().items()
+        if c.api == "leah" and cid != "LEAH-TRF-04"
+        for arg in ("--clause", cid)
+    ]
     with served("leah") as (app, proxy):
-        proc = run_main(["run", "leah", "--target", proxy.base_url, *FAST, "--allow-writes",
-                         *selection, "--report-dir", "out"], env, tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "leah",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                *selection,
+                "--report-dir",
+                "out",
+            ],
+            env,
+            tmp_path,
+        )
         seen = proxy.log.entries
         state = app.state.leah.state
         statuses = {a.id: a.status for a in state.appointments.values()}
@@ -178,8 +226,7 @@ def test_leah_with_allow_writes_appointments_are_cancelled_transfers_reported(
 
     records = ledger_records(tmp_path / "out" / "ledger-leah.jsonl")
     assert records[0]["api"] == "leah" and records[0]["base_url"] == base_url
-    ledgered = {r["created"]["kind"] + " " + r["created"]["id"] for r in records
-                if "created" in r}
+    ledgered = {r["created"]["kind"] + " " + r["created"]["id"] for r in records if "created" in r}
     cleaned = {r["cleaned"]["id"] for r in records if "cleaned" in r}
     assert {f"appointment {a}" for a in appointments} <= ledgered
     assert {f"transfer {t}" for t in created_transfers} <= ledgered
@@ -200,12 +247,32 @@ def _hang_after_first_invite() -> Rule:
     return Rule("hang", rf"^{INVITE}", seconds=30, times=1, armed_by=f"POST ^{INVITE}$")
 
 
-def _start_and_catch(tmp_path: Path, proxy: Any, clauses: tuple[str, ...] = (
-    "HCW-INV-01", "HCW-INV-13"), workers: str = "1") -> subprocess.Popen[str]:
+def _start_and_catch(
+    tmp_path: Path,
+    proxy: Any,
+    clauses: tuple[str, ...] = ("HCW-INV-01", "HCW-INV-13"),
+    workers: str = "1",
+) -> subprocess.Popen[str]:
     selection = [arg for cid in clauses for arg in ("--clause", cid)]
-    proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                      "--timeout", "2", "--workers", workers, *selection, "--report-dir", "out"],
-                     creds_env("hcw"), tmp_path)
+    proc = start_cli(
+        [
+            "run",
+            "hcw",
+            "--target",
+            proxy.base_url,
+            *FAST,
+            "--allow-writes",
+            "--timeout",
+            "2",
+            "--workers",
+            workers,
+            *selection,
+            "--report-dir",
+            "out",
+        ],
+        creds_env("hcw"),
+        tmp_path,
+    )
     ledger = tmp_path / "out" / "ledger-hcw.jsonl"
     wait_for(lambda: proxy.hanging() == 1 or proc.poll() is not None, 30, "the hung request")
     assert proc.poll() is None, proc.communicate()
@@ -213,12 +280,16 @@ def _start_and_catch(tmp_path: Path, proxy: Any, clauses: tuple[str, ...] = (
     return proc
 
 
-@pytest.mark.parametrize(("workers", "clauses"), [
-    ("1", ("HCW-INV-01", "HCW-INV-13")),
-    # Two work units (invites, sso) in two worker processes: the signal reaches the controller,
-    # which passes it on; more invite checks would follow the hung one if the run did not stop.
-    ("2", ("HCW-INV-01", "HCW-INV-04", "HCW-INV-05", "HCW-SSO-02")),
-], ids=["1-worker", "2-workers"])
+@pytest.mark.parametrize(
+    ("workers", "clauses"),
+    [
+        ("1", ("HCW-INV-01", "HCW-INV-13")),
+        # Two work units (invites, sso) in two worker processes: the signal reaches the controller,
+        # which passes it on; more invite checks would follow the hung one if the run did not stop.
+        ("2", ("HCW-INV-01", "HCW-INV-04", "HCW-INV-05", "HCW-SSO-02")),
+    ],
+    ids=["1-worker", "2-workers"],
+)
 def test_sigterm_mid_run_stops_and_still_cleans_up(
     tmp_path: Path, workers: str, clauses: tuple[str, ...]
 ) -> None:
@@ -243,8 +314,9 @@ def test_sigterm_mid_run_stops_and_still_cleans_up(
     if workers == "2":  # worker processes: the controller still reports what ran, and what not
         reported = clauses_of(report_of(tmp_path / "out"))
         assert set(reported) == set(clauses)
-        assert any(c["verdict"] == "error" and "interrupted" in c["reason"]
-                   for c in reported.values()), reported
+        assert any(
+            c["verdict"] == "error" and "interrupted" in c["reason"] for c in reported.values()
+        ), reported
 
 
 def test_cleanup_command_finishes_a_killed_runs_job(tmp_path: Path) -> None:
@@ -274,8 +346,18 @@ def test_deadline_ends_the_run_cleans_up_and_reports_unreached_clauses(tmp_path:
         Rule("status", rf"^{INVITE}/[0-9a-f]{{24}}$", method="DELETE", status=500, times=1),
         Rule("delay", seconds=1.5, armed_by=f"POST ^{INVITE}$"),
     ]
-    selection = [a for c in ("HCW-INV-01", "HCW-INV-12", "HCW-SSO-01", "HCW-SSO-02",
-                             "HCW-SSO-03", "HCW-SSO-05") for a in ("--clause", c)]
+    selection = [
+        a
+        for c in (
+            "HCW-INV-01",
+            "HCW-INV-12",
+            "HCW-SSO-01",
+            "HCW-SSO-02",
+            "HCW-SSO-03",
+            "HCW-SSO-05",
+        )
+        for a in ("--clause", c)
+    ]
     # The invite checks need about 4 s (two delayed requests after the POST), the SSO checks
     # far more than the rest of the deadline (a dozen delayed requests). The slack of ~6 s is
     # for a loaded machine: with 3 s and 0.5 s delays, the invite's own DELETE was sometimes
@@ -283,9 +365,23 @@ def test_deadline_ends_the_run_cleans_up_and_reports_unreached_clauses(tmp_path:
     # invite was (rightly) reported left behind.
     deadline = 10.0
     with served("hcw", rules) as (app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                         "--deadline", str(deadline), *selection, "--report-dir", "out"],
-                        creds_env("hcw"), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--deadline",
+                str(deadline),
+                *selection,
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         left = hcw_leftovers(app)
         seen = proxy.log.entries
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -305,8 +401,20 @@ def test_deadline_ends_the_run_cleans_up_and_reports_unreached_clauses(tmp_path:
 
 def test_dry_run_sends_nothing(tmp_path: Path) -> None:
     with served("hcw") as (_app, proxy):
-        proc = run_main(["run", "hcw", "--target", proxy.base_url, "--dry-run", "--allow-writes",
-                         "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        proc = run_main(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                "--dry-run",
+                "--allow-writes",
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         sent = proxy.log.count()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sent == 0
@@ -319,16 +427,19 @@ def test_dry_run_states_the_footprint_and_what_cannot_be_undone(tmp_path: Path) 
     nothing."""
     env = creds_env("all", TELECONFORM_SAFE_EMAIL=SAFE_EMAIL, TELECONFORM_SAFE_PHONE=SAFE_PHONE)
     targets = ["--target", "hcw=http://127.0.0.1:9", "--target", "leah=http://127.0.0.1:9"]
-    quick = run_main(["run", *targets, "--dry-run", "--allow-writes", "--budget", "quick"],
-                     env, tmp_path).stdout
+    quick = run_main(
+        ["run", *targets, "--dry-run", "--allow-writes", "--budget", "quick"], env, tmp_path
+    ).stdout
     standard = run_main(["run", *targets, "--dry-run", "--allow-writes"], env, tmp_path).stdout
     reads = run_main(["run", *targets, "--dry-run"], env, tmp_path).stdout
     hcw = re.search(r"hcw footprint \(at most, budget quick\): (.*)", quick)
     assert hcw and "patient_account 1" in hcw.group(1) and "consultation 2" in hcw.group(1)
     invites = int(re.search(r"invite (\d+)", hcw.group(1)).group(1))  # type: ignore[union-attr]
     assert invites == 5 + 18 + 2 + (5 + 5 + 3)
-    assert "cannot be undone through the API: patient_account (up to 1): temporary patient " \
-           "account created by login-invite" in quick
+    assert (
+        "cannot be undone through the API: patient_account (up to 1): temporary patient "
+        "account created by login-invite" in quick
+    )
     assert "cannot be undone through the API: transfer" in quick
     assert f"safe contacts ({SAFE_EMAIL}, {SAFE_PHONE})" in quick
     assert "budget standard" in standard and standard != quick

@@ -15,12 +15,27 @@ from ._live import creds_env, one_line, run_cli, served
 pytestmark = pytest.mark.e2e
 
 
-def _exit3(tmp_path: Path, target: str, env: dict[str, str], api: str = "hcw",
-           timeout: str = "3") -> str:
+def _exit3(
+    tmp_path: Path, target: str, env: dict[str, str], api: str = "hcw", timeout: str = "3"
+) -> str:
     # No wall-clock bound: how fast a loaded machine runs says nothing about teleconform; what
     # the run sent (counted at the target where there is one) and its one line do.
-    proc = run_cli(["run", api, "--target", target, "--budget", "quick", "--timeout", timeout,
-                    "--report-dir", "out"], env, tmp_path)
+    proc = run_cli(
+        [
+            "run",
+            api,
+            "--target",
+            target,
+            "--budget",
+            "quick",
+            "--timeout",
+            timeout,
+            "--report-dir",
+            "out",
+        ],
+        env,
+        tmp_path,
+    )
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     return one_line(proc.stderr)
@@ -41,14 +56,13 @@ def test_dns_failure_is_exit_3_naming_the_host(tmp_path: Path) -> None:
 
 def test_tls_error_is_exit_3_saying_tls(tmp_path: Path) -> None:
     with ThreadedServer(create_app()) as server:
-        line = _exit3(tmp_path, server.base_url.replace("http://", "https://"),
-                               creds_env("hcw"))
+        line = _exit3(tmp_path, server.base_url.replace("http://", "https://"), creds_env("hcw"))
     assert "tls" in line.lower() and "check" in line
 
 
-@pytest.mark.parametrize(("api", "suffix"),
-                         [("hcw", "/wrong"), ("hcw", "/api/v1"), ("leah", "/wrong"),
-                          ("leah", "/api")])
+@pytest.mark.parametrize(
+    ("api", "suffix"), [("hcw", "/wrong"), ("hcw", "/api/v1"), ("leah", "/wrong"), ("leah", "/api")]
+)
 def test_wrong_base_path_is_exit_3_check_the_base_url(
     tmp_path: Path, api: str, suffix: str
 ) -> None:
@@ -58,8 +72,9 @@ def test_wrong_base_path_is_exit_3_check_the_base_url(
     assert not (tmp_path / "out" / "report.json").exists()
 
 
-@pytest.mark.parametrize(("api", "variable"), [("hcw", "TELECONFORM_HCW_PASSWORD"),
-                                               ("leah", "TELECONFORM_LEAH_API_KEY")])
+@pytest.mark.parametrize(
+    ("api", "variable"), [("hcw", "TELECONFORM_HCW_PASSWORD"), ("leah", "TELECONFORM_LEAH_API_KEY")]
+)
 def test_refused_credentials_are_exit_3_check_the_credentials(
     tmp_path: Path, api: str, variable: str
 ) -> None:
@@ -92,15 +107,28 @@ def test_hanging_target_is_exit_3_within_the_timeout(tmp_path: Path) -> None:
         (["--clause", "HCW-NOPE-99"], {}, "HCW-NOPE-99"),
         (["--target", "ftp://example.org"], {}, "--target"),
         (["--target", "not a url"], {}, "--target"),
-        ([], {"TELECONFORM_HCW_EMAIL": "scheduler@example.org",
-              "TELECONFORM_HCW_PASSWORD": ""}, "TELECONFORM_HCW_PASSWORD"),
-        ([], {"TELECONFORM_HCW_EMAIL": "not-an-email",
-              "TELECONFORM_HCW_PASSWORD": "x"}, "TELECONFORM_HCW_EMAIL"),
+        (
+            [],
+            {"TELECONFORM_HCW_EMAIL": "scheduler@example.org", "TELECONFORM_HCW_PASSWORD": ""},
+            "TELECONFORM_HCW_PASSWORD",
+        ),
+        (
+            [],
+            {"TELECONFORM_HCW_EMAIL": "not-an-email", "TELECONFORM_HCW_PASSWORD": "x"},
+            "TELECONFORM_HCW_EMAIL",
+        ),
         ([], {"TELECONFORM_SAFE_PHONE": "call me"}, "TELECONFORM_SAFE_PHONE"),
         (["--rate-limit", "0"], {}, "--rate-limit"),
     ],
-    ids=["unknown-clause", "bad-scheme", "not-a-url", "half-pair", "malformed-email",
-         "malformed-phone", "zero-rate"],
+    ids=[
+        "unknown-clause",
+        "bad-scheme",
+        "not-a-url",
+        "half-pair",
+        "malformed-email",
+        "malformed-phone",
+        "zero-rate",
+    ],
 )
 def test_configuration_mistake_is_exit_2_one_line_nothing_sent(
     tmp_path: Path, argv: list[str], env: dict[str, str], needle: str

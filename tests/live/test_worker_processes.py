@@ -38,15 +38,31 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-@pytest.mark.parametrize(("api", "variable"), [("hcw", "TELECONFORM_HCW_PASSWORD"),
-                                               ("leah", "TELECONFORM_LEAH_API_KEY")])
+@pytest.mark.parametrize(
+    ("api", "variable"), [("hcw", "TELECONFORM_HCW_PASSWORD"), ("leah", "TELECONFORM_LEAH_API_KEY")]
+)
 def test_refused_credentials_in_workers_are_exit_3_one_line(
     tmp_path: Path, api: str, variable: str
 ) -> None:
     env = creds_env(api, **{variable: "teleconform-wrong-secret"})
     with served(api) as (_app, proxy):
-        proc = run_cli(["run", api, "--target", proxy.base_url, "--workers", "2", *FAST,
-                        "--timeout", "3", "--report-dir", "out"], env, tmp_path)
+        proc = run_cli(
+            [
+                "run",
+                api,
+                "--target",
+                proxy.base_url,
+                "--workers",
+                "2",
+                *FAST,
+                "--timeout",
+                "3",
+                "--report-dir",
+                "out",
+            ],
+            env,
+            tmp_path,
+        )
     assert proc.returncode == 3, proc.stdout + proc.stderr
     line = one_line(proc.stderr)
     assert variable in line and "check" in line
@@ -61,9 +77,25 @@ def test_a_dead_worker_is_reported_and_what_it_created_is_cleaned(tmp_path: Path
     hang = Rule("hang", rf"^{INVITE}", seconds=30, times=1, armed_by=f"POST ^{INVITE}$")
     selection = [arg for cid in CLAUSES for arg in ("--clause", cid)]
     with served("hcw", [hang]) as (app, proxy):
-        proc = start_cli(["run", "hcw", "--target", proxy.base_url, *FAST, "--allow-writes",
-                          "--timeout", "20", "--workers", "2", *selection,
-                          "--report-dir", "out"], creds_env("hcw"), tmp_path)
+        proc = start_cli(
+            [
+                "run",
+                "hcw",
+                "--target",
+                proxy.base_url,
+                *FAST,
+                "--allow-writes",
+                "--timeout",
+                "20",
+                "--workers",
+                "2",
+                *selection,
+                "--report-dir",
+                "out",
+            ],
+            creds_env("hcw"),
+            tmp_path,
+        )
         wait_for(lambda: proxy.hanging() == 1 or proc.poll() is not None, 30, "the hung request")
         assert proc.poll() is None, proc.communicate()
         assert hcw_leftovers(app) != []

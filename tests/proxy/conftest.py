@@ -37,14 +37,20 @@ class Tap:
         self.state = app.state
         self.seen: list[Seen] = []
 
-    async def __call__(self, scope: MutableMapping[str, Any],
-                       receive: Callable[[], Awaitable[Message]],
-                       send: Callable[[Message], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seen = Seen(scope["method"], scope["path"],
-                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        seen = Seen(
+            scope["method"],
+            scope["path"],
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+        )
         self.seen.append(seen)
 
         async def tapped_receive() -> Message:
@@ -55,8 +61,9 @@ class Tap:
         async def tapped_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen.status = message["status"]
-                seen.response_headers = [(k.decode("latin-1"), v.decode("latin-1"))
-                                         for k, v in message["headers"]]
+                seen.response_headers = [
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
+                ]
             else:
                 seen.response_body.extend(message.get("body", b""))
             await send(message)

@@ -36,8 +36,10 @@ def test_added_latency_is_paired_per_round() -> None:
 def test_the_section_is_replaced_in_place_and_kept_by_run_py(tmp_path: Path) -> None:
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\nrest\n", encoding="utf-8")
-    stats = dict.fromkeys(("direct_median", "direct_p99", "proxy_median", "proxy_p99",
-                           "added_median", "added_p99"), 0.001)
+    stats = dict.fromkeys(
+        ("direct_median", "direct_p99", "proxy_median", "proxy_p99", "added_median", "added_p99"),
+        0.001,
+    )
     latency.write(latency.section(stats, 10, None, 0), path)
     latency.write(latency.section(stats, 20, None, 0), path)
     text = path.read_text(encoding="utf-8")

@@ -14,8 +14,9 @@ from teleconform.proxy._forward import hop_by_hop
 
 from .conftest import Setup, proxied
 
-PNG_HEADER = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
-              b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
+PNG_HEADER = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+)
 UPLOAD_SIZE = 15_000_000
 
 
@@ -33,22 +34,31 @@ def _leah_key(setup: Setup) -> dict[str, str]:
 
 def _worker_iri(client: httpx.Client, setup: Setup) -> str:
     email = setup.credentials["leah.hcw_email"]
-    body = client.get("/api/healthcare_workers", params={"email": email},
-                      headers=_leah_key(setup)).json()
+    body = client.get(
+        "/api/healthcare_workers", params={"email": email}, headers=_leah_key(setup)
+    ).json()
     members = body.get("hydra:member") or body.get("member")
     return str(members[0]["@id"])
 
 
 def test_a_15mb_multipart_upload_arrives_byte_for_byte() -> None:
-    with proxied("leah") as setup, httpx.Client(base_url=setup.proxy.base_url,
-                                                 timeout=60) as client:
-        transfer = client.post("/api/transfers", headers=_leah_key(setup),
-                               json={"healthcareWorker": _worker_iri(client, setup)})
+    with (
+        proxied("leah") as setup,
+        httpx.Client(base_url=setup.proxy.base_url, timeout=60) as client,
+    ):
+        transfer = client.post(
+            "/api/transfers",
+            headers=_leah_key(setup),
+            json={"healthcareWorker": _worker_iri(client, setup)},
+        )
         assert transfer.status_code in (200, 201), transfer.text
         content = PNG_HEADER + b"\0" * (UPLOAD_SIZE - len(PNG_HEADER))
         request = client.build_request(
-            "POST", f"/api/transfers/{transfer.json()['id']}/files", headers=_leah_key(setup),
-            files=[("file[]", ("scan.png", content, "image/png"))])
+            "POST",
+            f"/api/transfers/{transfer.json()['id']}/files",
+            headers=_leah_key(setup),
+            files=[("file[]", ("scan.png", content, "image/png"))],
+        )
         sent = request.read()
         response = client.send(request)
         assert response.status_code == 200, response.text
@@ -64,8 +74,11 @@ def test_a_15mb_multipart_upload_arrives_byte_for_byte() -> None:
     assert sum(1 for k, _ in got if k == "date") == 1
     # The request fields are the client's, but for Host (the target) and hop-by-hop ones.
     upstream_host = setup.upstream.split("://", 1)[1]
-    client_fields = [(k.lower(), v) for k, v in request.headers.multi_items()
-                     if k.lower() not in HOP_BY_HOP | {"host"}]
+    client_fields = [
+        (k.lower(), v)
+        for k, v in request.headers.multi_items()
+        if k.lower() not in HOP_BY_HOP | {"host"}
+    ]
     assert [(k, v) for k, v in upload.headers if k != "host"] == client_fields
     assert dict(upload.headers)["host"] == upstream_host
     assert client_report["runs"][0]["target"]["mode"] == "client"
@@ -75,16 +88,20 @@ def test_a_15mb_multipart_upload_arrives_byte_for_byte() -> None:
 
 
 def _sso_token(setup: Setup) -> str:
-    claims = {"email": setup.credentials["hcw.doctor_email"], "timestamp": int(time.time()),
-              "jti": "proxy-test-1"}
+    claims = {
+        "email": setup.credentials["hcw.doctor_email"],
+        "timestamp": int(time.time()),
+        "jti": "proxy-test-1",
+    }
     return jwt.encode(claims, setup.credentials["hcw.sso_secret"], algorithm="HS256")
 
 
 def test_a_redirect_is_passed_to_the_client_unfollowed() -> None:
-    with proxied("hcw") as setup, httpx.Client(base_url=setup.proxy.base_url,
-                                                follow_redirects=False) as client:
-        response = client.get("/api/v1/external-auth-callback",
-                              params={"token": _sso_token(setup)})
+    with (
+        proxied("hcw") as setup,
+        httpx.Client(base_url=setup.proxy.base_url, follow_redirects=False) as client,
+    ):
+        response = client.get("/api/v1/external-auth-callback", params={"token": _sso_token(setup)})
         setup.proxy.stop()
     assert response.status_code == 302
     (seen,) = setup.tap.seen  # one upstream request: the proxy did not follow the Location
@@ -105,14 +122,22 @@ def test_a_server_fault_is_a_server_clause_fail(faults: tuple[str, ...], verdict
         assert gen03["evidence"][0]["response"]["status"] == 401
 
 
-@pytest.mark.parametrize(("fault", "clause"), [(None, None),
-                                               ("collection-type-paged", "LEAH-HYDRA-01"),
-                                               ("member-id-not-uuid", "LEAH-HYDRA-02"),
-                                               ("total-items-string", "LEAH-HYDRA-03")])
-def test_hydra_collections_are_judged_on_each_list_response(fault: str | None,
-                                                            clause: str | None) -> None:
-    with proxied("leah", (fault,) if fault else ()) as setup, \
-            httpx.Client(base_url=setup.proxy.base_url) as client:
+@pytest.mark.parametrize(
+    ("fault", "clause"),
+    [
+        (None, None),
+        ("collection-type-paged", "LEAH-HYDRA-01"),
+        ("member-id-not-uuid", "LEAH-HYDRA-02"),
+        ("total-items-string", "LEAH-HYDRA-03"),
+    ],
+)
+def test_hydra_collections_are_judged_on_each_list_response(
+    fault: str | None, clause: str | None
+) -> None:
+    with (
+        proxied("leah", (fault,) if fault else ()) as setup,
+        httpx.Client(base_url=setup.proxy.base_url) as client,
+    ):
         response = client.get("/api/healthcare_workers", headers=_leah_key(setup))
         assert response.status_code == 200
         _, server = setup.proxy.stop()
@@ -142,8 +167,10 @@ def test_the_api_is_detected_from_the_path_or_given() -> None:
     assert detect_api("/api/offices") == "leah"
     assert detect_api("/health") is None
     for given, apis in ((None, []), ("leah", ["leah"])):
-        with proxied("leah", api=given) as setup, \
-                httpx.Client(base_url=setup.proxy.base_url) as client:
+        with (
+            proxied("leah", api=given) as setup,
+            httpx.Client(base_url=setup.proxy.base_url) as client,
+        ):
             assert client.get("/", headers=_leah_key(setup)).status_code == 404
             client_report, server = setup.proxy.stop()
         assert [r["api"] for r in server["runs"]] == apis
@@ -152,7 +179,8 @@ def test_the_api_is_detected_from_the_path_or_given() -> None:
 
 def test_hop_by_hop_fields_include_those_connection_names() -> None:
     assert hop_by_hop([("Connection", "close, X-Private"), ("X-Private", "1")]) == (
-        set(HOP_BY_HOP) | {"close", "x-private"})
+        set(HOP_BY_HOP) | {"close", "x-private"}
+    )
 
 
 def test_a_target_under_a_path_prefix_is_judged_below_it() -> None:

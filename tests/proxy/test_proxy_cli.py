@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from teleconform.audit import main as audit_main
+from teleconform.cassettes.audit import main as audit_main
 from teleconform.runner import sandbox_credentials
 from teleconform.sandbox import hcw
 from teleconform.sandbox._server import ThreadedServer, free_port
@@ -23,8 +23,13 @@ from teleconform.sandbox._server import ThreadedServer, free_port
 @contextmanager
 def proxy_process(argv: list[str]) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELECONFORM_")}
-    proc = subprocess.Popen([sys.executable, "-m", "teleconform", "proxy", *argv], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "teleconform", "proxy", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     printed: dict[str, str] = {}
     try:
         assert proc.stdout is not None
@@ -57,13 +62,17 @@ def test_sigterm_writes_both_reports_and_redacted_cassettes(tmp_path: Path) -> N
     app = hcw.create_app()
     creds = sandbox_credentials("hcw", app)
     reports, record = tmp_path / "reports", tmp_path / "cassettes"
-    with ThreadedServer(app) as server, proxy_process(
-            ["--target", server.base_url, "--report-dir", str(reports),
-             "--record", str(record)]) as (proc, printed):
+    with (
+        ThreadedServer(app) as server,
+        proxy_process(
+            ["--target", server.base_url, "--report-dir", str(reports), "--record", str(record)]
+        ) as (proc, printed),
+    ):
         with httpx.Client(base_url=printed["TELECONFORM_TARGET"]) as client:
-            login = client.post("/api/v1/login-local",
-                                json={"email": creds["hcw.email"],
-                                      "password": creds["hcw.password"]})
+            login = client.post(
+                "/api/v1/login-local",
+                json={"email": creds["hcw.email"], "password": creds["hcw.password"]},
+            )
             assert login.status_code == 200
             token = login.json()["user"]["token"]
             # The JWT only as Bearer: HCW-CLIENT-02 (MUST) wants x-access-token.
@@ -79,7 +88,11 @@ def test_sigterm_writes_both_reports_and_redacted_cassettes(tmp_path: Path) -> N
     verdicts = {c["id"]: c["verdict"] for c in client_report["runs"][0]["clauses"]}
     assert verdicts["HCW-CLIENT-02"] == "fail" and verdicts["HCW-CLIENT-01"] == "pass"
     assert {f.name for f in (reports / "client").iterdir()} >= {
-        "report.json", "junit.xml", "summary.md", "report.html"}
+        "report.json",
+        "junit.xml",
+        "summary.md",
+        "report.html",
+    }
     cassettes = list((record / "hcw").glob("*.yaml"))
     assert cassettes
     text = "".join(p.read_text("utf-8") for p in cassettes)
@@ -100,7 +113,12 @@ def test_an_unreachable_target_is_exit_3(tmp_path: Path) -> None:
 
 
 def test_a_bad_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "teleconform", "proxy", "--target", "ftp://x"],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "teleconform", "proxy", "--target", "ftp://x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--target" in done.stderr

@@ -40,12 +40,18 @@ class Upstream:
                 self.first_part_seen.set()
             if not message.get("more_body"):
                 break
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/octet-stream")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/octet-stream")],
+            }
+        )
         await send({"type": "http.response.body", "body": FIRST, "more_body": True})
         loop = asyncio.get_running_loop()
         self.waited_for_client = await loop.run_in_executor(
-            None, self.client_read_first.wait, WAIT_S)
+            None, self.client_read_first.wait, WAIT_S
+        )
         await send({"type": "http.response.body", "body": SECOND, "more_body": False})
 
 
@@ -58,10 +64,14 @@ def test_request_and_response_bodies_stream_through() -> None:
         produced_second_after_seen.append(upstream.first_part_seen.wait(WAIT_S))
         yield SECOND
 
-    with ThreadedServer(upstream) as server, Proxy(server.base_url, api="leah",
-                                                   credentials={}) as proxy:
-        with httpx.Client(base_url=proxy.base_url, timeout=WAIT_S * 2) as client, \
-                client.stream("POST", "/api/transfers", content=body()) as response:
+    with (
+        ThreadedServer(upstream) as server,
+        Proxy(server.base_url, api="leah", credentials={}) as proxy,
+    ):
+        with (
+            httpx.Client(base_url=proxy.base_url, timeout=WAIT_S * 2) as client,
+            client.stream("POST", "/api/transfers", content=body()) as response,
+        ):
             parts = []
             for chunk in response.iter_raw():
                 parts.append(chunk)
@@ -77,22 +87,36 @@ def test_a_compressed_answer_passes_as_sent_and_is_judged_decoded() -> None:
     import gzip
     import json
 
-    document = {"@context": "/api/contexts/Office", "@id": "/api/offices",
-                "@type": "hydra:Collection", "hydra:member": [], "hydra:totalItems": 0}
+    document = {
+        "@context": "/api/contexts/Office",
+        "@id": "/api/offices",
+        "@type": "hydra:Collection",
+        "hydra:member": [],
+        "hydra:totalItems": 0,
+    }
     compressed = gzip.compress(json.dumps(document).encode("utf-8"))
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"application/ld+json"), (b"content-encoding", b"gzip"),
-            (b"content-length", str(len(compressed)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/ld+json"),
+                    (b"content-encoding", b"gzip"),
+                    (b"content-length", str(len(compressed)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": compressed})
 
     with ThreadedServer(app) as server, Proxy(server.base_url, credentials={}) as proxy:
-        with httpx.Client(base_url=proxy.base_url) as client, \
-                client.stream("GET", "/api/offices",
-                              headers={"LEAH-AUTH-TOKEN": "k"}) as response:
+        with (
+            httpx.Client(base_url=proxy.base_url) as client,
+            client.stream("GET", "/api/offices", headers={"LEAH-AUTH-TOKEN": "k"}) as response,
+        ):
             raw = b"".join(response.iter_raw())
             encoding = response.headers["content-encoding"]
         _, server_report = proxy.stop()

@@ -72,8 +72,12 @@ def install_chromium() -> None:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         try:
             done = subprocess.run(
-                ["sh", "-c", INSTALL_COMMAND], env=env, capture_output=True, text=True,
-                timeout=INSTALL_TIMEOUT_S, check=False,
+                ["sh", "-c", INSTALL_COMMAND],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=INSTALL_TIMEOUT_S,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise BrowserUnavailable(
@@ -126,8 +130,9 @@ def chromium_driver(width: int = 1280, height: int = 900) -> Iterator[Any]:
         options.add_argument(f"--user-data-dir={profile}")
         options.add_argument(f"--window-size={width},{height}")
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(executable_path=str(chromedriver)),
-                                  options=options)
+        driver = webdriver.Chrome(
+            service=Service(executable_path=str(chromedriver)), options=options
+        )
         try:
             yield driver
         finally:

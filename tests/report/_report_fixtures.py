@@ -17,8 +17,15 @@ def load_fixture(name: str) -> dict[str, Any]:
 
 def clause(cid: str, verdict: str = "pass", **extra: Any) -> dict[str, Any]:
     """A clause entry with the CONTRACT fields, overridable."""
-    entry: dict[str, Any] = {"id": cid, "level": "MUST", "title": f"title of {cid}",
-                             "verdict": verdict, "waived": False, "reason": "", "evidence": []}
+    entry: dict[str, Any] = {
+        "id": cid,
+        "level": "MUST",
+        "title": f"title of {cid}",
+        "verdict": verdict,
+        "waived": False,
+        "reason": "",
+        "evidence": [],
+    }
     entry.update(extra)
     return entry
 
@@ -31,6 +38,11 @@ def report_with(*clauses: dict[str, Any], api: str = "hcw") -> dict[str, Any]:
         "seed": 7,
         "started_at": "2025-01-01T00:00:00Z",
         "finished_at": "2025-01-01T00:00:01Z",
-        "runs": [{"api": api, "target": {"mode": "sandbox", "base_url": "http://127.0.0.1:1"},
-                  "clauses": list(clauses)}],
+        "runs": [
+            {
+                "api": api,
+                "target": {"mode": "sandbox", "base_url": "http://127.0.0.1:1"},
+                "clauses": list(clauses),
+            }
+        ],
     }

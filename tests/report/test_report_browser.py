@@ -60,13 +60,18 @@ def test_clause_rows_carry_stable_attributes(page: tuple[Any, str]) -> None:
     rows = _css(driver, "tr.clause")
     assert len(rows) == 10
     assert [r.get_attribute("data-id") for r in _css(driver, 'tr.clause[data-api="leah"]')] == [
-        "LEAH-GEN-01", "LEAH-HYDRA-04", "LEAH-WH-02"]
+        "LEAH-GEN-01",
+        "LEAH-HYDRA-04",
+        "LEAH-WH-02",
+    ]
     sso = _one(driver, 'tr.clause[data-id="HCW-SSO-02"][data-verdict="fail"]')
     assert sso.get_attribute("data-status") == "fail"
     assert sso.get_attribute("data-area") == "SSO"
     waived = _one(driver, 'tr.clause[data-id="HCW-SSO-07"]')
     assert (waived.get_attribute("data-verdict"), waived.get_attribute("data-status")) == (
-        "fail", "waived")
+        "fail",
+        "waived",
+    )
     statuses = sorted(r.get_attribute("data-status") for r in rows)
     assert statuses == sorted(["pass"] * 3 + ["fail"] * 3 + ["skip"] * 2 + ["error", "waived"])
     assert all(r.is_displayed() for r in rows)
@@ -86,7 +91,7 @@ def test_clicking_a_failing_clause_shows_its_escaped_evidence(page: tuple[Any, s
     assert "HTTP 500" in text and "curl -sS" in text
     # The server body's markup is shown as text and never becomes live elements.
     assert "<script>document.title='pwned'</script>" in text
-    assert "<iframe src=\"https://evil.example/\"></iframe>" in text
+    assert '<iframe src="https://evil.example/"></iframe>' in text
     assert driver.title.startswith("teleconform report")
     assert driver.execute_script("return document.body.dataset.pwned === undefined") is True
     assert _css(driver, "iframe") == [] and _css(driver, "img") == []
@@ -108,8 +113,9 @@ def test_verdict_filters_hide_rows(page: tuple[Any, str]) -> None:
     assert len(others) == 7 and all(r.is_displayed() for r in others)
     assert shown.text == "7 of 10 clauses shown"
     # An area left without visible rows is hidden as a whole (leah's "General").
-    assert not _one(driver, 'section.run[data-api="leah"] section.area[data-area="General"]'
-                    ).is_displayed()
+    assert not _one(
+        driver, 'section.run[data-api="leah"] section.area[data-area="General"]'
+    ).is_displayed()
     _one(driver, 'input.filter[data-filter="fail"]').click()
     _wait_for(lambda: shown.text == "4 of 10 clauses shown", "fail rows to hide")
     assert not _one(driver, 'tr.clause[data-id="HCW-SSO-02"]').is_displayed()
@@ -167,7 +173,8 @@ def test_the_page_makes_no_network_requests(page: tuple[Any, str]) -> None:
     assert csp.startswith(EXPECTED_CSP)
     links = driver.execute_script(
         "return Array.from(document.querySelectorAll('[src],[href]'))"
-        ".map(e => e.getAttribute('src') || e.getAttribute('href'))")
+        ".map(e => e.getAttribute('src') || e.getAttribute('href'))"
+    )
     assert links and all(link.startswith("#") for link in links), links
     assert not [m for m in driver.get_log("browser") if m["level"] == "SEVERE"]
 
@@ -176,10 +183,14 @@ def _full_page_png(driver: Any) -> bytes:
     driver.execute_script("window.scrollTo(0, 0)")  # else the sticky filter bar sits mid-page
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     size = metrics["cssContentSize"]
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-    })
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        },
+    )
     return base64.b64decode(shot["data"])
 
 
@@ -190,10 +201,13 @@ def test_advisory_tile_is_visible_and_leads_to_the_advisories(page: tuple[Any, s
     assert "advisories" in tile.text
     section = _one(driver, "section#advisories")
     assert [r.get_attribute("data-id") for r in _css(driver, "tr.advisory")] == [
-        "LEAH-GEN-01", "LEAH-GEN-01"]
+        "LEAH-GEN-01",
+        "LEAH-GEN-01",
+    ]
     tile.find_element("css selector", "a").click()
-    _wait_for(lambda: driver.execute_script(
-        "return location.hash") == "#advisories", "the tile's link")
+    _wait_for(
+        lambda: driver.execute_script("return location.hash") == "#advisories", "the tile's link"
+    )
     assert section.is_displayed()
     # the clause row says it carries advisories, and its panel lists them
     row = _one(driver, 'tr.clause[data-id="LEAH-GEN-01"]')
@@ -213,8 +227,10 @@ def test_screenshots_desktop_and_phone(page: tuple[Any, str]) -> None:
     desktop.write_bytes(_full_page_png(driver))
     assert desktop.stat().st_size > 10_000
 
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+    )
     driver.get(page[1])
     for cid in ("HCW-INV-10", "HCW-SSO-02", "LEAH-HYDRA-04", "LEAH-GEN-01"):
         _one(driver, f'tr.clause[data-id="{cid}"]').click()

@@ -49,8 +49,9 @@ def test_root_installs_with_apt_get(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("subprocess.run", fake_run)
     with pytest.raises(_browser.BrowserUnavailable, match="exited 100: E: Unable to locate"):
         _browser.install_chromium()
-    assert calls == [["sh", "-c", "apt-get update -qq && apt-get install -y -qq chromium "
-                      "chromium-driver"]]
+    assert calls == [
+        ["sh", "-c", "apt-get update -qq && apt-get install -y -qq chromium chromium-driver"]
+    ]
 
 
 def test_present_browser_needs_no_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -44,13 +44,16 @@ def test_clause_rows_and_evidence_panels(mixed_report: dict[str, Any]) -> None:
     parsed = _parse(html.render(mixed_report))
     rows = _rows(parsed)
     assert [r["data-id"] for r in rows] == [
-        c["id"] for run in mixed_report["runs"] for c in run["clauses"]]
+        c["id"] for run in mixed_report["runs"] for c in run["clauses"]
+    ]
     by_id = {r["data-id"]: r for r in rows}
     assert by_id["HCW-SSO-02"]["data-verdict"] == "fail"
     assert by_id["HCW-SSO-02"]["data-area"] == "SSO" and by_id["HCW-SSO-02"]["data-api"] == "hcw"
     assert by_id["HCW-SSO-07"]["data-verdict"] == "fail"
     assert (by_id["HCW-SSO-07"]["data-status"], by_id["HCW-SSO-07"]["data-waived"]) == (
-        "waived", "true")
+        "waived",
+        "true",
+    )
     assert by_id["HCW-CONS-02"]["data-status"] == "error"
     assert by_id["LEAH-HYDRA-04"]["data-area"] == "Hydra"
     assert by_id["HCW-AUTH-05"]["data-level"] == "SHOULD"
@@ -60,7 +63,8 @@ def test_clause_rows_and_evidence_panels(mixed_report: dict[str, Any]) -> None:
     assert len(evidence_rows) == 10 and all("hidden" in a for a in evidence_rows)
     panels = [a for t, a in parsed.tags if t == "div" and a.get("class") == "evidence"]
     assert [p["id"] for p in panels] == [
-        "evidence-" + (r["id"] or "").removeprefix("clause-") for r in rows]
+        "evidence-" + (r["id"] or "").removeprefix("clause-") for r in rows
+    ]
     filters = [a["data-filter"] for t, a in parsed.tags if t == "input"]
     assert filters == ["fail", "error", "waived", "skip", "pass"]
 
@@ -68,18 +72,28 @@ def test_clause_rows_and_evidence_panels(mixed_report: dict[str, Any]) -> None:
 def test_areas_group_the_matrix(mixed_report: dict[str, Any]) -> None:
     parsed = _parse(html.render(mixed_report))
     areas = [a["data-area"] for t, a in parsed.tags if t == "section" and a.get("class") == "area"]
-    assert areas == ["Authentication", "Invites", "Consultations", "SSO",
-                     "General", "Hydra", "Webhooks"]
+    assert areas == [
+        "Authentication",
+        "Invites",
+        "Consultations",
+        "SSO",
+        "General",
+        "Hydra",
+        "Webhooks",
+    ]
 
 
-@pytest.mark.parametrize(("entry", "area"), [
-    ({"id": "HCW-SSO-02"}, "SSO"),
-    ({"id": "HCW-INV-01"}, "Invites"),
-    ({"id": "LEAH-HCW-02"}, "Healthcare workers"),
-    ({"id": "LEAH-HYDRA-01", "area": "Collections"}, "Collections"),
-    ({"id": "ACME-XYZ-01"}, "XYZ"),
-    ({"id": "ODD"}, "ODD"),
-])
+@pytest.mark.parametrize(
+    ("entry", "area"),
+    [
+        ({"id": "HCW-SSO-02"}, "SSO"),
+        ({"id": "HCW-INV-01"}, "Invites"),
+        ({"id": "LEAH-HCW-02"}, "Healthcare workers"),
+        ({"id": "LEAH-HYDRA-01", "area": "Collections"}, "Collections"),
+        ({"id": "ACME-XYZ-01"}, "XYZ"),
+        ({"id": "ODD"}, "ODD"),
+    ],
+)
 def test_area_of(entry: dict[str, Any], area: str) -> None:
     assert area_of(entry) == area
 
@@ -93,7 +107,7 @@ def test_server_markup_is_escaped(mixed_report: dict[str, Any]) -> None:
     assert "<script>document" not in page and "<iframe" not in page and "<b>bold" not in page
     assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in page
     text = "".join(parsed.text)
-    assert "<img src=x onerror=\"document.body.dataset.pwned=1\">" in text
+    assert '<img src=x onerror="document.body.dataset.pwned=1">' in text
     assert "Zoë \\x01\\x1b[31m" in text  # control characters made visible, not dropped
     # No event handler attribute anywhere (they would run despite escaping elsewhere).
     assert not [a for _, a in parsed.tags if any(k.startswith("on") for k in a)]
@@ -101,8 +115,11 @@ def test_server_markup_is_escaped(mixed_report: dict[str, Any]) -> None:
 
 def test_hostile_ids_and_attributes_are_escaped() -> None:
     nasty = '"><script>alert(1)</script>'
-    page = html.render(report_with(clause(nasty, "fail", reason=nasty, title=nasty,
-                                          area=nasty, level=nasty), api=nasty))
+    page = html.render(
+        report_with(
+            clause(nasty, "fail", reason=nasty, title=nasty, area=nasty, level=nasty), api=nasty
+        )
+    )
     parsed = _parse(page)
     assert [t for t, _ in parsed.tags].count("script") == 1
     (row,) = _rows(parsed)
@@ -113,10 +130,14 @@ def test_hostile_ids_and_attributes_are_escaped() -> None:
 def test_page_is_self_contained(mixed_report: dict[str, Any]) -> None:
     page = html.render(mixed_report)
     parsed = _parse(page)
-    metas = {(a.get("http-equiv") or a.get("name")): a.get("content")
-             for t, a in parsed.tags if t == "meta"}
+    metas = {
+        (a.get("http-equiv") or a.get("name")): a.get("content")
+        for t, a in parsed.tags
+        if t == "meta"
+    }
     assert (metas["Content-Security-Policy"] or "").startswith(
-        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+    )
     assert metas["viewport"] == "width=device-width, initial-scale=1"
     refs = [a.get("src") or a.get("href") for _, a in parsed.tags if "src" in a or "href" in a]
     assert refs and all((r or "").startswith("#") for r in refs), refs
@@ -133,8 +154,10 @@ def test_evidence_shows_exchange_and_curl(mixed_report: dict[str, Any]) -> None:
     assert "POST https://hcw.staging.example.org/api/v1/login-local" in text
     assert "set-cookie: token=[REDACTED]; Path=/; HttpOnly" in text  # header list form
     assert '"message": "Login Successful"' in text  # a JSON string body is pretty-printed
-    assert ("curl -sS 'https://hcw.staging.example.org/api/v1/external-auth-callback"
-            "?token=[REDACTED]&returnUrl=%2Fdashboard'") in text  # the runner's own line
+    assert (
+        "curl -sS 'https://hcw.staging.example.org/api/v1/external-auth-callback"
+        "?token=[REDACTED]&returnUrl=%2Fdashboard'"
+    ) in text  # the runner's own line
     assert "(no response)" in text
     assert "No exchange recorded for this clause." in text
 
@@ -147,8 +170,10 @@ def test_measurements_in_the_evidence_panel(mixed_report: dict[str, Any]) -> Non
 
 
 def test_long_bodies_and_many_exchanges_are_cut() -> None:
-    exchange = {"request": {"method": "GET", "url": "http://h/x"},
-                "response": {"status": 200, "body": "y" * (html.MAX_BODY_CHARS + 500)}}
+    exchange = {
+        "request": {"method": "GET", "url": "http://h/x"},
+        "response": {"status": 200, "body": "y" * (html.MAX_BODY_CHARS + 500)},
+    }
     page = html.render(report_with(clause("HCW-GEN-03", "fail", evidence=[exchange] * 25)))
     assert "… 500 more characters in report.json" in page
     assert "5 more exchanges in report.json" in page
@@ -169,8 +194,9 @@ def test_sso_timeline_against_the_documented_window(mixed_report: dict[str, Any]
     assert "5 min (300 s)" in text and "900 s ±5 s" in text and "15 min" in text
 
 
-@pytest.mark.parametrize("measurements", [None, {}, {"accepted_window_s": "n/a"},
-                                          {"accepted_window_s": float("nan")}])
+@pytest.mark.parametrize(
+    "measurements", [None, {}, {"accepted_window_s": "n/a"}, {"accepted_window_s": float("nan")}]
+)
 def test_no_timeline_without_a_numeric_window(measurements: dict[str, Any] | None) -> None:
     extra = {} if measurements is None else {"measurements": measurements}
     page = html.render(report_with(clause("HCW-SSO-02", "fail", **extra)))
@@ -186,33 +212,71 @@ def test_timeline_labels_move_outside_short_bars() -> None:
     assert "24 h" in "".join(parsed.text)
 
 
-def test_header_summarises_the_run(mixed_report: dict[str, Any],
-                                   passing_report: dict[str, Any]) -> None:
+def test_header_summarises_the_run(
+    mixed_report: dict[str, Any], passing_report: dict[str, Any]
+) -> None:
     page = html.render(mixed_report)
     assert 'class="top state-bad"' in page
-    assert ("<title>teleconform report: 3 MUST clauses failing, 1 SHOULD finding, "
-            "2 MUST clauses not verified</title>") in page
+    assert (
+        "<title>teleconform report: 3 MUST clauses failing, 1 SHOULD finding, "
+        "2 MUST clauses not verified</title>"
+    ) in page
     assert 'href="#clause-hcw-HCW-CONS-02"' in page  # "needs attention" links
     assert "Duration</dt><dd>2 min 8 s" in page
     good = html.render(passing_report)
     assert 'class="top state-good"' in good and "Needs attention" not in good
 
 
-@pytest.mark.parametrize(("request_", "argv"), [
-    ({"method": "GET", "url": "http://h/a?b=1&c=2"}, ["curl", "-sS", "http://h/a?b=1&c=2"]),
-    ({"method": "post", "url": "http://h/login", "headers": {"Content-Type": "application/json",
-                                                            "Content-Length": "12"},
-      "body": {"email": "o'brien@example.org"}},
-     ["curl", "-sS", "-X", "POST", "-H", "Content-Type: application/json", "--data-raw",
-      '{"email": "o\'brien@example.org"}', "http://h/login"]),
-    ({"method": "PATCH", "url": "http://h/x", "headers": [["accept", "a"], ["accept", "b"]],
-      "body": "raw $text `here`"},
-     ["curl", "-sS", "-X", "PATCH", "-H", "accept: a", "-H", "accept: b", "--data-raw",
-      "raw $text `here`", "http://h/x"]),
-    ({"method": "HEAD", "url": "http://h/"}, ["curl", "-sS", "--head", "http://h/"]),
-])
-def test_curl_line_is_built_from_the_redacted_request(request_: dict[str, Any],
-                                                      argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("request_", "argv"),
+    [
+        ({"method": "GET", "url": "http://h/a?b=1&c=2"}, ["curl", "-sS", "http://h/a?b=1&c=2"]),
+        (
+            {
+                "method": "post",
+                "url": "http://h/login",
+                "headers": {"Content-Type": "application/json", "Content-Length": "12"},
+                "body": {"email": "o'brien@example.org"},
+            },
+            [
+                "curl",
+                "-sS",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                "--data-raw",
+                '{"email": "o\'brien@example.org"}',
+                "http://h/login",
+            ],
+        ),
+        (
+            {
+                "method": "PATCH",
+                "url": "http://h/x",
+                "headers": [["accept", "a"], ["accept", "b"]],
+                "body": "raw $text `here`",
+            },
+            [
+                "curl",
+                "-sS",
+                "-X",
+                "PATCH",
+                "-H",
+                "accept: a",
+                "-H",
+                "accept: b",
+                "--data-raw",
+                "raw $text `here`",
+                "http://h/x",
+            ],
+        ),
+        ({"method": "HEAD", "url": "http://h/"}, ["curl", "-sS", "--head", "http://h/"]),
+    ],
+)
+def test_curl_line_is_built_from_the_redacted_request(
+    request_: dict[str, Any], argv: list[str]
+) -> None:
     assert shlex.split(curl_of({"request": request_})) == argv
 
 
@@ -252,6 +316,5 @@ def test_the_banner_is_amber_over_skipped_must_clauses() -> None:
     header = page.split("<header", 1)[1].split("</header>", 1)[0]
     assert 'class="top state-partial"' in header and "state-good" not in header
     assert '<p class="overall" id="overall">partial: 1 MUST clause not verified</p>' in page
-    assert '<span class="need">need --allow-writes</span> (1): <span class="ids">HCW-INV-01' \
-        in page
+    assert '<span class="need">need --allow-writes</span> (1): <span class="ids">HCW-INV-01' in page
     assert "<title>teleconform report: partial: 1 MUST clause not verified</title>" in page

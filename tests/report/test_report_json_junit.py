@@ -24,8 +24,9 @@ def test_write_reports_writes_all_four_files(tmp_path: Path, mixed_report: dict[
     assert all(p.parent == target and p.stat().st_size > 200 for p in paths.values())
 
 
-def test_write_reports_replaces_existing_reports(tmp_path: Path,
-                                                 passing_report: dict[str, Any]) -> None:
+def test_write_reports_replaces_existing_reports(
+    tmp_path: Path, passing_report: dict[str, Any]
+) -> None:
     (tmp_path / "report.json").write_text("stale", encoding="utf-8")
     write_reports(passing_report, tmp_path)
     assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) == passing_report
@@ -43,9 +44,12 @@ def test_report_json_is_the_dict_as_given(tmp_path: Path, mixed_report: dict[str
 
 
 def test_report_json_survives_values_json_cannot_hold() -> None:
-    report = report_with(clause("HCW-SSO-02", measurements={"accepted_window_s": math.nan,
-                                                            "resolution_s": math.inf}),
-                         clause("HCW-GEN-03", "fail", reason="body had \ud800 in it"))
+    report = report_with(
+        clause(
+            "HCW-SSO-02", measurements={"accepted_window_s": math.nan, "resolution_s": math.inf}
+        ),
+        clause("HCW-GEN-03", "fail", reason="body had \ud800 in it"),
+    )
     data = json_writer.encode(json_writer.render(report))
     data.decode("utf-8")  # strict UTF-8 despite the lone surrogate
 
@@ -72,8 +76,12 @@ def test_junit_counts_match_the_testcases(mixed_report: dict[str, Any]) -> None:
     root = _junit(mixed_report)
     assert root.tag == "testsuites"
     assert [s.get("name") for s in root.findall("testsuite")] == ["hcw", "leah"]
-    assert (root.get("tests"), root.get("failures"), root.get("errors"),
-            root.get("skipped")) == ("10", "3", "1", "2")
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        "10",
+        "3",
+        "1",
+        "2",
+    )
     for suite in root.findall("testsuite"):
         cases = suite.findall("testcase")
         assert suite.get("tests") == str(len(cases))
@@ -82,13 +90,18 @@ def test_junit_counts_match_the_testcases(mixed_report: dict[str, Any]) -> None:
     hcw = root.find("testsuite[@name='hcw']")
     assert hcw is not None
     assert (hcw.get("tests"), hcw.get("failures"), hcw.get("errors"), hcw.get("skipped")) == (
-        "7", "3", "1", "1")
+        "7",
+        "3",
+        "1",
+        "1",
+    )
     props = {p.get("name"): p.get("value") for p in hcw.iter("property")}
     assert props["seed"] == "1337" and props["target.base_url"] == "https://hcw.staging.example.org"
 
 
 def test_junit_testcases_are_named_by_clause_id_with_the_api_as_classname(
-        mixed_report: dict[str, Any]) -> None:
+    mixed_report: dict[str, Any],
+) -> None:
     root = _junit(mixed_report)
     expected = [(c["id"], run["api"]) for run in mixed_report["runs"] for c in run["clauses"]]
     assert [(c.get("name"), c.get("classname")) for c in root.iter("testcase")] == expected
@@ -116,8 +129,7 @@ def test_junit_fail_error_skip_elements(mixed_report: dict[str, Any]) -> None:
     assert list(_case(root, "HCW-AUTH-01")) == []  # a pass is an empty testcase
 
 
-def test_junit_waived_fail_is_a_passing_testcase_with_a_note(
-        mixed_report: dict[str, Any]) -> None:
+def test_junit_waived_fail_is_a_passing_testcase_with_a_note(mixed_report: dict[str, Any]) -> None:
     case = _case(_junit(mixed_report), "HCW-SSO-07")
     assert [child.tag for child in case] == ["system-out"]
     out = case.findtext("system-out") or ""
@@ -127,10 +139,24 @@ def test_junit_waived_fail_is_a_passing_testcase_with_a_note(
 def test_junit_stays_valid_with_hostile_text() -> None:
     nasty = "a\x00b\x1b[31m \ud83d ]]> <x/> & \" ' \ufffe"
     report = report_with(
-        clause("HCW-GEN-01", "fail", level="SHOULD", reason=nasty, title=nasty,
-               evidence=[{"request": {"method": "POST", "url": f"http://h/?q={nasty}",
-                                      "headers": {"x": nasty}, "body": nasty},
-                          "response": {"status": 500, "body": nasty}}]),
+        clause(
+            "HCW-GEN-01",
+            "fail",
+            level="SHOULD",
+            reason=nasty,
+            title=nasty,
+            evidence=[
+                {
+                    "request": {
+                        "method": "POST",
+                        "url": f"http://h/?q={nasty}",
+                        "headers": {"x": nasty},
+                        "body": nasty,
+                    },
+                    "response": {"status": 500, "body": nasty},
+                }
+            ],
+        ),
         clause(nasty, "skip", reason=nasty),
         api=nasty,
     )
@@ -146,7 +172,11 @@ def test_junit_stays_valid_with_hostile_text() -> None:
 def test_junit_of_a_passing_run_has_no_failures(passing_report: dict[str, Any]) -> None:
     root = _junit(passing_report)
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
-        "5", "0", "0", "0")
+        "5",
+        "0",
+        "0",
+        "0",
+    )
     out = _case(root, "HCW-SSO-02").findtext("system-out") or ""
     assert "accepted_window_s = 300.4" in out and "documented_window_s = 300" in out
 
@@ -162,7 +192,8 @@ def test_writers_accept_reports_without_clauses(tmp_path: Path, report: dict[str
 
 
 def test_junit_advisories_are_properties_and_output_never_a_failure(
-        mixed_report: dict[str, Any]) -> None:
+    mixed_report: dict[str, Any],
+) -> None:
     root = _junit(mixed_report)
     case = _case(root, "LEAH-GEN-01")
     assert [child.tag for child in case] == ["properties", "system-out"]

@@ -28,8 +28,9 @@ def _to_html(text: str) -> str:
 def test_summary_starts_with_totals(mixed_report: dict[str, Any]) -> None:
     text = markdown.render(mixed_report)
     lines = text.splitlines()
-    assert lines[0] == ("## teleconform: ❌ 3 MUST clauses failing, 1 SHOULD finding, "
-                        "2 MUST clauses not verified")
+    assert lines[0] == (
+        "## teleconform: ❌ 3 MUST clauses failing, 1 SHOULD finding, 2 MUST clauses not verified"
+    )
     assert "**Totals:** ❌ 3 fail · ⚠️ 1 error · 🟡 1 waived · ⏭️ 2 skip · ✅ 3 pass" in text
     assert "seed `1337`" in text and "schemathesis `4.32.5`" in text
 
@@ -39,8 +40,14 @@ def test_summary_tables_put_failing_clauses_first(mixed_report: dict[str, Any]) 
     assert "### hcw (live `https://hcw.staging.example.org`)" in text
     rows = _table_rows(text, "### hcw")
     assert [r.split(" | ")[0].removeprefix("| ") for r in rows] == [
-        "Clause", "HCW-INV-10", "HCW-SSO-02", "HCW-AUTH-05", "HCW-CONS-02", "HCW-SSO-07",
-        "HCW-INV-13", "HCW-AUTH-01",
+        "Clause",
+        "HCW-INV-10",
+        "HCW-SSO-02",
+        "HCW-AUTH-05",
+        "HCW-CONS-02",
+        "HCW-SSO-07",
+        "HCW-INV-13",
+        "HCW-AUTH-01",
     ]
     assert rows[0] == "| Clause | Level | Verdict | Reason |"
     assert "| ❌ fail |" in rows[1] and "| ⚠️ error |" in rows[4]
@@ -83,19 +90,22 @@ def test_summary_truncates_long_reasons() -> None:
     assert len(row) < 400 and row.endswith("… |")
 
 
-def test_summary_shows_measurements_on_a_line(mixed_report: dict[str, Any],
-                                              passing_report: dict[str, Any]) -> None:
+def test_summary_shows_measurements_on_a_line(
+    mixed_report: dict[str, Any], passing_report: dict[str, Any]
+) -> None:
     text = markdown.render(mixed_report)
     sso = [line for line in text.splitlines() if line.startswith("- **HCW-SSO-02**")]
     assert len(sso) == 1
-    assert ("accepted\\_window\\_s = 900 · resolution\\_s = 5 · "
-            "documented\\_window\\_s = 300") in sso[0]
+    assert (
+        "accepted\\_window\\_s = 900 · resolution\\_s = 5 · documented\\_window\\_s = 300"
+    ) in sso[0]
     assert "measured 900 s \\(±5 s\\), documented 300 s \\(5 min\\)" in sso[0]
     hydra = [line for line in text.splitlines() if line.startswith("- **LEAH-HYDRA-04**")]
     assert len(hydra) == 1
     assert hydra[0].startswith(
         "- **LEAH-HYDRA-04** measurements: pages\\_walked = 3 · items\\_seen = 61 · pages = "
-        '\\["/api/healthcare\\_workers?email=someone')
+        '\\["/api/healthcare\\_workers?email=someone'
+    )
     assert hydra[0].endswith("…")  # structured values are cut; report.json has them whole
     assert "measured 300.4 s \\(±1 s\\)" in markdown.render(passing_report)
 
@@ -103,9 +113,11 @@ def test_summary_shows_measurements_on_a_line(mixed_report: dict[str, Any],
 def test_summary_headlines() -> None:
     should_only = report_with(clause("HCW-AUTH-05", "fail", level="SHOULD"), clause("HCW-AUTH-01"))
     assert markdown.render(should_only).startswith(
-        "## teleconform: ⚠️ 1 SHOULD finding, no MUST clause failing\n")
+        "## teleconform: ⚠️ 1 SHOULD finding, no MUST clause failing\n"
+    )
     assert markdown.render(report_with(clause("HCW-AUTH-01"))).startswith(
-        "## teleconform: ✅ no failing clause\n")
+        "## teleconform: ✅ no failing clause\n"
+    )
     skipped = report_with(clause("HCW-AUTH-01", "skip", reason="needs hcw.email"))
     assert markdown.render(skipped).startswith("## teleconform: ⏭️ nothing verified\n")
     waived = report_with(clause("HCW-SSO-07", "fail", waived=True), clause("HCW-AUTH-01"))
@@ -123,7 +135,8 @@ def test_summary_lists_advisories_without_changing_a_verdict(
     rows = [line for line in section.splitlines() if line.startswith("| ")]
     assert rows[0] == "| Clause | Operation | Check | Message |"
     assert rows[2].startswith(
-        "| LEAH-GEN-01 | GET /api/offices | Schema-violating request accepted |")
+        "| LEAH-GEN-01 | GET /api/offices | Schema-violating request accepted |"
+    )
     # a server body quoted in a message stays text, and its pipe does not end the cell
     assert all(len(UNESCAPED_PIPE.findall(r)) == 5 for r in rows)
     assert "<img" not in _to_html(text)
@@ -144,15 +157,21 @@ def test_skipped_must_clauses_make_the_summary_partial_not_green() -> None:
         clause("HCW-INV-01", "skip", reason="needs hcw.allow_writes (--allow-writes)"),
         clause("HCW-INV-02", "skip", reason="needs hcw.allow_writes (--allow-writes)"),
         clause("HCW-SSO-01", "skip", reason="needs hcw.sso_secret (TELECONFORM_HCW_SSO_SECRET)"),
-        clause("HCW-SSO-06", "skip", level="SHOULD", reason="needs hcw.sso_secret "
-               "(TELECONFORM_HCW_SSO_SECRET)"),
+        clause(
+            "HCW-SSO-06",
+            "skip",
+            level="SHOULD",
+            reason="needs hcw.sso_secret (TELECONFORM_HCW_SSO_SECRET)",
+        ),
     )
     text = markdown.render(report)
     assert text.startswith("## teleconform: 🟡 partial: 3 MUST clauses not verified\n")
     assert "- need --allow-writes (2): HCW-INV-01, HCW-INV-02\n" in text
     assert "- need TELECONFORM\\_HCW\\_SSO\\_SECRET (1): HCW-SSO-01\n" in text
     assert "SSO-06\n" not in text  # a SHOULD clause does not gate
-    failing = report_with(clause("HCW-AUTH-01", "fail"), clause("HCW-INV-01", "skip",
-                                                                reason="needs --allow-writes"))
+    failing = report_with(
+        clause("HCW-AUTH-01", "fail"), clause("HCW-INV-01", "skip", reason="needs --allow-writes")
+    )
     assert markdown.render(failing).startswith(
-        "## teleconform: ❌ 1 MUST clause failing, 1 MUST clause not verified\n")
+        "## teleconform: ❌ 1 MUST clause failing, 1 MUST clause not verified\n"
+    )

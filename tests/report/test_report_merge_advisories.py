@@ -12,10 +12,16 @@ from _report_fixtures import clause, report_with
 from teleconform.report import write_reports
 from teleconform.report.merge import main
 
-REFUSED = {"operation": "POST /api/v1/invite", "check": "Schema-valid request rejected",
-           "message": "answered 400: ... (2 times)"}
-ACCEPTED = {"operation": "GET /api/v1/invite", "check": "Schema-violating request accepted",
-            "message": "answered 200: ... (once)"}
+REFUSED = {
+    "operation": "POST /api/v1/invite",
+    "check": "Schema-valid request rejected",
+    "message": "answered 400: ... (2 times)",
+}
+ACCEPTED = {
+    "operation": "GET /api/v1/invite",
+    "check": "Schema-violating request accepted",
+    "message": "answered 200: ... (once)",
+}
 
 
 def _shard(tmp_path: Path, name: str, *clauses: dict[str, Any]) -> str:
@@ -29,8 +35,9 @@ def _gen04(tmp_path: Path) -> dict[str, Any]:
     return dict(entry)
 
 
-def test_merge_keeps_the_advisories_of_every_input(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_merge_keeps_the_advisories_of_every_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # the same clause from two inputs: the worse verdict wins, the advisories of both stay
     # (the better input's own advisory is not lost to the worse one's; a repeat counts once)
     a = _shard(tmp_path, "a", clause("HCW-GEN-04", "pass", advisories=[ACCEPTED, REFUSED]))
@@ -44,7 +51,8 @@ def test_merge_keeps_the_advisories_of_every_input(tmp_path: Path,
 
 
 def test_merged_advisories_fail_only_with_fail_on_advisory(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = _shard(tmp_path, "a", clause("HCW-GEN-04", "pass", advisories=[REFUSED]))
     b = _shard(tmp_path, "b", clause("HCW-AUTH-01", "pass"))
     out = str(tmp_path / "out")

@@ -44,9 +44,15 @@ class Server:
         return {"x-access-token": token}
 
     def invite(self, **extra: Any) -> dict[str, Any]:
-        body = {"firstName": "Tele", "lastName": "Conform", "gender": "female",
-                "emailAddress": "patient@example.org", "doctorEmail": DOCTOR,
-                "isPatientInvite": True, **extra}
+        body = {
+            "firstName": "Tele",
+            "lastName": "Conform",
+            "gender": "female",
+            "emailAddress": "patient@example.org",
+            "doctorEmail": DOCTOR,
+            "isPatientInvite": True,
+            **extra,
+        }
         r = self.client.post("/api/v1/invite", json=body, headers=self.headers())
         assert r.status_code == 200, r.text
         return dict(r.json()["invite"])
@@ -56,20 +62,28 @@ class Server:
         assert r.status_code == 200, r.text
         return {"x-access-token": r.json()["user"]["token"]}
 
-    def request_consultation(self, invite: dict[str, Any],
-                             patient: dict[str, str] | None = None) -> httpx.Response:
-        return self.client.post("/api/v1/consultation", headers=patient or self.patient(invite),
-                                json={"invitationToken": invite["inviteToken"]})
+    def request_consultation(
+        self, invite: dict[str, Any], patient: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return self.client.post(
+            "/api/v1/consultation",
+            headers=patient or self.patient(invite),
+            json={"invitationToken": invite["inviteToken"]},
+        )
 
     def doctor(self) -> dict[str, str]:
-        token = jwt.encode({"email": DOCTOR, "timestamp": int(self.now),
-                            "jti": uuid.uuid4().hex}, SECRET, algorithm="HS256")
+        token = jwt.encode(
+            {"email": DOCTOR, "timestamp": int(self.now), "jti": uuid.uuid4().hex},
+            SECRET,
+            algorithm="HS256",
+        )
         r = self.client.post(SSO, params={"token": token})
         return {"x-access-token": httpx.URL(r.headers["location"]).params["tk"]}
 
     def close(self, invite: dict[str, Any]) -> httpx.Response:
-        return self.client.post(f"/api/v1/invite/{invite['id']}/consultation/close",
-                                headers=self.headers())
+        return self.client.post(
+            f"/api/v1/invite/{invite['id']}/consultation/close", headers=self.headers()
+        )
 
     def accepted_and_closed(self, invite: dict[str, Any]) -> dict[str, Any]:
         """Request, accept as the doctor, close: the closed consultation."""
@@ -98,8 +112,12 @@ def test_at_least_six_conformant_profiles_besides_the_default() -> None:
     assert len(seen) == len(conformant)
     used = {(k, v) for p in conformant for k, v in p.readings.items()}
     # every non-default value of every reading is taken by some conformant profile
-    unused = {(r.name, v) for r in READINGS.values() for v in r.allowed
-              if v != r.default and (r.name, v) not in used}
+    unused = {
+        (r.name, v)
+        for r in READINGS.values()
+        for v in r.allowed
+        if v != r.default and (r.name, v) not in used
+    }
     assert not unused
 
 
@@ -208,13 +226,18 @@ def test_patient_join(rule: str) -> None:
 @pytest.mark.parametrize("rule", READINGS["unknown_fields"].allowed)
 def test_unknown_fields(rule: str) -> None:
     s = Server(unknown_fields=rule)
-    body = {"emailAddress": "patient@example.org", "doctorEmail": DOCTOR,
-            "isPatientInvite": True, "teleconformExtra": 1}
+    body = {
+        "emailAddress": "patient@example.org",
+        "doctorEmail": DOCTOR,
+        "isPatientInvite": True,
+        "teleconformExtra": 1,
+    }
     r = s.client.post("/api/v1/invite", json=body, headers=s.headers())
     assert r.status_code == (200 if rule == "ignored" else 400)
     extra = {"email": EMAIL, "password": PASSWORD, "remember": True}
     assert s.client.post("/api/v1/login-local", json=extra).status_code == (
-        200 if rule == "ignored" else 400)
+        200 if rule == "ignored" else 400
+    )
 
 
 @pytest.mark.parametrize("rule", READINGS["access_token_headers"].allowed)
@@ -237,8 +260,9 @@ def test_login_jwt(rule: str) -> None:
 @pytest.mark.parametrize("rule", READINGS["sso_success"].allowed)
 def test_sso_success(rule: str) -> None:
     s = Server(sso_success=rule)
-    token = jwt.encode({"email": DOCTOR, "timestamp": int(T0), "jti": "j1"}, SECRET,
-                       algorithm="HS256")
+    token = jwt.encode(
+        {"email": DOCTOR, "timestamp": int(T0), "jti": "j1"}, SECRET, algorithm="HS256"
+    )
     r = s.client.post(SSO, params={"token": token})
     if rule == "redirect":
         assert r.status_code == 302 and "tk=" in r.headers["location"]
@@ -252,17 +276,23 @@ def test_sso_success(rule: str) -> None:
 def test_sso_future_skew(skew: int) -> None:
     s = Server(sso_future_skew_s=skew)
     for ahead in (10, 60, 200):
-        token = jwt.encode({"email": DOCTOR, "timestamp": int(T0) + ahead,
-                            "jti": f"j{ahead}"}, SECRET, algorithm="HS256")
+        token = jwt.encode(
+            {"email": DOCTOR, "timestamp": int(T0) + ahead, "jti": f"j{ahead}"},
+            SECRET,
+            algorithm="HS256",
+        )
         r = s.client.post(SSO, params={"token": token})
         assert (r.status_code == 302) == (ahead <= skew), (skew, ahead)
 
 
-@pytest.mark.parametrize("shape,expected", [
-    ("as-built", {"error": "Not Found"}),
-    ("success-false", {"success": False, "error": "Not Found"}),
-    ("message", {"message": "Not Found"}),
-])
+@pytest.mark.parametrize(
+    "shape,expected",
+    [
+        ("as-built", {"error": "Not Found"}),
+        ("success-false", {"success": False, "error": "Not Found"}),
+        ("message", {"message": "Not Found"}),
+    ],
+)
 def test_error_shape(shape: str, expected: dict[str, Any]) -> None:
     s = Server(error_shape=shape)
     r = s.client.get("/api/v1/invite/" + "0" * 24, headers=s.headers())
@@ -322,12 +352,17 @@ def test_text_plain_errors_where_sails_sends_them() -> None:
     assert (no_token.status_code, no_token.text) == (400, "Bad Request")
     unauthorized = s.client.get("/api/v1/invite")
     assert unauthorized.status_code == 401 and unauthorized.json() == {"error": "Unauthorized"}
-    invite = s.client.post("/api/v1/invite", headers=bearer, json={
-        "emailAddress": "p@example.org", "doctorEmail": DOCTOR, "isPatientInvite": True}).json()
-    patient = s.client.post("/api/v1/login-invite",
-                            json={"inviteToken": invite["invite"]["inviteToken"]}).json()
-    forbidden = s.client.get("/api/v1/invite",
-                             headers={"Authorization": f"Bearer {patient['user']['token']}"})
+    invite = s.client.post(
+        "/api/v1/invite",
+        headers=bearer,
+        json={"emailAddress": "p@example.org", "doctorEmail": DOCTOR, "isPatientInvite": True},
+    ).json()
+    patient = s.client.post(
+        "/api/v1/login-invite", json={"inviteToken": invite["invite"]["inviteToken"]}
+    ).json()
+    forbidden = s.client.get(
+        "/api/v1/invite", headers={"Authorization": f"Bearer {patient['user']['token']}"}
+    )
     assert (forbidden.status_code, forbidden.text) == (403, "Forbidden")
 
 
@@ -336,9 +371,11 @@ def test_text_plain_errors_where_sails_sends_them() -> None:
 
 def test_a_yaml_profile_file_layers_on_its_base(tmp_path: Path) -> None:
     path = tmp_path / "staging.yaml"
-    path.write_text("api: hcw\nname: staging\nbase: uuid-forbidden\n"
-                    "readings: {refused_delete_status: 400}\nfaults: [sso-replay-accepted]\n"
-                    "evidence: {sso-replay-accepted: 'HCW-SSO-08 failed'}\n")
+    path.write_text(
+        "api: hcw\nname: staging\nbase: uuid-forbidden\n"
+        "readings: {refused_delete_status: 400}\nfaults: [sso-replay-accepted]\n"
+        "evidence: {sso-replay-accepted: 'HCW-SSO-08 failed'}\n"
+    )
     app = create_app(profile=str(path))
     profile = app.state.profile
     assert profile.name == "staging" and not profile.conformant
@@ -355,16 +392,19 @@ def test_a_json_profile_file(tmp_path: Path) -> None:
     assert "invite" in s.client.get(f"/api/v1/invite/{invite['id']}", headers=s.headers()).json()
 
 
-@pytest.mark.parametrize("content,message", [
-    ("readings: {no_such_reading: 1}\n", "unknown reading"),
-    ("readings: {refused_delete_status: 500}\n", "cannot be 500"),
-    ("faults: [no-such-fault]\n", "unknown fault"),
-    ("api: leah\n", "not 'hcw'"),
-    ("- a list\n", "mapping at the top level"),
-    ("readings: [1, 2\n", "not valid YAML/JSON"),
-    ("base: nothing-like-it\n", "unknown base profile"),
-    ("evidence: [x]\n", "evidence must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("readings: {no_such_reading: 1}\n", "unknown reading"),
+        ("readings: {refused_delete_status: 500}\n", "cannot be 500"),
+        ("faults: [no-such-fault]\n", "unknown fault"),
+        ("api: leah\n", "not 'hcw'"),
+        ("- a list\n", "mapping at the top level"),
+        ("readings: [1, 2\n", "not valid YAML/JSON"),
+        ("base: nothing-like-it\n", "unknown base profile"),
+        ("evidence: [x]\n", "evidence must be a mapping"),
+    ],
+)
 def test_bad_profile_files_are_refused_with_one_line(
     tmp_path: Path, content: str, message: str
 ) -> None:
@@ -384,15 +424,23 @@ def test_a_missing_profile_file() -> None:
 
 def test_inventory_lists_only_what_was_created_with_a_stable_shape() -> None:
     s = Server("hcw-athome-conformant")
-    assert inventory(s.app) == {"api": "hcw", "profile": "hcw-athome-conformant",
-                                "invites": [], "consultations": [], "patient_accounts": []}
+    assert inventory(s.app) == {
+        "api": "hcw",
+        "profile": "hcw-athome-conformant",
+        "invites": [],
+        "consultations": [],
+        "patient_accounts": [],
+    }
     kept, used = s.invite(), s.invite()
     cons = s.request_consultation(used).json()
     got = inventory(s.app)
-    assert got["invites"] == [{"id": kept["id"], "status": "SENT"},
-                              {"id": used["id"], "status": "ACCEPTED"}]
-    assert got["consultations"] == [{"id": cons["id"], "status": "pending",
-                                     "invite": used["id"], "invite_exists": True}]
+    assert got["invites"] == [
+        {"id": kept["id"], "status": "SENT"},
+        {"id": used["id"], "status": "ACCEPTED"},
+    ]
+    assert got["consultations"] == [
+        {"id": cons["id"], "status": "pending", "invite": used["id"], "invite_exists": True}
+    ]
     assert [a["invite"] for a in got["patient_accounts"]] == [used["id"]]
 
 

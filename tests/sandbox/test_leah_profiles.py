@@ -51,8 +51,12 @@ def worker_iri(c: TestClient) -> str:
 
 
 def book(c: TestClient) -> str:
-    body = {"phoneNumber": "+15555550100", "email": "probe@example.org", "office": office_iri(c),
-            "startTime": FUTURE}
+    body = {
+        "phoneNumber": "+15555550100",
+        "email": "probe@example.org",
+        "office": office_iri(c),
+        "startTime": FUTURE,
+    }
     r = c.post("/api/appointments", json=body, headers=KEY)
     assert r.status_code == 201, r.text
     return str(r.json()["@id"])
@@ -88,8 +92,11 @@ def test_profile_by_name_object_and_file(tmp_path: Path) -> None:
     assert create_app().state.profile.name == DEFAULT_PROFILE
     assert create_app(profile="small-pages").state.profile.readings["page_size"] == 2
     path = tmp_path / "staging.yaml"
-    path.write_text("api: leah\nbase: small-pages\nreadings: {transfer_create_status: 200}\n"
-                    "faults: [pdf-refused]\n", encoding="utf-8")
+    path.write_text(
+        "api: leah\nbase: small-pages\nreadings: {transfer_create_status: 200}\n"
+        "faults: [pdf-refused]\n",
+        encoding="utf-8",
+    )
     app = create_app(profile=str(path), faults=["gif-accepted"])
     assert app.state.profile.readings["page_size"] == 2
     assert app.state.faults == ["gif-accepted", "pdf-refused"]  # explicit faults add up
@@ -97,8 +104,7 @@ def test_profile_by_name_object_and_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown leah profile"):
         create_app(profile="no-such-profile")
     with pytest.raises(ValueError, match="cannot be 3"):
-        create_app(profile=Profile(name="x", api="leah", description="",
-                                   readings={"page_size": 3}))
+        create_app(profile=Profile(name="x", api="leah", description="", readings={"page_size": 3}))
 
 
 def test_explicit_arguments_override_the_profile() -> None:
@@ -115,8 +121,9 @@ def test_hydra_prefix(prefixed: bool) -> None:
     assert doc["@type"] == ("hydra:Collection" if prefixed else "Collection")
 
 
-@pytest.mark.parametrize(("escaping", "raw"), [("php", b'"@id":"\\/api\\/offices"'),
-                                               ("plain", b'"@id":"/api/offices"')])
+@pytest.mark.parametrize(
+    ("escaping", "raw"), [("php", b'"@id":"\\/api\\/offices"'), ("plain", b'"@id":"/api/offices"')]
+)
 def test_json_escaping(escaping: str, raw: bytes) -> None:
     c = client(json_escaping=escaping)
     response = c.get("/api/offices", headers=KEY)
@@ -125,12 +132,15 @@ def test_json_escaping(escaping: str, raw: bytes) -> None:
     assert (b"\\/" in error.content) is (escaping == "php")
 
 
-@pytest.mark.parametrize(("readings", "media", "kind"), [
-    ({}, "application/ld+json", "hydra:Error"),
-    ({"error_format": "ld+json", "hydra_prefix": False}, "application/ld+json", "Error"),
-    ({"error_format": "problem+json"}, "application/problem+json", "hydra:Error"),
-    ({"hydra_prefix": False}, "application/problem+json", "Error"),
-])
+@pytest.mark.parametrize(
+    ("readings", "media", "kind"),
+    [
+        ({}, "application/ld+json", "hydra:Error"),
+        ({"error_format": "ld+json", "hydra_prefix": False}, "application/ld+json", "Error"),
+        ({"error_format": "problem+json"}, "application/problem+json", "hydra:Error"),
+        ({"hydra_prefix": False}, "application/problem+json", "Error"),
+    ],
+)
 def test_error_format(readings: dict[str, Any], media: str, kind: str) -> None:
     c = client(**readings)
     r = c.get("/api/appointments/nope", headers=KEY)
@@ -155,8 +165,10 @@ def test_cancelled_appointment(reading: str, after: int) -> None:
     iri = book(c)
     cancel = c.patch(iri, content=b'{"status": "cancelled"}', headers=MERGE)
     assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
-    assert c.patch(iri, content=b'{"startTime": "2045-02-01T09:00:00"}',
-                   headers=MERGE).status_code == after
+    assert (
+        c.patch(iri, content=b'{"startTime": "2045-02-01T09:00:00"}', headers=MERGE).status_code
+        == after
+    )
     assert c.patch(iri, content=b'{"status": "scheduled"}', headers=MERGE).status_code == after
     assert c.get(iri, headers=KEY).status_code == (200 if reading == "kept" else 404)
 
@@ -166,8 +178,10 @@ def test_deleted_reading_still_shows_the_faults_that_keep_cancelled_appointments
     iri = book(c)
     fault = {**MERGE, "X-Teleconform-Fault": "reschedule-after-cancel"}
     c.patch(iri, content=b'{"status": "cancelled"}', headers=fault)
-    assert c.patch(iri, content=b'{"startTime": "2045-02-01T09:00:00"}',
-                   headers=fault).status_code == 200
+    assert (
+        c.patch(iri, content=b'{"startTime": "2045-02-01T09:00:00"}', headers=fault).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(("reading", "size"), [("honoured", 5), ("ignored", 30)])
@@ -225,7 +239,10 @@ def test_inventory_lists_what_was_created_and_is_still_there() -> None:
     assert c.get("/_sandbox/inventory").status_code == 401
     empty = c.get("/_sandbox/inventory", headers=KEY)
     assert empty.status_code == 200 and empty.json() == {
-        "appointments": [], "transfers": [], "webhook_receivers": []}
+        "appointments": [],
+        "transfers": [],
+        "webhook_receivers": [],
+    }
     kept, gone = book(c), book(c)
     c.patch(gone, content=b'{"status": "cancelled"}', headers=MERGE)  # deleted on this profile
     path = new_transfer(c).json()["@id"]
@@ -248,7 +265,8 @@ def test_inventory_keeps_cancelled_appointments_on_the_kept_reading() -> None:
     iri = book(c)
     c.patch(iri, content=b'{"status": "cancelled"}', headers=MERGE)
     assert app.state.leah.inventory()["appointments"] == [
-        {"id": iri.rsplit("/", 1)[1], "status": "cancelled"}]
+        {"id": iri.rsplit("/", 1)[1], "status": "cancelled"}
+    ]
 
 
 def test_profiles_use_only_known_faults() -> None:

@@ -53,8 +53,12 @@ def worker_iri(c: TestClient) -> str:
 
 
 def appointment(c: TestClient, fault: str | None = None, **changes: Any) -> httpx.Response:
-    body = {"phoneNumber": "+15555550100", "email": "probe@example.org", "office": office_iri(c),
-            "startTime": FUTURE}
+    body = {
+        "phoneNumber": "+15555550100",
+        "email": "probe@example.org",
+        "office": office_iri(c),
+        "startTime": FUTURE,
+    }
     body.update(changes)
     body = {k: v for k, v in body.items() if v is not None}
     return c.post("/api/appointments", json=body, headers=fx(fault))
@@ -66,8 +70,9 @@ def transfer(c: TestClient, fault: str | None = None) -> str:
     return str(r.json()["@id"])
 
 
-def upload(c: TestClient, path: str, *files: tuple[str, bytes], fault: str | None = None
-           ) -> httpx.Response:
+def upload(
+    c: TestClient, path: str, *files: tuple[str, bytes], fault: str | None = None
+) -> httpx.Response:
     parts = [("file[]", (name, content, "application/octet-stream")) for name, content in files]
     return c.post(f"{path}/files", files=parts, headers=fx(fault))
 
@@ -80,13 +85,18 @@ def test_credentials_are_seeded_and_on_the_app() -> None:
     assert HCW_EMAIL.endswith("@example.org")
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", "/api/healthcare_workers"), ("GET", "/api/offices"), ("POST", "/api/appointments"),
-    ("PATCH", "/api/appointments/00000000-0000-4000-8000-000000000000"),
-    ("POST", "/api/transfers"),
-    ("POST", "/api/transfers/00000000-0000-4000-8000-000000000000/files"),
-    ("POST", "/api/transfers/00000000-0000-4000-8000-000000000000/share"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/healthcare_workers"),
+        ("GET", "/api/offices"),
+        ("POST", "/api/appointments"),
+        ("PATCH", "/api/appointments/00000000-0000-4000-8000-000000000000"),
+        ("POST", "/api/transfers"),
+        ("POST", "/api/transfers/00000000-0000-4000-8000-000000000000/files"),
+        ("POST", "/api/transfers/00000000-0000-4000-8000-000000000000/share"),
+    ],
+)
 def test_every_endpoint_needs_the_key(c: TestClient, method: str, path: str) -> None:
     missing = c.request(method, path, json={})
     assert missing.status_code == 401
@@ -119,15 +129,20 @@ def test_offices_collection_first_page(c: TestClient) -> None:
     assert doc["@context"] == "/api/contexts/Office" and doc["@type"] == "hydra:Collection"
     assert len(doc["hydra:member"]) == 30 and doc["hydra:totalItems"] == 35
     assert doc["hydra:view"] == {
-        "@id": "/api/offices?page=1", "@type": "hydra:PartialCollectionView",
-        "hydra:first": "/api/offices?page=1", "hydra:last": "/api/offices?page=2",
+        "@id": "/api/offices?page=1",
+        "@type": "hydra:PartialCollectionView",
+        "hydra:first": "/api/offices?page=1",
+        "hydra:last": "/api/offices?page=2",
         "hydra:next": "/api/offices?page=2",
     }
     search = doc["hydra:search"]
     assert search["hydra:template"] == (
-        "/api/offices{?healthcareWorker.email,healthcareWorker.email[]}")
+        "/api/offices{?healthcareWorker.email,healthcareWorker.email[]}"
+    )
     assert [m["variable"] for m in search["hydra:mapping"]] == [
-        "healthcareWorker.email", "healthcareWorker.email[]"]
+        "healthcareWorker.email",
+        "healthcareWorker.email[]",
+    ]
     office = doc["hydra:member"][0]
     assert office["@id"] == f"/api/offices/{office['id']}" and office["@type"] == "Office"
     assert office["createdAt"].endswith("+00:00") and office["currentMeeting"] is None
@@ -135,8 +150,7 @@ def test_offices_collection_first_page(c: TestClient) -> None:
 
 
 def test_pagination_links_keep_filters_and_put_page_last(c: TestClient) -> None:
-    r = c.get(f"/api/offices?page=2&healthcareWorker.email={HCW_EMAIL}&itemsPerPage=1",
-              headers=KEY)
+    r = c.get(f"/api/offices?page=2&healthcareWorker.email={HCW_EMAIL}&itemsPerPage=1", headers=KEY)
     view = r.json()["hydra:view"]
     encoded = HCW_EMAIL.replace("@", "%40")
     base = f"/api/offices?healthcareWorker.email={encoded}&itemsPerPage=1"
@@ -158,12 +172,16 @@ def test_pages_beyond_the_last_and_one_page_views(c: TestClient) -> None:
     assert "hydra:view" not in whole and len(whole["hydra:member"]) == 35
 
 
-@pytest.mark.parametrize("query,message", [
-    ("page=0", "Page should not be less than 1"), ("page=abc", "Page should not be less than 1"),
-    ("itemsPerPage=-1", "Limit should not be less than 0"),
-    ("itemsPerPage=0&page=2", "Page should not be greater than 1 if limit is equal to 0"),
-    ("page=99999999999999999999", "Page parameter is too large."),
-])
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("page=0", "Page should not be less than 1"),
+        ("page=abc", "Page should not be less than 1"),
+        ("itemsPerPage=-1", "Limit should not be less than 0"),
+        ("itemsPerPage=0&page=2", "Page should not be greater than 1 if limit is equal to 0"),
+        ("page=99999999999999999999", "Page parameter is too large."),
+    ],
+)
 def test_bad_pagination_parameters_get_400(c: TestClient, query: str, message: str) -> None:
     r = c.get(f"/api/healthcare_workers?{query}", headers=KEY)
     assert r.status_code == 400 and r.json()["hydra:description"] == message
@@ -191,7 +209,8 @@ def test_worker_email_filters(c: TestClient) -> None:
     everyone = c.get("/api/healthcare_workers?itemsPerPage=100", headers=KEY).json()
     assert everyone["hydra:totalItems"] == 33
     assert {"firstname", "lastname", "email", "currentOrganization"} <= set(
-        everyone["hydra:member"][0])
+        everyone["hydra:member"][0]
+    )
 
 
 # -- appointments -----------------------------------------------------------------------------
@@ -208,7 +227,8 @@ def test_create_appointment(c: TestClient) -> None:
 
 def test_start_time_with_offset_is_converted_to_utc(c: TestClient) -> None:
     assert appointment(c, startTime="2045-01-10T10:15:00+02:00").json()["startTime"] == (
-        "2045-01-10T08:15:00+00:00")
+        "2045-01-10T08:15:00+00:00"
+    )
 
 
 @pytest.mark.parametrize("field", ["phoneNumber", "email", "office", "startTime"])
@@ -220,40 +240,56 @@ def test_missing_mandatory_field_is_a_violation(c: TestClient, field: str) -> No
     assert [v["propertyPath"] for v in body["violations"]] == [field]
 
 
-@pytest.mark.parametrize("changes,status,fragment", [
-    ({"office": "not-an-iri"}, 400, "Invalid IRI"),
-    ({"office": "/api/offices/00000000-0000-4000-8000-000000000000"}, 400, "Item not found"),
-    ({"office": {"@id": "/api/offices/x"}}, 400, "Nested documents"),
-    ({"email": 12}, 400, 'integer'),
-    ({"startTime": "someday"}, 400, "Failed to parse"),
-    ({"startTime": "2001-01-01T00:00:00"}, 422, "greater than now"),
-    ({"email": "not-an-address"}, 422, "not a valid email"),
-    ({"phoneNumber": "call me"}, 422, "not a valid phone"),
-])
-def test_bad_appointment_input(c: TestClient, changes: dict[str, Any], status: int,
-                               fragment: str) -> None:
+@pytest.mark.parametrize(
+    "changes,status,fragment",
+    [
+        ({"office": "not-an-iri"}, 400, "Invalid IRI"),
+        ({"office": "/api/offices/00000000-0000-4000-8000-000000000000"}, 400, "Item not found"),
+        ({"office": {"@id": "/api/offices/x"}}, 400, "Nested documents"),
+        ({"email": 12}, 400, "integer"),
+        ({"startTime": "someday"}, 400, "Failed to parse"),
+        ({"startTime": "2001-01-01T00:00:00"}, 422, "greater than now"),
+        ({"email": "not-an-address"}, 422, "not a valid email"),
+        ({"phoneNumber": "call me"}, 422, "not a valid phone"),
+    ],
+)
+def test_bad_appointment_input(
+    c: TestClient, changes: dict[str, Any], status: int, fragment: str
+) -> None:
     r = appointment(c, **changes)
     assert r.status_code == status and fragment in json.dumps(r.json())
 
 
 def test_appointment_content_types(c: TestClient) -> None:
-    r = c.post("/api/appointments", content=b"x",
-               headers={**KEY, "Content-Type": "text/plain"})
+    r = c.post("/api/appointments", content=b"x", headers={**KEY, "Content-Type": "text/plain"})
     assert r.status_code == 415
-    r = c.post("/api/appointments", content=b"{",
-               headers={**KEY, "Content-Type": "application/json"})
+    r = c.post(
+        "/api/appointments", content=b"{", headers={**KEY, "Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["hydra:description"] == "Syntax error"
-    body = json.dumps({"phoneNumber": "+15555550100", "email": "p@example.org",
-                       "office": office_iri(c), "startTime": FUTURE})
-    r = c.post("/api/appointments", content=body,
-               headers={**KEY, "Content-Type": "application/ld+json; charset=utf-8"})
+    body = json.dumps(
+        {
+            "phoneNumber": "+15555550100",
+            "email": "p@example.org",
+            "office": office_iri(c),
+            "startTime": FUTURE,
+        }
+    )
+    r = c.post(
+        "/api/appointments",
+        content=body,
+        headers={**KEY, "Content-Type": "application/ld+json; charset=utf-8"},
+    )
     assert r.status_code == 201
 
 
 def test_reschedule_cancel_and_no_way_back(c: TestClient) -> None:
     iri = appointment(c).json()["@id"]
-    r = c.patch(iri, content=b'{"startTime": "2045-02-01T09:00:00"}', headers={**KEY,
-                "Content-Type": "application/json"})
+    r = c.patch(
+        iri,
+        content=b'{"startTime": "2045-02-01T09:00:00"}',
+        headers={**KEY, "Content-Type": "application/json"},
+    )
     assert r.status_code == 415
     r = c.patch(iri, content=b'{"startTime": "2045-02-01T09:00:00"}', headers=MERGE)
     assert r.status_code == 200 and r.json()["startTime"] == "2045-02-01T09:00:00+00:00"
@@ -301,10 +337,17 @@ def test_upload_png_jpg_pdf_then_share(c: TestClient) -> None:
     assert r.status_code == 422 and r.json()["violations"][0]["propertyPath"] == "email"
 
 
-@pytest.mark.parametrize("name,content", [
-    ("a.gif", b"GIF89a" + bytes(20)), ("a.txt", b"hello\n"), ("a.exe", b"MZ" + bytes(60)),
-    ("a.pdf", b"not a pdf at all"), ("a.png", PDF), ("a.bin", PNG),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("a.gif", b"GIF89a" + bytes(20)),
+        ("a.txt", b"hello\n"),
+        ("a.exe", b"MZ" + bytes(60)),
+        ("a.pdf", b"not a pdf at all"),
+        ("a.png", PDF),
+        ("a.bin", PNG),
+    ],
+)
 def test_upload_refuses_other_types(c: TestClient, name: str, content: bytes) -> None:
     path = transfer(c)
     r = upload(c, path, (name, content))
@@ -386,110 +429,218 @@ PROBES: dict[str, tuple[Probe, Any]] = {
     "invalid-key-accepted": (lambda c, f: _unauthenticated(c, f, "wrong")[0], 200),
     "unauthorized-with-data": (lambda c, f: _unauthenticated(c, f, None), (401, True)),
     "valid-key-refused": (lambda c, f: c.get("/api/offices", headers=fx(f)).status_code, 401),
-    "mixed-hydra-prefix": (lambda c, f: sorted(k for k in _last_page(c, f) if "otal" in k
-                                               or "view" in k), ["totalItems", "view"]),
-    "collection-context-no-prefix": (lambda c, f: _last_page(c, f)["@context"],
-                                     "/contexts/Office"),
-    "collection-absolute-wrong-id": (lambda c, f: _last_page(c, f)["@id"],
-                                     "http://testserver/offices"),
+    "mixed-hydra-prefix": (
+        lambda c, f: sorted(k for k in _last_page(c, f) if "otal" in k or "view" in k),
+        ["totalItems", "view"],
+    ),
+    "collection-context-no-prefix": (lambda c, f: _last_page(c, f)["@context"], "/contexts/Office"),
+    "collection-absolute-wrong-id": (
+        lambda c, f: _last_page(c, f)["@id"],
+        "http://testserver/offices",
+    ),
     "collection-type-paged": (lambda c, f: _last_page(c, f)["@type"], "hydra:PagedCollection"),
-    "member-not-array": (lambda c, f: list(_last_page(c, f)["hydra:member"])[:2],
-                         ["30", "31"]),
-    "member-id-not-uuid": (lambda c, f: _collection(c, "/api/healthcare_workers", f)
-                           ["hydra:member"][0]["@id"], "/api/healthcare_workers/1"),
-    "member-type-schema-org": (lambda c, f: _last_page(c, f)["hydra:member"][0]["@type"],
-                               "https://schema.org/Place"),
+    "member-not-array": (lambda c, f: list(_last_page(c, f)["hydra:member"])[:2], ["30", "31"]),
+    "member-id-not-uuid": (
+        lambda c, f: _collection(c, "/api/healthcare_workers", f)["hydra:member"][0]["@id"],
+        "/api/healthcare_workers/1",
+    ),
+    "member-type-schema-org": (
+        lambda c, f: _last_page(c, f)["hydra:member"][0]["@type"],
+        "https://schema.org/Place",
+    ),
     "total-items-off-by-one": (lambda c, f: _last_page(c, f)["hydra:totalItems"], 36),
     "total-items-page-count": (lambda c, f: _last_page(c, f)["hydra:totalItems"], 5),
     "total-items-missing": (lambda c, f: "hydra:totalItems" in _last_page(c, f), False),
     "total-items-string": (lambda c, f: _last_page(c, f)["hydra:totalItems"], "35"),
-    "next-link-loops": (lambda c, f: _last_page(c, f)["hydra:view"].get("hydra:next"),
-                        "/api/offices?page=1"),
+    "next-link-loops": (
+        lambda c, f: _last_page(c, f)["hydra:view"].get("hydra:next"),
+        "/api/offices?page=1",
+    ),
     "duplicate-member-across-pages": (lambda c, f: len(_last_page(c, f)["hydra:member"]), 6),
-    "next-drops-filter": (lambda c, f: _collection(
-        c, "/api/offices", f, **{"healthcareWorker.email": HCW_EMAIL, "itemsPerPage": "1"})
-        ["hydra:view"]["hydra:next"], "/api/offices?itemsPerPage=1&page=2"),
-    "last-link-wrong": (lambda c, f: _collection(c, "/api/offices", f, itemsPerPage="5")
-                        ["hydra:view"]["hydra:last"], "/api/offices?itemsPerPage=5&page=2"),
-    "next-link-self": (lambda c, f: _collection(c, "/api/offices", f)["hydra:view"]
-                       ["hydra:next"], "/api/offices?page=1"),
-    "next-other-collection": (lambda c, f: _collection(c, "/api/healthcare_workers", f)
-                              ["hydra:view"]["hydra:next"], "/api/offices?page=2"),
-    "last-unreachable": (lambda c, f: _collection(c, "/api/offices", f)["hydra:view"]
-                         ["hydra:last"], "/api/offices?page=4"),
-    "key-refused-on-offices": (lambda c, f: (
-        c.get("/api/offices", headers=fx(f)).status_code,
-        c.get("/api/healthcare_workers", headers=fx(f)).status_code), (403, 200)),
-    "hcw-missing-email": (lambda c, f: "email" in _collection(c, "/api/healthcare_workers", f)
-                          ["hydra:member"][0], False),
-    "email-filter-ignored": (lambda c, f: _collection(c, "/api/healthcare_workers", f,
-                                                      email=HCW_EMAIL)["hydra:totalItems"], 33),
-    "email-filter-unknown-returns-all": (lambda c, f: _collection(
-        c, "/api/healthcare_workers", f, email="x@example.invalid")["hydra:totalItems"], 33),
+    "next-drops-filter": (
+        lambda c, f: _collection(
+            c, "/api/offices", f, **{"healthcareWorker.email": HCW_EMAIL, "itemsPerPage": "1"}
+        )["hydra:view"]["hydra:next"],
+        "/api/offices?itemsPerPage=1&page=2",
+    ),
+    "last-link-wrong": (
+        lambda c, f: _collection(c, "/api/offices", f, itemsPerPage="5")["hydra:view"][
+            "hydra:last"
+        ],
+        "/api/offices?itemsPerPage=5&page=2",
+    ),
+    "next-link-self": (
+        lambda c, f: _collection(c, "/api/offices", f)["hydra:view"]["hydra:next"],
+        "/api/offices?page=1",
+    ),
+    "next-other-collection": (
+        lambda c, f: _collection(c, "/api/healthcare_workers", f)["hydra:view"]["hydra:next"],
+        "/api/offices?page=2",
+    ),
+    "last-unreachable": (
+        lambda c, f: _collection(c, "/api/offices", f)["hydra:view"]["hydra:last"],
+        "/api/offices?page=4",
+    ),
+    "key-refused-on-offices": (
+        lambda c, f: (
+            c.get("/api/offices", headers=fx(f)).status_code,
+            c.get("/api/healthcare_workers", headers=fx(f)).status_code,
+        ),
+        (403, 200),
+    ),
+    "hcw-missing-email": (
+        lambda c, f: "email" in _collection(c, "/api/healthcare_workers", f)["hydra:member"][0],
+        False,
+    ),
+    "email-filter-ignored": (
+        lambda c, f: _collection(c, "/api/healthcare_workers", f, email=HCW_EMAIL)[
+            "hydra:totalItems"
+        ],
+        33,
+    ),
+    "email-filter-unknown-returns-all": (
+        lambda c, f: _collection(c, "/api/healthcare_workers", f, email="x@example.invalid")[
+            "hydra:totalItems"
+        ],
+        33,
+    ),
     "office-missing-slug": (lambda c, f: "slug" in _last_page(c, f)["hydra:member"][0], False),
     "office-id-integer": (lambda c, f: _last_page(c, f)["hydra:member"][0]["id"], 31),
-    "office-organization-embedded": (lambda c, f: type(
-        _last_page(c, f)["hydra:member"][0]["organization"]).__name__, "dict"),
-    "office-createdat-no-offset": (lambda c, f: "+" in _last_page(c, f)["hydra:member"][0]
-                                   ["createdAt"], False),
-    "office-filter-ignored": (lambda c, f: _collection(c, "/api/offices", f, **{
-        "healthcareWorker.email": "x@example.invalid"})["hydra:totalItems"], 35),
-    "office-filter-empty": (lambda c, f: _collection(c, "/api/offices", f, **{
-        "healthcareWorker.email": HCW_EMAIL})["hydra:totalItems"], 0),
+    "office-organization-embedded": (
+        lambda c, f: type(_last_page(c, f)["hydra:member"][0]["organization"]).__name__,
+        "dict",
+    ),
+    "office-createdat-no-offset": (
+        lambda c, f: "+" in _last_page(c, f)["hydra:member"][0]["createdAt"],
+        False,
+    ),
+    "office-filter-ignored": (
+        lambda c, f: _collection(
+            c, "/api/offices", f, **{"healthcareWorker.email": "x@example.invalid"}
+        )["hydra:totalItems"],
+        35,
+    ),
+    "office-filter-empty": (
+        lambda c, f: _collection(c, "/api/offices", f, **{"healthcareWorker.email": HCW_EMAIL})[
+            "hydra:totalItems"
+        ],
+        0,
+    ),
     "appointment-200-not-201": (lambda c, f: appointment(c, f).status_code, 200),
     "appointment-status-pending": (lambda c, f: appointment(c, f).json()["status"], "pending"),
-    "appointment-phone-not-echoed": (lambda c, f: "phoneNumber" in appointment(c, f).json(),
-                                     False),
-    "startTime-not-utc": (lambda c, f: appointment(c, f).json()["startTime"],
-                          "2045-01-10T11:15:00+01:00"),
+    "appointment-phone-not-echoed": (lambda c, f: "phoneNumber" in appointment(c, f).json(), False),
+    "startTime-not-utc": (
+        lambda c, f: appointment(c, f).json()["startTime"],
+        "2045-01-10T11:15:00+01:00",
+    ),
     "missing-phone-accepted": (lambda c, f: appointment(c, f, phoneNumber=None).status_code, 201),
     "missing-email-accepted": (lambda c, f: appointment(c, f, email=None).status_code, 201),
     "missing-office-accepted": (lambda c, f: appointment(c, f, office=None).status_code, 201),
-    "missing-starttime-accepted": (lambda c, f: appointment(c, f, startTime=None).status_code,
-                                   201),
+    "missing-starttime-accepted": (lambda c, f: appointment(c, f, startTime=None).status_code, 201),
     "externalId-rejected": (lambda c, f: appointment(c, f, externalId="1").status_code, 400),
     "bad-office-500": (lambda c, f: appointment(c, f, office="bad").status_code, 500),
-    "unknown-office-accepted": (lambda c, f: appointment(
-        c, f, office="/api/offices/00000000-0000-4000-8000-000000000000").status_code, 201),
-    "patch-ignored": (lambda c, f: c.patch(
-        appointment(c, f).json()["@id"], content=b'{"startTime": "2045-02-01T09:00:00"}',
-        headers={**MERGE, **fx(f)}).json()["startTime"], FUTURE + "+00:00"),
-    "cancel-ignored": (lambda c, f: c.patch(
-        appointment(c, f).json()["@id"], content=b'{"status": "cancelled"}',
-        headers={**MERGE, **fx(f)}).json()["status"], "scheduled"),
-    "cancel-returns-204": (lambda c, f: c.patch(
-        appointment(c, f).json()["@id"], content=b'{"status": "cancelled"}',
-        headers={**MERGE, **fx(f)}).status_code, 204),
-    "patch-json-accepted": (lambda c, f: c.patch(
-        appointment(c, f).json()["@id"], json={"startTime": "2045-02-01T09:00:00"},
-        headers=fx(f)).status_code, 200),
-    "reschedule-after-cancel": (lambda c, f: _patch_after_cancel(
-        c, f, b'{"startTime": "2045-02-01T09:00:00"}'), 200),
-    "uncancel-accepted": (lambda c, f: _patch_after_cancel(c, f, b'{"status": "scheduled"}'),
-                          200),
-    "naive-time-local": (lambda c, f: appointment(c, f).json()["startTime"],
-                         "2045-01-10T09:15:00+00:00"),
-    "transfer-expiry-30d": (lambda c, f: (datetime.fromisoformat(c.post(
-        "/api/transfers", json={"healthcareWorker": worker_iri(c)}, headers=fx(f)).json()
-        ["expiresAt"]) - datetime.now(UTC)).days, 29),
-    "transfer-hcw-not-iri": (lambda c, f: c.post(
-        "/api/transfers", json={"healthcareWorker": worker_iri(c)}, headers=fx(f)).json()
-        ["healthcareWorker"].startswith("/api/"), False),
-    "transfer-files-null": (lambda c, f: c.post(
-        "/api/transfers", json={"healthcareWorker": worker_iri(c)}, headers=fx(f)).json()
-        ["files"], None),
+    "unknown-office-accepted": (
+        lambda c, f: (
+            appointment(
+                c, f, office="/api/offices/00000000-0000-4000-8000-000000000000"
+            ).status_code
+        ),
+        201,
+    ),
+    "patch-ignored": (
+        lambda c, f: c.patch(
+            appointment(c, f).json()["@id"],
+            content=b'{"startTime": "2045-02-01T09:00:00"}',
+            headers={**MERGE, **fx(f)},
+        ).json()["startTime"],
+        FUTURE + "+00:00",
+    ),
+    "cancel-ignored": (
+        lambda c, f: c.patch(
+            appointment(c, f).json()["@id"],
+            content=b'{"status": "cancelled"}',
+            headers={**MERGE, **fx(f)},
+        ).json()["status"],
+        "scheduled",
+    ),
+    "cancel-returns-204": (
+        lambda c, f: (
+            c.patch(
+                appointment(c, f).json()["@id"],
+                content=b'{"status": "cancelled"}',
+                headers={**MERGE, **fx(f)},
+            ).status_code
+        ),
+        204,
+    ),
+    "patch-json-accepted": (
+        lambda c, f: (
+            c.patch(
+                appointment(c, f).json()["@id"],
+                json={"startTime": "2045-02-01T09:00:00"},
+                headers=fx(f),
+            ).status_code
+        ),
+        200,
+    ),
+    "reschedule-after-cancel": (
+        lambda c, f: _patch_after_cancel(c, f, b'{"startTime": "2045-02-01T09:00:00"}'),
+        200,
+    ),
+    "uncancel-accepted": (lambda c, f: _patch_after_cancel(c, f, b'{"status": "scheduled"}'), 200),
+    "naive-time-local": (
+        lambda c, f: appointment(c, f).json()["startTime"],
+        "2045-01-10T09:15:00+00:00",
+    ),
+    "transfer-expiry-30d": (
+        lambda c, f: (
+            (
+                datetime.fromisoformat(
+                    c.post(
+                        "/api/transfers", json={"healthcareWorker": worker_iri(c)}, headers=fx(f)
+                    ).json()["expiresAt"]
+                )
+                - datetime.now(UTC)
+            ).days
+        ),
+        29,
+    ),
+    "transfer-hcw-not-iri": (
+        lambda c, f: (
+            c.post("/api/transfers", json={"healthcareWorker": worker_iri(c)}, headers=fx(f))
+            .json()["healthcareWorker"]
+            .startswith("/api/")
+        ),
+        False,
+    ),
+    "transfer-files-null": (
+        lambda c, f: c.post(
+            "/api/transfers", json={"healthcareWorker": worker_iri(c)}, headers=fx(f)
+        ).json()["files"],
+        None,
+    ),
     "pdf-refused": (lambda c, f: _upload_status(c, f, ("a.pdf", PDF)), 422),
-    "upload-keeps-in-progress": (lambda c, f: upload(c, transfer(c, f), ("a.png", PNG), fault=f)
-                                 .json()["status"], "in_progress"),
-    "upload-last-file-only": (lambda c, f: len(upload(
-        c, transfer(c, f), ("a.png", PNG), ("b.png", PNG), fault=f).json()["files"]), 1),
+    "upload-keeps-in-progress": (
+        lambda c, f: upload(c, transfer(c, f), ("a.png", PNG), fault=f).json()["status"],
+        "in_progress",
+    ),
+    "upload-last-file-only": (
+        lambda c, f: len(
+            upload(c, transfer(c, f), ("a.png", PNG), ("b.png", PNG), fault=f).json()["files"]
+        ),
+        1,
+    ),
     "eleventh-file-accepted": (_eleven, 200),
     "over-limit-partially-stored": (_files_after_refusal, 10),
     "refused-upload-drops-files": (_files_after_refusal, 0),
-    "size-limit-ignored": (lambda c, f: _upload_status(
-        c, f, ("b.png", PNG + bytes(15_728_641 - len(PNG)))), 200),
-    "size-limit-php-default": (lambda c, f: _upload_status(
-        c, f, ("b.png", PNG + bytes(3_000_000))), 422),
+    "size-limit-ignored": (
+        lambda c, f: _upload_status(c, f, ("b.png", PNG + bytes(15_728_641 - len(PNG)))),
+        200,
+    ),
+    "size-limit-php-default": (
+        lambda c, f: _upload_status(c, f, ("b.png", PNG + bytes(3_000_000))),
+        422,
+    ),
     "gif-accepted": (lambda c, f: _upload_status(c, f, ("a.gif", b"GIF89a" + bytes(9))), 200),
     "txt-accepted": (lambda c, f: _upload_status(c, f, ("a.txt", b"hello")), 200),
     "exe-accepted": (lambda c, f: _upload_status(c, f, ("a.exe", b"MZ" + bytes(9))), 200),
@@ -556,40 +707,61 @@ def test_over_http_with_webhook_delivery_and_retry(served_sandbox: tuple[str, An
     with ThreadedServer(receiver.app) as hook_server, httpx.Client(base_url=base) as http:
         assert http.get("/api/offices", headers=KEY).headers.get("date")
         office = http.get("/api/offices", headers=KEY).json()["hydra:member"][0]["@id"]
-        r = http.post("/api/appointments", headers=KEY, json={
-            "phoneNumber": "+15555550100", "email": "p@example.org", "office": office,
-            "startTime": FUTURE, "externalId": "EXT-42"})
+        r = http.post(
+            "/api/appointments",
+            headers=KEY,
+            json={
+                "phoneNumber": "+15555550100",
+                "email": "p@example.org",
+                "office": office,
+                "startTime": FUTURE,
+                "externalId": "EXT-42",
+            },
+        )
         assert r.status_code == 201
         url = f"{hook_server.base_url}/hook"
         assert http.post("/_sandbox/webhooks", json={"url": url}).status_code == 401
         assert http.post("/_sandbox/webhooks", json={"url": url}, headers=KEY).status_code == 201
-        online = http.post(f"/_sandbox{r.json()['@id'].removeprefix('/api')}/guest-online",
-                           headers=KEY)
+        online = http.post(
+            f"/_sandbox{r.json()['@id'].removeprefix('/api')}/guest-online", headers=KEY
+        )
         assert online.status_code == 202 and online.json()["receivers"] == 1
         _wait_for(lambda: len(http.get("/_sandbox/webhooks/deliveries", headers=KEY).json()) == 2)
         deliveries = http.get("/_sandbox/webhooks/deliveries", headers=KEY).json()
         assert [(d["attempt"], d["status"]) for d in deliveries] == [(1, 500), (2, 200)]
         assert {d["url"] for d in deliveries} == {url}
-        expected = {"event": "appointment.guest.online",
-                    "payload": {"externalId": "EXT-42", "administrativeFileNumber": None}}
+        expected = {
+            "event": "appointment.guest.online",
+            "payload": {"externalId": "EXT-42", "administrativeFileNumber": None},
+        }
         assert receiver.events == [("application/json", expected)] * 2
 
 
-def test_webhook_faults_and_gives_up_after_three_attempts(
-        served_sandbox: tuple[str, Any]) -> None:
+def test_webhook_faults_and_gives_up_after_three_attempts(served_sandbox: tuple[str, Any]) -> None:
     base, _app = served_sandbox
     receiver = Receiver(failures=10)
     with ThreadedServer(receiver.app) as hook_server, httpx.Client(base_url=base) as http:
         office = http.get("/api/offices", headers=KEY).json()["hydra:member"][0]["@id"]
-        iri = http.post("/api/appointments", headers=KEY, json={
-            "phoneNumber": "+15555550100", "email": "p@example.org", "office": office,
-            "startTime": FUTURE, "externalId": "EXT-7"}).json()["@id"]
+        iri = http.post(
+            "/api/appointments",
+            headers=KEY,
+            json={
+                "phoneNumber": "+15555550100",
+                "email": "p@example.org",
+                "office": office,
+                "startTime": FUTURE,
+                "externalId": "EXT-7",
+            },
+        ).json()["@id"]
         http.post("/_sandbox/webhooks", json={"url": f"{hook_server.base_url}/hook"}, headers=KEY)
-        faults = {"X-Teleconform-Fault":
-                  "webhook-payload-missing-externalId,webhook-bad-event-name"}
+        faults = {
+            "X-Teleconform-Fault": "webhook-payload-missing-externalId,webhook-bad-event-name"
+        }
         http.post(f"/_sandbox{iri.removeprefix('/api')}/guest-online", headers={**KEY, **faults})
         _wait_for(lambda: len(receiver.events) == 3)
         time.sleep(0.1)
         assert len(receiver.events) == 3  # no fourth attempt
-        assert receiver.events[0][1] == {"event": "appointment.guest_online",
-                                         "payload": {"administrativeFileNumber": None}}
+        assert receiver.events[0][1] == {
+            "event": "appointment.guest_online",
+            "payload": {"administrativeFileNumber": None},
+        }

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from teleconform.__main__ import main
-from teleconform._needs import ConfigError
-from teleconform._targets import parse_sandbox_profiles, sandbox_profiles
+from teleconform._errors import ConfigError
+from teleconform.runner._targets import parse_sandbox_profiles, sandbox_profiles
 from teleconform.sandbox.hcw import PROFILES
 
 
@@ -38,10 +38,13 @@ def test_leah_lists_at_least_its_default(capsys: pytest.CaptureFixture[str]) -> 
     assert "as-documented" in sandbox_profiles("leah")
 
 
-@pytest.mark.parametrize("profile,needle", [
-    ("no-such-profile", "unknown hcw profile 'no-such-profile'"),
-    ("/nonexistent/p.yaml", "cannot read profile"),
-])
+@pytest.mark.parametrize(
+    "profile,needle",
+    [
+        ("no-such-profile", "unknown hcw profile 'no-such-profile'"),
+        ("/nonexistent/p.yaml", "cannot read profile"),
+    ],
+)
 def test_a_bad_profile_is_one_line_and_exit_2(
     profile: str, needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,8 +63,7 @@ def test_a_malformed_profile_file_is_one_line(
 
 
 def test_the_served_sandbox_runs_its_profile_and_prints_the_api_target() -> None:
-    argv = [sys.executable, "-m", "teleconform", "sandbox", "hcw", "--profile",
-            "hcw-athome-5.4.62"]
+    argv = [sys.executable, "-m", "teleconform", "sandbox", "hcw", "--profile", "hcw-athome-5.4.62"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -74,12 +76,16 @@ def test_the_served_sandbox_runs_its_profile_and_prints_the_api_target() -> None
             lines.append(line)
         env = dict(line.split("=", 1) for line in lines)
         assert [line.split("=")[0] for line in lines[:2]] == [
-            "TELECONFORM_TARGET", "TELECONFORM_HCW_TARGET"]
+            "TELECONFORM_TARGET",
+            "TELECONFORM_HCW_TARGET",
+        ]
         base = env["TELECONFORM_HCW_TARGET"]
         assert base == env["TELECONFORM_TARGET"]
         assert httpx.get(f"{base}/_sandbox/inventory").json()["profile"] == "hcw-athome-5.4.62"
-        login = httpx.post(f"{base}/api/v1/login-local",
-                           json={"email": env["TELECONFORM_HCW_EMAIL"], "password": "wrong"})
+        login = httpx.post(
+            f"{base}/api/v1/login-local",
+            json={"email": env["TELECONFORM_HCW_EMAIL"], "password": "wrong"},
+        )
         assert login.status_code == 400  # wrong-creds-400, one of the profile's faults
     finally:
         proc.terminate()
@@ -103,24 +109,30 @@ def test_parse_sandbox_profiles(tmp_path: Path) -> None:
     assert explicit["hcw"] is not None and explicit["hcw"].name == "mine"
 
 
-@pytest.mark.parametrize("values,apis,message", [
-    (["nothing-like-it"], ["hcw", "leah"], "no selected sandbox has that profile"),
-    (["nothing-like-it"], ["hcw"], "unknown hcw profile"),
-    (["hcw=guide-literal"], ["leah"], "hcw is not selected"),
-    (["hcw=guide-literal", "hcw=waiting-room"], ["hcw"], "given twice"),
-    (["leah=guide-literal"], ["leah"], "unknown leah profile"),
-])
+@pytest.mark.parametrize(
+    "values,apis,message",
+    [
+        (["nothing-like-it"], ["hcw", "leah"], "no selected sandbox has that profile"),
+        (["nothing-like-it"], ["hcw"], "unknown hcw profile"),
+        (["hcw=guide-literal"], ["leah"], "hcw is not selected"),
+        (["hcw=guide-literal", "hcw=waiting-room"], ["hcw"], "given twice"),
+        (["leah=guide-literal"], ["leah"], "unknown leah profile"),
+    ],
+)
 def test_bad_sandbox_profiles(values: list[str], apis: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_sandbox_profiles(values, apis)
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "--sandbox-profile", "nothing-like-it"],
-    ["run", "leah", "--sandbox-profile", "hcw=guide-literal"],
-    ["run", "hcw", "--target", "http://127.0.0.1:9", "--sandbox-profile", "guide-literal"],
-    ["run", "hcw", "--replay", "--sandbox-profile", "guide-literal"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--sandbox-profile", "nothing-like-it"],
+        ["run", "leah", "--sandbox-profile", "hcw=guide-literal"],
+        ["run", "hcw", "--target", "http://127.0.0.1:9", "--sandbox-profile", "guide-literal"],
+        ["run", "hcw", "--replay", "--sandbox-profile", "guide-literal"],
+    ],
+)
 def test_run_refuses_a_bad_sandbox_profile_before_running(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -132,9 +144,24 @@ def test_run_refuses_a_bad_sandbox_profile_before_running(
 def test_run_records_the_profile_in_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, _ = _main(["run", "hcw", "--sandbox-profile", "guide-literal", "--clause",
-                        "HCW-AUTH-01", "--clause", "HCW-AUTH-05", "--seed", "3",
-                        "--report-dir", str(tmp_path), "-q"], capsys)
+    code, _, _ = _main(
+        [
+            "run",
+            "hcw",
+            "--sandbox-profile",
+            "guide-literal",
+            "--clause",
+            "HCW-AUTH-01",
+            "--clause",
+            "HCW-AUTH-05",
+            "--seed",
+            "3",
+            "--report-dir",
+            str(tmp_path),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0
     run = json.loads((tmp_path / "report.json").read_text())["runs"][0]
     assert run["target"]["profile"] == "guide-literal"
@@ -143,11 +170,30 @@ def test_run_records_the_profile_in_the_report(
 def test_run_with_workers_records_the_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, _ = _main(["run", "hcw", "--sandbox-profile", "hcw=hcw-athome-5.4.62", "--clause",
-                        "HCW-AUTH-06", "--clause", "HCW-SSO-08", "--workers", "2", "--seed", "3",
-                        "--report-dir", str(tmp_path), "-q"], capsys)
+    code, _, _ = _main(
+        [
+            "run",
+            "hcw",
+            "--sandbox-profile",
+            "hcw=hcw-athome-5.4.62",
+            "--clause",
+            "HCW-AUTH-06",
+            "--clause",
+            "HCW-SSO-08",
+            "--workers",
+            "2",
+            "--seed",
+            "3",
+            "--report-dir",
+            str(tmp_path),
+            "-q",
+        ],
+        capsys,
+    )
     run = json.loads((tmp_path / "report.json").read_text())["runs"][0]
     assert run["target"]["profile"] == "hcw-athome-5.4.62"
     assert {c["id"]: c["verdict"] for c in run["clauses"]} == {
-        "HCW-AUTH-06": "fail", "HCW-SSO-08": "fail"}
+        "HCW-AUTH-06": "fail",
+        "HCW-SSO-08": "fail",
+    }
     assert code == 0  # both are SHOULD clauses

@@ -114,8 +114,10 @@ def component_validator(api: str, name: str) -> Draft202012Validator:
 
 def errors_of(v: Draft202012Validator, instance: Any) -> list[str]:
     """Readable messages of every validation error (empty when valid)."""
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in
-            sorted(v.iter_errors(instance), key=lambda e: list(map(str, e.path)))]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in sorted(v.iter_errors(instance), key=lambda e: list(map(str, e.path)))
+    ]
 
 
 # ---------------------------------------------------------------------------- operations
@@ -169,8 +171,11 @@ def _template_regex(path: str) -> re.Pattern[str]:
 
 def match_operation(api: str, method: str, url_path: str) -> Operation | None:
     """The operation for `method` and a concrete path; literal paths beat templated ones."""
-    candidates = [op for op in operations(api) if op.method == method.lower()
-                  and _template_regex(op.path).match(url_path)]
+    candidates = [
+        op
+        for op in operations(api)
+        if op.method == method.lower() and _template_regex(op.path).match(url_path)
+    ]
     candidates.sort(key=lambda op: op.path.count("{"))
     return candidates[0] if candidates else None
 
@@ -241,18 +246,20 @@ def load_har(path: Path) -> list[Exchange]:
         request, response = entry["request"], entry["response"]
         comment = entry.get("comment", "")
         post = request.get("postData") or {}
-        result.append(Exchange(
-            index=index,
-            label=comment.split(" ", 1)[0] if comment else f"#{index}",
-            comment=comment,
-            method=request["method"].upper(),
-            path=urlsplit(request["url"]).path,
-            status=int(response["status"]),
-            headers={h["name"].lower(): h["value"] for h in response.get("headers", [])},
-            body=(response.get("content") or {}).get("text") or "",
-            request_media=media_type_of(post.get("mimeType")),
-            request_body=post.get("text"),
-        ))
+        result.append(
+            Exchange(
+                index=index,
+                label=comment.split(" ", 1)[0] if comment else f"#{index}",
+                comment=comment,
+                method=request["method"].upper(),
+                path=urlsplit(request["url"]).path,
+                status=int(response["status"]),
+                headers={h["name"].lower(): h["value"] for h in response.get("headers", [])},
+                body=(response.get("content") or {}).get("text") or "",
+                request_media=media_type_of(post.get("mimeType")),
+                request_body=post.get("text"),
+            )
+        )
     return result
 
 
@@ -343,19 +350,36 @@ class ExampleCase:
         return f"{self.api}:{self.where}"
 
 
-def _media_examples(api: str, content: dict[str, Any], content_pointer: str,
-                    where: str, operation: str) -> Iterator[ExampleCase]:
+def _media_examples(
+    api: str, content: dict[str, Any], content_pointer: str, where: str, operation: str
+) -> Iterator[ExampleCase]:
     for media, media_obj in content.items():
         schema_pointer = f"{content_pointer}/{escape_pointer_token(media)}/schema"
         if "example" in media_obj:
-            yield ExampleCase(api, f"{where} {media}", media_obj["example"], schema_pointer, None,
-                              operation, "example")
+            yield ExampleCase(
+                api,
+                f"{where} {media}",
+                media_obj["example"],
+                schema_pointer,
+                None,
+                operation,
+                "example",
+            )
         for name in media_obj.get("examples", {}):
-            ex_pointer = (f"{content_pointer}/{escape_pointer_token(media)}/examples/"
-                          f"{escape_pointer_token(name)}")
+            ex_pointer = (
+                f"{content_pointer}/{escape_pointer_token(media)}/examples/"
+                f"{escape_pointer_token(name)}"
+            )
             example, _ = follow(api, ex_pointer)
-            yield ExampleCase(api, f"{where} {media} example {name}", example["value"],
-                              schema_pointer, example.get("x-repair"), operation, name)
+            yield ExampleCase(
+                api,
+                f"{where} {media} example {name}",
+                example["value"],
+                schema_pointer,
+                example.get("x-repair"),
+                operation,
+                name,
+            )
 
 
 def iter_examples(api: str) -> Iterator[ExampleCase]:
@@ -364,21 +388,29 @@ def iter_examples(api: str) -> Iterator[ExampleCase]:
         name = op.operation_id or op.label
         if "requestBody" in op.definition:
             body, pointer = follow(api, f"{op.pointer}/requestBody")
-            yield from _media_examples(api, body.get("content", {}), f"{pointer}/content",
-                                       f"{name} request", name)
+            yield from _media_examples(
+                api, body.get("content", {}), f"{pointer}/content", f"{name} request", name
+            )
         for status in op.definition.get("responses", {}):
             response, pointer = follow(api, f"{op.pointer}/responses/{status}")
-            yield from _media_examples(api, response.get("content", {}), f"{pointer}/content",
-                                       f"{name} {status}", name)
+            yield from _media_examples(
+                api, response.get("content", {}), f"{pointer}/content", f"{name} {status}", name
+            )
     spec = load_spec(api)
     for pname in spec.get("components", {}).get("parameters", {}):
         pointer = f"/components/parameters/{escape_pointer_token(pname)}"
         param = pointer_get(spec, pointer)
         claims = param.get("x-jwt-claims")
         if claims and "example" in claims:
-            yield ExampleCase(api, f"parameter {pname} x-jwt-claims", claims["example"],
-                              f"{pointer}/x-jwt-claims/schema", claims.get("x-repair"),
-                              pname, "x-jwt-claims")
+            yield ExampleCase(
+                api,
+                f"parameter {pname} x-jwt-claims",
+                claims["example"],
+                f"{pointer}/x-jwt-claims/schema",
+                claims.get("x-repair"),
+                pname,
+                "x-jwt-claims",
+            )
 
 
 def walk(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:

@@ -80,20 +80,39 @@ UNDONE_REPAIRS: list[tuple[str, str, str, str, Any]] = [
     ("hcw", "createInvite", "assignedToQueue", "/isPatientInvite", _MISSING),
     ("hcw", "closeConsultation", "guide", "/closedAt", 0),
     ("hcw", "SsoToken", "x-jwt-claims", "/email", _MISSING),
-    ("leah", "createTransfer", "document", "/healthcareWorker",
-     "/api/healthcare_workers/51176ec8-670b-4fa5-8f15-df21jh23d30ea"),
+    (
+        "leah",
+        "createTransfer",
+        "document",
+        "/healthcareWorker",
+        "/api/healthcare_workers/51176ec8-670b-4fa5-8f15-df21jh23d30ea",
+    ),
     ("leah", "createTransfer", "TransferCreated", "/id", "acdca04c-97af-4d20-bcaa-708ceqsdq36b9f"),
-    ("leah", "uploadTransferFiles", "document", "/files/0",
-     "/api/transfer_files/5af6e1bb-3182-47cc-bbc4-528aEjdhq442afb"),
-    ("leah", "uploadTransferFiles", "document", "/@id",
-     "/api/transfers/acdca04c-97af-4d20-bcaa-708ceqsdq36b9f"),
+    (
+        "leah",
+        "uploadTransferFiles",
+        "document",
+        "/files/0",
+        "/api/transfer_files/5af6e1bb-3182-47cc-bbc4-528aEjdhq442afb",
+    ),
+    (
+        "leah",
+        "uploadTransferFiles",
+        "document",
+        "/@id",
+        "/api/transfers/acdca04c-97af-4d20-bcaa-708ceqsdq36b9f",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("api", "operation", "name", "pointer", "original"), UNDONE_REPAIRS,
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_undoing_a_repair_breaks_the_schema(api: str, operation: str, name: str, pointer: str,
-                                            original: Any) -> None:
+@pytest.mark.parametrize(
+    ("api", "operation", "name", "pointer", "original"),
+    UNDONE_REPAIRS,
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_undoing_a_repair_breaks_the_schema(
+    api: str, operation: str, name: str, pointer: str, original: Any
+) -> None:
     if name == "TransferCreated":
         example = load_spec(api)["components"]["examples"]["TransferCreated"]
         value = copy.deepcopy(example["value"])
@@ -123,8 +142,14 @@ def _instant(value: str) -> datetime:
 
 def test_appointment_answer_repair_restores_the_requested_instant() -> None:
     sent = _example("leah", "createAppointment", "document").value["startTime"]
-    answer = next(c for c in ALL_EXAMPLES if c.api == "leah" and c.operation ==
-                  "createAppointment" and c.name == "document" and " 201 " in c.where)
+    answer = next(
+        c
+        for c in ALL_EXAMPLES
+        if c.api == "leah"
+        and c.operation == "createAppointment"
+        and c.name == "document"
+        and " 201 " in c.where
+    )
     assert answer.repair
     assert _instant(answer.value["startTime"]) == _instant(sent)
     assert answer.value["startTime"].endswith("+00:00")

@@ -33,8 +33,10 @@ UUID_REPAIRS = {
 # "*.schema.json" files are JSON Schemas API Platform's tests use, not documents: they are
 # only checked to be valid JSON Schemas.
 SAMPLES: dict[str, tuple[list[str], list[str]]] = {
-    "01-collection-with-search.json": (["HydraCollection", "HydraCollectionPrefixed"],
-                                       ["HydraCollectionUnprefixed", "LeahError"]),
+    "01-collection-with-search.json": (
+        ["HydraCollection", "HydraCollectionPrefixed"],
+        ["HydraCollectionUnprefixed", "LeahError"],
+    ),
     "02-item-top-level.json": (["HydraItem"], ["HydraCollection"]),
     "03-item-uuid-iri.json": (["HydraItem"], ["HydraCollection"]),
     "04-collection-paginated-first-page.json": (["HydraCollection"], []),
@@ -44,25 +46,41 @@ SAMPLES: dict[str, tuple[list[str], list[str]]] = {
     "09-collection-plain-json-format.json": ([], ["HydraCollection", "HydraItem"]),
     "10-context-document.partial.json": (["JsonLdContextDocument"], ["HydraCollection"]),
     "11-validation-422-legacy-ldjson-v3.1.json": (
-        ["ConstraintViolationList", "LeahError", "LeahValidationError"], ["HydraCollection"]),
+        ["ConstraintViolationList", "LeahError", "LeahValidationError"],
+        ["HydraCollection"],
+    ),
     "12-validation-422-problem-v3.4.17.json": (
-        ["ConstraintViolationList", "ProblemDetails", "LeahError", "LeahValidationError"], []),
+        ["ConstraintViolationList", "ProblemDetails", "LeahError", "LeahValidationError"],
+        [],
+    ),
     "14-validation-422-problem-v4.2.json": (
         ["ConstraintViolationList", "ProblemDetailsJsonLd", "LeahError", "LeahValidationError"],
-        []),
+        [],
+    ),
     "15-validation-422-problem-plain-json-v4.2.json": (
         ["ProblemDetails", "LeahError", "LeahValidationError"],
-        ["ProblemDetailsJsonLd", "ConstraintViolationList"]),
+        ["ProblemDetailsJsonLd", "ConstraintViolationList"],
+    ),
     "17-error-legacy-hydra-error-api-prefix.issue-5521.json": (
-        ["HydraErrorLegacy", "LeahError"], ["ProblemDetailsJsonLd"]),
+        ["HydraErrorLegacy", "LeahError"],
+        ["ProblemDetailsJsonLd"],
+    ),
     "18-validation-422-v2-no-code.issue-1641.json": (
-        ["ConstraintViolationList", "LeahError", "LeahValidationError"], []),
+        ["ConstraintViolationList", "LeahError", "LeahValidationError"],
+        [],
+    ),
     "20-error-401-jsonld-noprefix.laravel-transcribed.json": (
-        ["ProblemDetailsJsonLd", "LeahError"], ["HydraErrorLegacy", "LeahValidationError"]),
+        ["ProblemDetailsJsonLd", "LeahError"],
+        ["HydraErrorLegacy", "LeahValidationError"],
+    ),
     "21-error-401-problem-json.laravel-transcribed.json": (
-        ["ProblemDetails", "LeahError"], ["ProblemDetailsJsonLd"]),
+        ["ProblemDetails", "LeahError"],
+        ["ProblemDetailsJsonLd"],
+    ),
     "22-error-404-jsonld-noprefix.laravel-transcribed.fragment.json": (
-        ["ProblemDetailsJsonLd", "LeahError"], ["LeahValidationError"]),
+        ["ProblemDetailsJsonLd", "LeahError"],
+        ["LeahValidationError"],
+    ),
     "24-collection-empty.schema.json": ([], []),
     "25-collection-first-page.schema.json": ([], []),
     "26-collection-partial-pagination.schema.json": ([], []),
@@ -76,9 +94,13 @@ SAMPLES: dict[str, tuple[list[str], list[str]]] = {
     "33-leah-doc-transfer-created.json": (["HydraItem"], ["Transfer"]),
     "34-leah-doc-transfer-files-uploaded.json": (["HydraItem"], ["Transfer"]),
     "35-leah-doc-offices-collection.fixed.json": (
-        ["OfficeCollection", "HydraCollection"], ["HealthcareWorkerCollection"]),
+        ["OfficeCollection", "HydraCollection"],
+        ["HealthcareWorkerCollection"],
+    ),
     "36-leah-doc-healthcare-workers-collection.fixed.json": (
-        ["HealthcareWorkerCollection", "HydraCollection"], ["OfficeCollection"]),
+        ["HealthcareWorkerCollection", "HydraCollection"],
+        ["OfficeCollection"],
+    ),
     "37-leah-doc-webhook-guest-online.reconstructed.json": (["GuestOnlineEvent"], []),
 }
 
@@ -134,8 +156,9 @@ def _repair_uuids(document: Any) -> Any:
 
 
 @pytest.mark.parametrize("source", list(SOURCES))
-@pytest.mark.parametrize("name", ["33-leah-doc-transfer-created.json",
-                                  "34-leah-doc-transfer-files-uploaded.json"])
+@pytest.mark.parametrize(
+    "name", ["33-leah-doc-transfer-created.json", "34-leah-doc-transfer-files-uploaded.json"]
+)
 def test_document_transfers_fail_only_on_their_malformed_uuids(source: str, name: str) -> None:
     document = _load(source, name)
     transfer = component_validator("leah", "Transfer")
@@ -150,18 +173,29 @@ PREFIXED: dict[str, Any] = {
     "@context": "/api/contexts/Office",
     "@id": "/api/offices",
     "@type": "hydra:Collection",
-    "hydra:member": [{"@id": "/api/offices/6e229d04-1880-4b6b-a520-36f757f4a531",
-                      "@type": "Office"}],
+    "hydra:member": [
+        {"@id": "/api/offices/6e229d04-1880-4b6b-a520-36f757f4a531", "@type": "Office"}
+    ],
     "hydra:totalItems": 4,
-    "hydra:view": {"@id": "/api/offices?page=1", "@type": "hydra:PartialCollectionView",
-                   "hydra:first": "/api/offices?page=1", "hydra:next": "/api/offices?page=2"},
-    "hydra:search": {"@type": "hydra:IriTemplate",
-                     "hydra:template": "/api/offices{?healthcareWorker.email}",
-                     "hydra:variableRepresentation": "BasicRepresentation",
-                     "hydra:mapping": [{"@type": "IriTemplateMapping",
-                                        "variable": "healthcareWorker.email",
-                                        "property": "healthcareWorker.email",
-                                        "required": False}]},
+    "hydra:view": {
+        "@id": "/api/offices?page=1",
+        "@type": "hydra:PartialCollectionView",
+        "hydra:first": "/api/offices?page=1",
+        "hydra:next": "/api/offices?page=2",
+    },
+    "hydra:search": {
+        "@type": "hydra:IriTemplate",
+        "hydra:template": "/api/offices{?healthcareWorker.email}",
+        "hydra:variableRepresentation": "BasicRepresentation",
+        "hydra:mapping": [
+            {
+                "@type": "IriTemplateMapping",
+                "variable": "healthcareWorker.email",
+                "property": "healthcareWorker.email",
+                "required": False,
+            }
+        ],
+    },
 }
 
 
@@ -172,6 +206,7 @@ def _unprefixed(document: dict[str, Any]) -> dict[str, Any]:
         if isinstance(node, list):
             return [strip(v) for v in node]
         return node.removeprefix("hydra:") if isinstance(node, str) else node
+
     result: dict[str, Any] = strip(document)
     return result
 
@@ -202,13 +237,15 @@ MIXED = {
     "prefixed, unprefixed view": _mixed(PREFIXED, [], "hydra:view", "view"),
     "prefixed, unprefixed search": _mixed(PREFIXED, [], "hydra:search", "search"),
     "prefixed, unprefixed next in view": _mixed(PREFIXED, ["hydra:view"], "hydra:next", "next"),
-    "prefixed, unprefixed template in search": _mixed(PREFIXED, ["hydra:search"],
-                                                      "hydra:template", "template"),
+    "prefixed, unprefixed template in search": _mixed(
+        PREFIXED, ["hydra:search"], "hydra:template", "template"
+    ),
     "unprefixed, prefixed member": _mixed(UNPREFIXED, [], "member", "hydra:member"),
     "unprefixed, prefixed totalItems": _mixed(UNPREFIXED, [], "totalItems", "hydra:totalItems"),
     "unprefixed, prefixed first in view": _mixed(UNPREFIXED, ["view"], "first", "hydra:first"),
-    "unprefixed, prefixed mapping in search": _mixed(UNPREFIXED, ["search"], "mapping",
-                                                     "hydra:mapping"),
+    "unprefixed, prefixed mapping in search": _mixed(
+        UNPREFIXED, ["search"], "mapping", "hydra:mapping"
+    ),
     "prefixed keys, unprefixed @type": {**PREFIXED, "@type": "Collection"},
     "unprefixed keys, prefixed @type": {**UNPREFIXED, "@type": "hydra:Collection"},
     "both member spellings": {**PREFIXED, "member": PREFIXED["hydra:member"]},
@@ -235,32 +272,44 @@ OFFICE: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize(("change", "valid"), [
-    ({}, True),
-    ({"currentMeeting": "/api/meetings/1"}, True),
-    ({"extraProperty": {"any": "thing"}}, True),
-    ({"createdAt": "2021-01-22T14:20:48Z"}, True),
-    ({"createdAt": "2021-01-22T14:20:48"}, False),
-    ({"createdAt": "22/01/2021"}, False),
-    ({"@id": "/api/offices/42"}, False),
-    ({"@type": "Organization"}, False),
-    ({"id": "not-a-uuid"}, False),
-    ({"features": "/api/features/1"}, False),
-])
+@pytest.mark.parametrize(
+    ("change", "valid"),
+    [
+        ({}, True),
+        ({"currentMeeting": "/api/meetings/1"}, True),
+        ({"extraProperty": {"any": "thing"}}, True),
+        ({"createdAt": "2021-01-22T14:20:48Z"}, True),
+        ({"createdAt": "2021-01-22T14:20:48"}, False),
+        ({"createdAt": "22/01/2021"}, False),
+        ({"@id": "/api/offices/42"}, False),
+        ({"@type": "Organization"}, False),
+        ({"id": "not-a-uuid"}, False),
+        ({"features": "/api/features/1"}, False),
+    ],
+)
 def test_office_member_schema(change: dict[str, Any], valid: bool) -> None:
     office = {**OFFICE, **change}
     assert (errors_of(component_validator("leah", "Office"), office) == []) is valid
-    collection = {"@context": "/api/contexts/Office", "@id": "/api/offices",
-                  "@type": "Collection", "member": [office], "totalItems": 1}
+    collection = {
+        "@context": "/api/contexts/Office",
+        "@id": "/api/offices",
+        "@type": "Collection",
+        "member": [office],
+        "totalItems": 1,
+    }
     assert (errors_of(component_validator("leah", "OfficeCollection"), collection) == []) is valid
 
 
 def test_absent_and_null_are_equivalent_for_nullable_fields() -> None:
     office = {k: v for k, v in OFFICE.items() if k != "currentMeeting"}
     assert errors_of(component_validator("leah", "Office"), office) == []
-    worker = {"@id": "/api/healthcare_workers/7dd37344-5d8d-4c90-a015-5518ab97adaf",
-              "@type": "HealthcareWorker", "firstname": "J", "lastname": "D",
-              "email": "j.d@example.org"}
+    worker = {
+        "@id": "/api/healthcare_workers/7dd37344-5d8d-4c90-a015-5518ab97adaf",
+        "@type": "HealthcareWorker",
+        "firstname": "J",
+        "lastname": "D",
+        "email": "j.d@example.org",
+    }
     hcw = component_validator("leah", "HealthcareWorker")
     assert errors_of(hcw, worker) == []
     assert errors_of(hcw, {**worker, "currentOrganization": None}) == []
@@ -269,8 +318,12 @@ def test_absent_and_null_are_equivalent_for_nullable_fields() -> None:
 
 
 def test_collection_context_and_id_are_checked() -> None:
-    collection = {"@context": "/api/contexts/Office", "@id": "https://org.leah.care/api/offices",
-                  "@type": "hydra:Collection", "hydra:member": [OFFICE]}
+    collection = {
+        "@context": "/api/contexts/Office",
+        "@id": "https://org.leah.care/api/offices",
+        "@type": "hydra:Collection",
+        "hydra:member": [OFFICE],
+    }
     offices = component_validator("leah", "OfficeCollection")
     assert errors_of(offices, collection) == []
     assert errors_of(offices, {**collection, "@id": "/api/appointments"}) != []

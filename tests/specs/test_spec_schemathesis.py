@@ -48,8 +48,9 @@ def _draw_cases(operation: Any, count: int) -> list[Any]:
     """Up to `count` generated cases of one operation (at least one when it can generate)."""
     drawn: list[Any] = []
 
-    @settings(max_examples=count, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
     def draw(case: Any) -> None:
         drawn.append(case)
@@ -65,8 +66,9 @@ def test_every_operation_generates_requests_its_own_schema_accepts(api: str) -> 
         operation = result.ok()
         drawn = _draw_cases(operation, 5)
         assert drawn, operation.label
-        ours = match_operation(api, operation.method, operation.path.replace("{", "x").replace(
-            "}", "x"))
+        ours = match_operation(
+            api, operation.method, operation.path.replace("{", "x").replace("}", "x")
+        )
         assert ours is not None and ours.label == operation.label
         for case in drawn:
             if case.media_type and "json" in case.media_type:
@@ -98,6 +100,7 @@ def _state_machine_name(api: str, source: str, status: str, link: str, target: s
     def label(operation_id: str) -> str:
         op = by_id[operation_id]
         return re.sub(r"[^A-Za-z0-9]+", "_", f"{op.method.upper()} {op.path}")
+
     return f"{label(source)}___{status}_{link}__{label(target)}"
 
 
@@ -120,8 +123,11 @@ def _links(api: str) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 
 def test_links_in_the_specs_are_the_expected_ones() -> None:
-    declared = {(api, source, status, name, link["operationId"])
-                for api in APIS for source, status, name, link in _links(api)}
+    declared = {
+        (api, source, status, name, link["operationId"])
+        for api in APIS
+        for source, status, name, link in _links(api)
+    }
     assert declared == set(EXPECTED_LINKS)
 
 
@@ -145,8 +151,11 @@ def _samples(api: str, operation_id: str, status: str) -> list[tuple[Any, Any, b
     """(request body, response body, recorded?) triples: documented examples, and for HCW the
     shipped HAR's exchanges."""
     samples: list[tuple[Any, Any, bool]] = []
-    requests = [c.value for c in iter_examples(api)
-                if c.operation == operation_id and " request " in c.where]
+    requests = [
+        c.value
+        for c in iter_examples(api)
+        if c.operation == operation_id and " request " in c.where
+    ]
     for case in iter_examples(api):
         if case.operation == operation_id and f" {status} " in case.where:
             samples.extend((request, case.value, False) for request in requests or [None])
@@ -159,8 +168,9 @@ def _samples(api: str, operation_id: str, status: str) -> list[tuple[Any, Any, b
     return samples
 
 
-def _resolve_link(api: str, target: Any, link: dict[str, Any], request: Any,
-                  response: Any) -> list[str]:
+def _resolve_link(
+    api: str, target: Any, link: dict[str, Any], request: Any, response: Any
+) -> list[str]:
     """Errors of the values `link` gives `target` from one exchange (empty when all fit)."""
     problems = []
     for param, expression in link.get("parameters", {}).items():
@@ -170,8 +180,9 @@ def _resolve_link(api: str, target: Any, link: dict[str, Any], request: Any,
     if body is not None:
         resolved = {k: _evaluate(v, request, response) for k, v in body.items()}
         body_pointer = follow(api, f"{target.pointer}/requestBody")[1]
-        problems += errors_of(validator(api, f"{body_pointer}/content/application~1json/schema"),
-                              resolved)
+        problems += errors_of(
+            validator(api, f"{body_pointer}/content/application~1json/schema"), resolved
+        )
     return problems
 
 
@@ -211,7 +222,11 @@ def _parameter_schema_pointer(api: str, target: Any, name: str) -> str:
 
 def test_appointment_link_regex_extracts_the_uuid_from_an_absolute_iri() -> None:
     link = load_spec("leah")["paths"]["/api/appointments"]["post"]["responses"]["201"]["links"][
-        "UpdateAppointment"]
-    value = _evaluate(link["parameters"]["id"], None, {
-        "@id": "https://org.leah.care/api/appointments/70cbe776-1de2-48b2-86aa-e9e9410bc711"})
+        "UpdateAppointment"
+    ]
+    value = _evaluate(
+        link["parameters"]["id"],
+        None,
+        {"@id": "https://org.leah.care/api/appointments/70cbe776-1de2-48b2-86aa-e9e9410bc711"},
+    )
     assert value == "70cbe776-1de2-48b2-86aa-e9e9410bc711"

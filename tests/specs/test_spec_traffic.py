@@ -26,38 +26,60 @@ from ._support import (
 # Exchange key (the HAR comment's label + method) -> (clause that catches it, reason).
 # These exchanges do NOT conform to the spec.
 DEVIATIONS: dict[str, tuple[str, str]] = {
-    "V16 POST": ("HCW-GEN-01", "emailAddress 'not-an-email' answered 500 {error:true} "
-                 "(Waterline isEmail failure) instead of 400"),
-    "V18 POST": ("HCW-GEN-01", "queue given as an object (wrong type) answered 500, leaking "
-                 "Waterline criteria, instead of 400"),
+    "V16 POST": (
+        "HCW-GEN-01",
+        "emailAddress 'not-an-email' answered 500 {error:true} "
+        "(Waterline isEmail failure) instead of 400",
+    ),
+    "V18 POST": (
+        "HCW-GEN-01",
+        "queue given as an object (wrong type) answered 500, leaking "
+        "Waterline criteria, instead of 400",
+    ),
     "Q6 PATCH": ("HCW-GEN-01", "PATCH with an invalid emailAddress answered 500 instead of 400"),
-    "PROD2 POST": ("HCW-GEN-04", "sendInvite=true with mail delivery down answered 500 (and the "
-                   "invite was destroyed); no 5xx is documented"),
-    "PROD5 PATCH": ("HCW-GEN-04", "PATCH with sendInvite=true and mail delivery down answered "
-                    "500 although the change was saved"),
-    "PROD9 POST": ("HCW-GEN-04", "doctor login-local on a production server goes to the SMS 2FA "
-                   "step and answers 500 when the SMS cannot be sent"),
+    "PROD2 POST": (
+        "HCW-GEN-04",
+        "sendInvite=true with mail delivery down answered 500 (and the "
+        "invite was destroyed); no 5xx is documented",
+    ),
+    "PROD5 PATCH": (
+        "HCW-GEN-04",
+        "PATCH with sendInvite=true and mail delivery down answered "
+        "500 although the change was saved",
+    ),
+    "PROD9 POST": (
+        "HCW-GEN-04",
+        "doctor login-local on a production server goes to the SMS 2FA "
+        "step and answers 500 when the SMS cannot be sent",
+    ),
     "PROD10 POST": ("HCW-GEN-04", "admin login-local, same SMS 2FA failure, 500"),
 }
 
 # Exchanges that deviate from the guide but that a clause accepts or reports on its own:
 # they must conform to the spec, so HCW-GEN-04 never reports them a second time.
 DOCUMENTED_DEVIATIONS: dict[str, tuple[str, str]] = {
-    "A3 POST": ("HCW-AUTH-06", "wrong password answered 400, not 401 (HCW-AUTH-03 accepts any "
-                "4xx)"),
+    "A3 POST": (
+        "HCW-AUTH-06",
+        "wrong password answered 400, not 401 (HCW-AUTH-03 accepts any 4xx)",
+    ),
     "X0b POST": ("HCW-AUTH-06", "nurse (excluded from login-local) answered 400, not 401"),
     "E2 GET": ("HCW-GEN-03", "404 body is the text 'Not Found', not JSON"),
     "X15 GET": ("HCW-GEN-03", "403 body is the text 'Forbidden', not JSON"),
-    "SSO17 GET": ("HCW-GEN-03", "missing token answered 400 with the text 'Bad Request' "
-                  "(HCW-SSO-05 accepts any 4xx)"),
+    "SSO17 GET": (
+        "HCW-GEN-03",
+        "missing token answered 400 with the text 'Bad Request' (HCW-SSO-05 accepts any 4xx)",
+    ),
     "SSO04 POST": ("HCW-SSO-06", "timestamp one hour in the future accepted (302)"),
     "SSO05 GET": ("HCW-SSO-06", "timestamp ten years in the future accepted (302)"),
     "SSO06 POST": ("HCW-SSO-06", "timestamp in milliseconds accepted (302), i.e. never expires"),
     "SSO23 GET": ("HCW-SSO-08", "the same SSO token replayed and accepted (302)"),
     "F9 DELETE": ("HCW-INV-13", "invite deleted (200) while its consultation was pending"),
     "H5 DELETE": ("HCW-INV-13", "invite deleted (200) while its consultation was active"),
-    "G13 POST": ("HCW-CONS-02", "repeated close answers the anonymized record, which has no "
-                 "status (accepted: no status other than closed)"),
+    "G13 POST": (
+        "HCW-CONS-02",
+        "repeated close answers the anonymized record, which has no "
+        "status (accepted: no status other than closed)",
+    ),
 }
 
 
@@ -122,11 +144,23 @@ def test_documented_deviations_conform(which: str) -> None:
 
 @pytest.mark.parametrize("which", ["shipped", "shared"])
 def test_the_capture_exercises_most_operations(which: str) -> None:
-    operations = {check_exchange("hcw", ex).operation.operation_id  # type: ignore[union-attr]
-                  for ex in _matched(_har(which))}
-    expected = {"loginLocal", "loginInvite", "listInvites", "createInvite", "getInvite",
-                "updateInvite", "deleteInvite", "closeConsultation", "requestConsultation",
-                "acceptConsultation", "ssoCallbackGet"}
+    operations = {
+        check_exchange("hcw", ex).operation.operation_id  # type: ignore[union-attr]
+        for ex in _matched(_har(which))
+    }
+    expected = {
+        "loginLocal",
+        "loginInvite",
+        "listInvites",
+        "createInvite",
+        "getInvite",
+        "updateInvite",
+        "deleteInvite",
+        "closeConsultation",
+        "requestConsultation",
+        "acceptConsultation",
+        "ssoCallbackGet",
+    }
     if which == "shared":
         expected |= {"ssoCallback"}
     assert expected <= operations
@@ -138,8 +172,11 @@ def test_shipped_har_is_a_subset_of_the_shared_capture() -> None:
     by_comment = {(ex.comment, ex.method, ex.path): ex for ex in shared}
     for ex in shipped:
         original = by_comment[(ex.comment, ex.method, ex.path)]
-        assert (ex.status, ex.body, ex.headers) == (original.status, original.body,
-                                                    original.headers)
+        assert (ex.status, ex.body, ex.headers) == (
+            original.status,
+            original.body,
+            original.headers,
+        )
 
 
 # ---------------------------------------------------------------------------- the checker fails

@@ -53,8 +53,13 @@ EXPECTED_OPERATIONS = {
 }
 
 EXPECTED_UNDOCUMENTED = {
-    "hcw": {"loginInvite", "listInvites", "requestConsultation", "acceptConsultation",
-            "ssoCallbackGet"},
+    "hcw": {
+        "loginInvite",
+        "listInvites",
+        "requestConsultation",
+        "acceptConsultation",
+        "ssoCallbackGet",
+    },
     "leah": {"getAppointment"},
 }
 
@@ -98,8 +103,9 @@ def test_every_operation_names_known_clauses_of_its_api(api: str) -> None:
 @pytest.mark.parametrize("api", APIS)
 def test_every_clause_of_the_api_is_served_by_an_operation(api: str) -> None:
     prefix = "HCW-" if api == "hcw" else "LEAH-"
-    served = {c for op in operations(api) + webhook_operations(api)
-              for c in op.definition["x-clauses"]}
+    served = {
+        c for op in operations(api) + webhook_operations(api) for c in op.definition["x-clauses"]
+    }
     expected = {c for c in catalogue_ids() if c.startswith(prefix)}
     assert expected - served == set()
 
@@ -129,8 +135,12 @@ def test_no_server_error_is_documented(api: str) -> None:
 
 def test_hcw_security_schemes_and_their_use() -> None:
     schemes = load_spec("hcw")["components"]["securitySchemes"]
-    assert schemes["accessToken"] == {**schemes["accessToken"], "type": "apiKey", "in": "header",
-                                      "name": "x-access-token"}
+    assert schemes["accessToken"] == {
+        **schemes["accessToken"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-access-token",
+    }
     assert schemes["bearerAuth"]["type"] == "http"
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     for op in operations("hcw"):
@@ -150,30 +160,36 @@ def test_leah_security_scheme_applies_to_every_operation() -> None:
 
 @pytest.mark.parametrize("api", APIS)
 def test_sensitive_markers_use_known_kinds(api: str) -> None:
-    kinds = [node["x-sensitive"] for _, node in walk(load_spec(api))
-             if isinstance(node, dict) and "x-sensitive" in node]
+    kinds = [
+        node["x-sensitive"]
+        for _, node in walk(load_spec(api))
+        if isinstance(node, dict) and "x-sensitive" in node
+    ]
     assert kinds and set(kinds) <= SENSITIVE_KINDS
 
 
-@pytest.mark.parametrize(("api", "pointer", "kind"), [
-    ("hcw", "/components/schemas/LoginRequest/properties/password", "credential"),
-    ("hcw", "/components/schemas/LoginRequest/properties/email", "email"),
-    ("hcw", "/components/schemas/InviteFields/properties/phoneNumber", "phone"),
-    ("hcw", "/components/schemas/InviteFields/properties/emailAddress", "email"),
-    ("hcw", "/components/schemas/InviteFields/properties/firstName", "name"),
-    ("hcw", "/components/schemas/InviteFields/properties/birthDate", "birthdate"),
-    ("hcw", "/components/schemas/InviteFields/properties/note", "note"),
-    ("hcw", "/components/schemas/Invite/properties/inviteToken", "token"),
-    ("hcw", "/components/schemas/Invite/properties/lastName", "name"),
-    ("hcw", "/components/schemas/UserWithTokens/properties/token", "token"),
-    ("hcw", "/components/parameters/SsoToken", "token"),
-    ("hcw", "/components/securitySchemes/bearerAuth", "credential"),
-    ("leah", "/components/schemas/AppointmentCreate/properties/phoneNumber", "phone"),
-    ("leah", "/components/schemas/HealthcareWorker/properties/email", "email"),
-    ("leah", "/components/schemas/HealthcareWorker/properties/lastname", "name"),
-    ("leah", "/components/schemas/Transfer/properties/hash", "token"),
-    ("leah", "/components/securitySchemes/leahAuthToken", "credential"),
-])
+@pytest.mark.parametrize(
+    ("api", "pointer", "kind"),
+    [
+        ("hcw", "/components/schemas/LoginRequest/properties/password", "credential"),
+        ("hcw", "/components/schemas/LoginRequest/properties/email", "email"),
+        ("hcw", "/components/schemas/InviteFields/properties/phoneNumber", "phone"),
+        ("hcw", "/components/schemas/InviteFields/properties/emailAddress", "email"),
+        ("hcw", "/components/schemas/InviteFields/properties/firstName", "name"),
+        ("hcw", "/components/schemas/InviteFields/properties/birthDate", "birthdate"),
+        ("hcw", "/components/schemas/InviteFields/properties/note", "note"),
+        ("hcw", "/components/schemas/Invite/properties/inviteToken", "token"),
+        ("hcw", "/components/schemas/Invite/properties/lastName", "name"),
+        ("hcw", "/components/schemas/UserWithTokens/properties/token", "token"),
+        ("hcw", "/components/parameters/SsoToken", "token"),
+        ("hcw", "/components/securitySchemes/bearerAuth", "credential"),
+        ("leah", "/components/schemas/AppointmentCreate/properties/phoneNumber", "phone"),
+        ("leah", "/components/schemas/HealthcareWorker/properties/email", "email"),
+        ("leah", "/components/schemas/HealthcareWorker/properties/lastname", "name"),
+        ("leah", "/components/schemas/Transfer/properties/hash", "token"),
+        ("leah", "/components/securitySchemes/leahAuthToken", "credential"),
+    ],
+)
 def test_personal_and_credential_fields_are_marked(api: str, pointer: str, kind: str) -> None:
     assert pointer_get(load_spec(api), pointer)["x-sensitive"] == kind
 
@@ -208,30 +224,46 @@ def _invite_create_errors(body: dict[str, Any]) -> list[str]:
     return errors_of(component_validator("hcw", "InviteCreate"), body)
 
 
-@pytest.mark.parametrize("body", [
-    {"isPatientInvite": True, "phoneNumber": "+41 79 000 00 00"},
-    {"isPatientInvite": True, "emailAddress": "patient@example.org"},
-    {"isPatientInvite": True, "emailAddress": "p@example.org", "phoneNumber": "",
-     "firstName": "Paul", "lastName": "Patient", "gender": "female", "language": "fr",
-     "doctorEmail": "doctor@example.org", "queue": "General", "sendInvite": False,
-     "scheduledFor": "2030-01-02T10:00:00+01:00", "unknownField": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"isPatientInvite": True, "phoneNumber": "+41 79 000 00 00"},
+        {"isPatientInvite": True, "emailAddress": "patient@example.org"},
+        {
+            "isPatientInvite": True,
+            "emailAddress": "p@example.org",
+            "phoneNumber": "",
+            "firstName": "Paul",
+            "lastName": "Patient",
+            "gender": "female",
+            "language": "fr",
+            "doctorEmail": "doctor@example.org",
+            "queue": "General",
+            "sendInvite": False,
+            "scheduledFor": "2030-01-02T10:00:00+01:00",
+            "unknownField": 1,
+        },
+    ],
+)
 def test_invite_request_accepts_the_documented_forms(body: dict[str, Any]) -> None:
     assert _invite_create_errors(body) == []
 
 
-@pytest.mark.parametrize("body", [
-    {"isPatientInvite": True},
-    {"isPatientInvite": True, "phoneNumber": ""},
-    {"phoneNumber": "+41 79 000 00 00"},
-    {"isPatientInvite": False, "phoneNumber": "+41 79 000 00 00"},
-    {"isPatientInvite": True, "emailAddress": "not-an-email"},
-    {"isPatientInvite": True, "phoneNumber": "1", "gender": "other"},
-    {"isPatientInvite": True, "phoneNumber": "1", "language": "fra"},
-    {"isPatientInvite": True, "phoneNumber": "1", "scheduledFor": "not-a-date"},
-    {"isPatientInvite": True, "phoneNumber": "1", "doctorEmail": ""},
-    {"isPatientInvite": True, "phoneNumber": "1", "sendInvite": "yes"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"isPatientInvite": True},
+        {"isPatientInvite": True, "phoneNumber": ""},
+        {"phoneNumber": "+41 79 000 00 00"},
+        {"isPatientInvite": False, "phoneNumber": "+41 79 000 00 00"},
+        {"isPatientInvite": True, "emailAddress": "not-an-email"},
+        {"isPatientInvite": True, "phoneNumber": "1", "gender": "other"},
+        {"isPatientInvite": True, "phoneNumber": "1", "language": "fra"},
+        {"isPatientInvite": True, "phoneNumber": "1", "scheduledFor": "not-a-date"},
+        {"isPatientInvite": True, "phoneNumber": "1", "doctorEmail": ""},
+        {"isPatientInvite": True, "phoneNumber": "1", "sendInvite": "yes"},
+    ],
+)
 def test_invite_request_rejects_what_the_guide_rules_out(body: dict[str, Any]) -> None:
     assert _invite_create_errors(body) != []
 
@@ -260,8 +292,12 @@ def test_sso_redirect_requires_location() -> None:
     assert found is not None
     assert found[0]["headers"]["Location"]["required"] is True
     params = load_spec("hcw")["paths"]["/api/v1/external-auth-callback"]["parameters"]
-    resolved = {pointer_get(load_spec("hcw"), p["$ref"][1:])["name"]:
-                pointer_get(load_spec("hcw"), p["$ref"][1:]) for p in params}
+    resolved = {
+        pointer_get(load_spec("hcw"), p["$ref"][1:])["name"]: pointer_get(
+            load_spec("hcw"), p["$ref"][1:]
+        )
+        for p in params
+    }
     assert set(resolved) == {"token", "returnUrl"}
     assert resolved["token"]["required"] is True and resolved["token"]["in"] == "query"
     assert resolved["returnUrl"]["required"] is False
@@ -272,50 +308,122 @@ def test_sso_redirect_requires_location() -> None:
 OFFICE = "/api/offices/6e229d04-1880-4b6b-a520-36f757f4a531"
 
 
-@pytest.mark.parametrize(("body", "valid"), [
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE,
-      "startTime": "2031-04-25T13:15:00"}, True),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE,
-      "startTime": "2031-04-25T13:15:00+02:00", "externalId": "x"}, True),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE,
-      "startTime": "2031-04-25T13:15:00Z"}, True),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE,
-      "startTime": "2031-13-25T13:15:00"}, False),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE,
-      "startTime": "25/04/2031 13:15"}, False),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": "/api/offices/foo",
-      "startTime": "2031-04-25T13:15:00"}, False),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org",
-      "office": "/api/organizations/6e229d04-1880-4b6b-a520-36f757f4a531",
-      "startTime": "2031-04-25T13:15:00"}, False),
-    ({"phoneNumber": "+33612345678", "email": "nope", "office": OFFICE,
-      "startTime": "2031-04-25T13:15:00"}, False),
-    ({"email": "a@example.org", "office": OFFICE, "startTime": "2031-04-25T13:15:00"}, False),
-    ({"phoneNumber": "+33612345678", "office": OFFICE, "startTime": "2031-04-25T13:15:00"},
-     False),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org",
-      "startTime": "2031-04-25T13:15:00"}, False),
-    ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE}, False),
-])
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": OFFICE,
+                "startTime": "2031-04-25T13:15:00",
+            },
+            True,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": OFFICE,
+                "startTime": "2031-04-25T13:15:00+02:00",
+                "externalId": "x",
+            },
+            True,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": OFFICE,
+                "startTime": "2031-04-25T13:15:00Z",
+            },
+            True,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": OFFICE,
+                "startTime": "2031-13-25T13:15:00",
+            },
+            False,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": OFFICE,
+                "startTime": "25/04/2031 13:15",
+            },
+            False,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": "/api/offices/foo",
+                "startTime": "2031-04-25T13:15:00",
+            },
+            False,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "office": "/api/organizations/6e229d04-1880-4b6b-a520-36f757f4a531",
+                "startTime": "2031-04-25T13:15:00",
+            },
+            False,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "nope",
+                "office": OFFICE,
+                "startTime": "2031-04-25T13:15:00",
+            },
+            False,
+        ),
+        ({"email": "a@example.org", "office": OFFICE, "startTime": "2031-04-25T13:15:00"}, False),
+        (
+            {"phoneNumber": "+33612345678", "office": OFFICE, "startTime": "2031-04-25T13:15:00"},
+            False,
+        ),
+        (
+            {
+                "phoneNumber": "+33612345678",
+                "email": "a@example.org",
+                "startTime": "2031-04-25T13:15:00",
+            },
+            False,
+        ),
+        ({"phoneNumber": "+33612345678", "email": "a@example.org", "office": OFFICE}, False),
+    ],
+)
 def test_appointment_creation_schema(body: dict[str, Any], valid: bool) -> None:
     assert (errors_of(component_validator("leah", "AppointmentCreate"), body) == []) is valid
 
 
-@pytest.mark.parametrize(("body", "valid"), [
-    ({"startTime": "2031-05-18T09:00:00"}, True),
-    ({"status": "cancelled"}, True),
-    ({}, True),  # a no-op merge-patch: API Platform answers 200 (specs/README.md)
-    ({"status": "scheduled"}, False),
-    ({"startTime": "tomorrow"}, False),
-])
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"startTime": "2031-05-18T09:00:00"}, True),
+        ({"status": "cancelled"}, True),
+        ({}, True),  # a no-op merge-patch: API Platform answers 200 (specs/README.md)
+        ({"status": "scheduled"}, False),
+        ({"startTime": "tomorrow"}, False),
+    ],
+)
 def test_appointment_patch_schema(body: dict[str, Any], valid: bool) -> None:
     assert (errors_of(component_validator("leah", "AppointmentPatch"), body) == []) is valid
 
 
 def test_leah_request_media_types() -> None:
     assert request_schema_pointer(_op("leah", "updateAppointment"), "application/json") is None
-    assert request_schema_pointer(_op("leah", "updateAppointment"),
-                                  "application/merge-patch+json") is not None
+    assert (
+        request_schema_pointer(_op("leah", "updateAppointment"), "application/merge-patch+json")
+        is not None
+    )
     assert request_schema_pointer(_op("leah", "createAppointment"), "application/json")
     upload = request_schema_pointer(_op("leah", "uploadTransferFiles"), "multipart/form-data")
     assert upload is not None
@@ -335,7 +443,8 @@ def test_leah_responses_are_json_ld_and_401_is_opaque() -> None:
                 assert "content" not in response
             if status.startswith("4") and status not in ("401", "413"):
                 assert {"application/ld+json", "application/problem+json"} <= set(
-                    response["content"]), (op.label, status)
+                    response["content"]
+                ), (op.label, status)
 
 
 def test_leah_pagination_parameters() -> None:
@@ -343,29 +452,45 @@ def test_leah_pagination_parameters() -> None:
     page = spec["components"]["parameters"]["Page"]
     # bounded like the reference sandbox (API Platform refuses a page whose offset overflows)
     assert (page["in"], page["schema"]) == (
-        "query", {"type": "integer", "minimum": 1, "maximum": 1000000})
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": 1000000},
+    )
     per_page = spec["components"]["parameters"]["ItemsPerPage"]
     assert per_page["schema"] == {"type": "integer", "minimum": 0, "maximum": 1000}
     for operation_id in ("listHealthcareWorkers", "listOffices"):
-        refs = [p.get("$ref", p.get("name")) for p in _op("leah", operation_id).definition[
-            "parameters"]]
+        refs = [
+            p.get("$ref", p.get("name")) for p in _op("leah", operation_id).definition["parameters"]
+        ]
         assert "#/components/parameters/Page" in refs
         assert "#/components/parameters/ItemsPerPage" in refs
 
 
-@pytest.mark.parametrize(("event", "valid"), [
-    ({"event": "appointment.guest.online",
-      "payload": {"externalId": "1", "administrativeFileNumber": "2"}}, True),
-    ({"event": "appointment.guest.online", "payload": {"externalId": "1"}}, True),
-    ({"event": "appointment.guest.online",
-      "payload": {"externalId": "1", "administrativeFileNumber": None}}, True),
-    ({"event": "appointment.guest.online", "payload": '{"externalId":"1"}'}, True),
-    ({"event": "appointment.guest.online", "payload": "hello"}, False),
-    ({"event": "appointment.guest.online", "payload": 12}, False),
-    ({"event": "appointment.guest.online", "payload": {"externalId": 1}}, False),
-    ({"event": "appointment.created", "payload": {"externalId": "1"}}, False),
-    ({"payload": {"externalId": "1"}}, False),
-])
+@pytest.mark.parametrize(
+    ("event", "valid"),
+    [
+        (
+            {
+                "event": "appointment.guest.online",
+                "payload": {"externalId": "1", "administrativeFileNumber": "2"},
+            },
+            True,
+        ),
+        ({"event": "appointment.guest.online", "payload": {"externalId": "1"}}, True),
+        (
+            {
+                "event": "appointment.guest.online",
+                "payload": {"externalId": "1", "administrativeFileNumber": None},
+            },
+            True,
+        ),
+        ({"event": "appointment.guest.online", "payload": '{"externalId":"1"}'}, True),
+        ({"event": "appointment.guest.online", "payload": "hello"}, False),
+        ({"event": "appointment.guest.online", "payload": 12}, False),
+        ({"event": "appointment.guest.online", "payload": {"externalId": 1}}, False),
+        ({"event": "appointment.created", "payload": {"externalId": "1"}}, False),
+        ({"payload": {"externalId": "1"}}, False),
+    ],
+)
 def test_webhook_event_schema(event: dict[str, Any], valid: bool) -> None:
     webhook = webhook_operations("leah")
     assert [op.path for op in webhook] == ["appointment.guest.online"]
@@ -373,12 +498,26 @@ def test_webhook_event_schema(event: dict[str, Any], valid: bool) -> None:
 
 
 SENSITIVE_PROPERTY_NAMES = {
-    "email": "email", "emailAddress": "email", "doctorEmail": "email",
-    "guestEmailAddress": "email", "phoneNumber": "phone", "guestPhoneNumber": "phone",
-    "authPhoneNumber": "phone", "notifPhoneNumber": "phone", "firstName": "name",
-    "lastName": "name", "firstname": "name", "lastname": "name", "birthDate": "birthdate",
-    "note": "note", "password": "credential", "token": "token", "refreshToken": "token",
-    "inviteToken": "token", "invitationToken": "token", "expertToken": "token",
+    "email": "email",
+    "emailAddress": "email",
+    "doctorEmail": "email",
+    "guestEmailAddress": "email",
+    "phoneNumber": "phone",
+    "guestPhoneNumber": "phone",
+    "authPhoneNumber": "phone",
+    "notifPhoneNumber": "phone",
+    "firstName": "name",
+    "lastName": "name",
+    "firstname": "name",
+    "lastname": "name",
+    "birthDate": "birthdate",
+    "note": "note",
+    "password": "credential",
+    "token": "token",
+    "refreshToken": "token",
+    "inviteToken": "token",
+    "invitationToken": "token",
+    "expertToken": "token",
     "localLoginToken": "token",
 }
 

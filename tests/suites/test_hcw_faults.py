@@ -53,8 +53,9 @@ ON_PROFILE = [(fault, _profile_for(i, fault)) for i, fault in enumerate(sorted(F
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[tuple[TestClient, dict[str, str]]]:
     app = create_app()
-    with TestClient(app, base_url=BASE, raise_server_exceptions=False,
-                    follow_redirects=False) as client:
+    with TestClient(
+        app, base_url=BASE, raise_server_exceptions=False, follow_redirects=False
+    ) as client:
         yield client, sandbox_credentials("hcw", app)
 
 
@@ -67,12 +68,14 @@ def profiled() -> Iterator[dict[str, tuple[TestClient, dict[str, str]]]]:
         client.close()
 
 
-def _on(apps: dict[str, tuple[TestClient, dict[str, str]]],
-        profile: str) -> tuple[TestClient, dict[str, str]]:
+def _on(
+    apps: dict[str, tuple[TestClient, dict[str, str]]], profile: str
+) -> tuple[TestClient, dict[str, str]]:
     if profile not in apps:
         app = create_app(profile=profile)
-        client = TestClient(app, base_url=BASE, raise_server_exceptions=False,
-                            follow_redirects=False)
+        client = TestClient(
+            app, base_url=BASE, raise_server_exceptions=False, follow_redirects=False
+        )
         apps[profile] = (client, sandbox_credentials("hcw", app))
     return apps[profile]
 
@@ -86,8 +89,16 @@ def served() -> frozenset[str]:
 def _run(sandbox: tuple[TestClient, dict[str, str]], fault: str | None) -> ApiRun:
     client, credentials = sandbox
     headers = {"X-Teleconform-Fault": fault} if fault else None
-    return run_api("hcw", BASE, credentials, client=client, extra_headers=headers, seed=1,
-                   budget="quick", mode="sandbox")
+    return run_api(
+        "hcw",
+        BASE,
+        credentials,
+        client=client,
+        extra_headers=headers,
+        seed=1,
+        budget="quick",
+        mode="sandbox",
+    )
 
 
 def _show(run: ApiRun, ids: set[str]) -> str:
@@ -99,8 +110,9 @@ def test_clean_sandbox_passes_every_served_clause(
 ) -> None:
     run = _run(sandbox, None)
     verdicts = run.verdicts
-    assert served >= {c for c in verdicts if c.startswith(("HCW-AUTH", "HCW-INV", "HCW-SSO",
-                                                             "HCW-CONS"))}
+    assert served >= {
+        c for c in verdicts if c.startswith(("HCW-AUTH", "HCW-INV", "HCW-SSO", "HCW-CONS"))
+    }
     not_passing = {c for c, v in verdicts.items() if v != "pass" and c in served}
     assert not not_passing, _show(run, not_passing)
     assert all(v == "skip" for c, v in verdicts.items() if c not in served)
@@ -118,8 +130,10 @@ def test_fault_fails_exactly_its_clauses(
 
 @pytest.mark.parametrize("fault,profile", ON_PROFILE)
 def test_fault_fails_exactly_its_clauses_on_another_profile(
-    profiled: dict[str, tuple[TestClient, dict[str, str]]], served: frozenset[str],
-    fault: str, profile: str,
+    profiled: dict[str, tuple[TestClient, dict[str, str]]],
+    served: frozenset[str],
+    fault: str,
+    profile: str,
 ) -> None:
     assert PROFILES[profile].conformant and profile != "as-documented"
     _check_fault(_run(_on(profiled, profile), fault), served, fault)
@@ -144,17 +158,20 @@ def _check_fault(run: ApiRun, served: frozenset[str], fault: str) -> None:
     others = {c: v for c, v in verdicts.items() if c not in declared and c in served}
     if fault in LOGIN_BLOCKED:
         assert all(verdicts[c] == "pass" for c in NEEDS_NO_LOGIN - declared), _show(
-            run, set(NEEDS_NO_LOGIN))
-        blocked = {c: v for c, v in others.items()
-                   if c not in NEEDS_NO_LOGIN and c != "HCW-AUTH-02"}
+            run, set(NEEDS_NO_LOGIN)
+        )
+        blocked = {
+            c: v for c, v in others.items() if c not in NEEDS_NO_LOGIN and c != "HCW-AUTH-02"
+        }
         assert blocked and all(v == "error" for v in blocked.values()), _show(run, set(blocked))
         assert all("without an access JWT" in c.reason for c in run.clauses if c.id in blocked)
         if "HCW-AUTH-02" not in declared:
             assert verdicts["HCW-AUTH-02"] == "skip"
         return
     blocked = DOCTOR_BLOCKED.get(fault, frozenset())
-    assert all(verdicts[c] == "error" and "doctor could not accept" in _reason(run, c)
-               for c in blocked), _show(run, set(blocked))
+    assert all(
+        verdicts[c] == "error" and "doctor could not accept" in _reason(run, c) for c in blocked
+    ), _show(run, set(blocked))
     not_passing = {c for c, v in others.items() if v != "pass" and c not in blocked}
     assert not not_passing, _show(run, not_passing)
 

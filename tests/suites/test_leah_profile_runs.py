@@ -52,18 +52,31 @@ def test_every_profile_is_conformant() -> None:
 @pytest.mark.parametrize("seed", [1, SEED], ids=["seed-1", "seed-varying"])
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_the_leah_suites_pass_on_every_conformant_profile(
-        scenario_root: Path, http: httpx.Client, profile: str, seed: int) -> None:
+    scenario_root: Path, http: httpx.Client, profile: str, seed: int
+) -> None:
     print(f"profile {profile}, seed {seed} (TELECONFORM_TEST_SEED={seed} to repeat)")
     app = create_app(profile=profile, webhook_backoff=0.01)
     served = {c for check in load_checks("leah", scenario_root) for c in check.clauses}
     with ThreadedServer(app) as server:
-        run = run_api("leah", server.base_url, sandbox_credentials("leah", app), client=http,
-                      seed=seed, budget="standard", mode="sandbox", suites_root=scenario_root)
+        run = run_api(
+            "leah",
+            server.base_url,
+            sandbox_credentials("leah", app),
+            client=http,
+            seed=seed,
+            budget="standard",
+            mode="sandbox",
+            suites_root=scenario_root,
+        )
     verdicts = run.verdicts
     assert served <= set(verdicts)
-    not_passing = {c.id: f"{c.verdict}: {c.reason[:300]}" for c in run.clauses
-                   if c.id in served and c.verdict != "pass"
-                   and not (c.id == NEEDS_A_RECEIVER and c.verdict == "skip")}
+    not_passing = {
+        c.id: f"{c.verdict}: {c.reason[:300]}"
+        for c in run.clauses
+        if c.id in served
+        and c.verdict != "pass"
+        and not (c.id == NEEDS_A_RECEIVER and c.verdict == "skip")
+    }
     assert not not_passing, f"profile {profile}, seed {seed}: {not_passing}"
     assert verdicts[NEEDS_A_RECEIVER] == "skip"
     # the walks really were paginated on this profile (LEAH-HYDRA-04 passed, not skipped)

@@ -15,8 +15,14 @@ from teleconform.webhooks.check import httpx_sender
 
 from . import _receivers as rx
 
-CASES = ["object-payload", "repeat", "string-payload", "null-file-number", "unknown-event",
-         "extra-fields"]
+CASES = [
+    "object-payload",
+    "repeat",
+    "string-payload",
+    "null-file-number",
+    "unknown-event",
+    "extra-fields",
+]
 
 
 def _check(url: str, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -53,8 +59,12 @@ def test_the_cases_are_the_documented_deliveries() -> None:
 def test_a_conformant_receiver_passes_every_case(tmp_path: Path) -> None:
     receiver = rx.Receiver(rx.conformant)
     with ThreadedServer(receiver.app) as server:
-        code, report = _check(server.base_url + "/hooks/leah?token=s3cret", tmp_path,
-                              "--header", "X-Receiver-Key: k-123")
+        code, report = _check(
+            server.base_url + "/hooks/leah?token=s3cret",
+            tmp_path,
+            "--header",
+            "X-Receiver-Key: k-123",
+        )
     assert code == 0
     assert _case_verdicts(report) == dict.fromkeys(CASES, "pass")
     assert report["runs"][0]["clauses"][0]["verdict"] == "pass"
@@ -145,8 +155,9 @@ def test_a_receiver_that_dies_midway_fails_the_rest(tmp_path: Path) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             server.stop()
-        return httpx.post(url, content=body, timeout=timeout_s,
-                          headers={"Content-Type": "application/json"})
+        return httpx.post(
+            url, content=body, timeout=timeout_s, headers={"Content-Type": "application/json"}
+        )
 
     try:
         results = run_cases(url, send, timeout_s=2.0, token="x")
@@ -204,8 +215,11 @@ def test_the_sender_posts_json_without_following_redirects() -> None:
         return httpx.Response(302, headers={"Location": "/elsewhere"})
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        results = run_cases("http://receiver.test/hook",
-                            httpx_sender(client, "http://receiver.test/hook"), token="t")
+        results = run_cases(
+            "http://receiver.test/hook",
+            httpx_sender(client, "http://receiver.test/hook"),
+            token="t",
+        )
     assert len(seen) == len(CASES)
     assert all(r.verdict == "fail" and r.status == 302 for r in results)
     assert all(req.method == "POST" for req in seen)
@@ -221,7 +235,9 @@ def test_the_cli_command(tmp_path: Path) -> None:
     with ThreadedServer(receiver.app) as server:
         done = subprocess.run(
             [*cmd, "--timeout", "2", server.base_url + "/hook", "--report-dir", str(tmp_path)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert done.returncode == 0, done.stderr
     assert "LEAH-WH-02 pass" in done.stdout

@@ -47,8 +47,10 @@ BAD = {
     "external-id-missing": (_doc(payload={"administrativeFileNumber": "1"}), 'no "externalId"'),
     "external-id-number": (_doc(payload={"externalId": 1234567}), "JSON number"),
     "external-id-null": (_doc(payload={"externalId": None}), "JSON null"),
-    "file-number-number": (_doc(payload={"externalId": "1", "administrativeFileNumber": 7}),
-                           "administrativeFileNumber"),
+    "file-number-number": (
+        _doc(payload={"externalId": "1", "administrativeFileNumber": 7}),
+        "administrativeFileNumber",
+    ),
     "not-an-object": (["appointment.guest.online"], "not an object"),
 }
 
@@ -81,8 +83,9 @@ def test_the_wire_form_must_be_a_json_post() -> None:
     assert not validate_delivery("PUT", "application/json", body, schema=None).ok
     check = validate_delivery("POST", "text/plain", body, schema=None)
     assert check.problems == ("Content-Type is text/plain, expected application/json",)
-    check = validate_delivery("POST", "application/json", b"event=appointment.guest.online",
-                              schema=None)
+    check = validate_delivery(
+        "POST", "application/json", b"event=appointment.guest.online", schema=None
+    )
     assert check.problems == ("the body is not JSON",)
     assert not validate_delivery("POST", "application/json", b"\xff\xfe", schema=None).ok
 
@@ -95,12 +98,17 @@ SPEC: dict[str, Any] = {
     },
     "components": {
         "pathItems": {
-            "GuestOnline": {"post": {"requestBody": {"$ref": "#/components/requestBodies/Ev"},
-                                     "responses": {"200": {"description": "ok"}}}},
+            "GuestOnline": {
+                "post": {
+                    "requestBody": {"$ref": "#/components/requestBodies/Ev"},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
         },
         "requestBodies": {
-            "Ev": {"content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Ev"}}}},
+            "Ev": {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ev"}}}
+            },
         },
         "schemas": {
             "Ev": {
@@ -150,8 +158,21 @@ def test_a_string_payload_passes_a_schema_that_models_only_the_object() -> None:
 
 
 def test_inline_schema_without_refs() -> None:
-    spec = {"webhooks": {EVENT: {"post": {"requestBody": {"content": {
-        "application/json": {"schema": {"type": "object", "required": ["event"]}}}}}}}}
+    spec = {
+        "webhooks": {
+            EVENT: {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "required": ["event"]}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
     schema = webhook_schema_from_spec(spec)
     assert schema is not None
     assert schema.problems({"payload": {}}) != []

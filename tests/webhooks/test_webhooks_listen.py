@@ -22,9 +22,14 @@ GOOD = {"event": EVENT, "payload": {"externalId": "A-1", "administrativeFileNumb
 GOOD_STRING = {"event": EVENT, "payload": json.dumps({"externalId": "A-2"})}
 BAD_NAME = {"event": "appointment.guest_online", "payload": {"externalId": "A-3"}}
 BAD_ID = {"event": EVENT, "payload": {"administrativeFileNumber": "F-1"}}
-PERSONAL = {"event": "appointment.created",
-            "payload": {"externalId": "A-4", "email": "jeanne.martin@gmail.com",
-                        "phoneNumber": "+33612345678"}}
+PERSONAL = {
+    "event": "appointment.created",
+    "payload": {
+        "externalId": "A-4",
+        "email": "jeanne.martin@gmail.com",
+        "phoneNumber": "+33612345678",
+    },
+}
 
 
 def _post(url: str, doc: Any, **kwargs: Any) -> httpx.Response:
@@ -36,8 +41,9 @@ def test_valid_and_invalid_events_are_answered_200_and_judged(tmp_path: Path) ->
     with WebhookListener(events_file=events_file, schema=None) as listener:
         hook = listener.url + "/leah/hooks"
         answers = [_post(hook, doc).status_code for doc in (GOOD, GOOD_STRING, BAD_NAME, BAD_ID)]
-        text_answer = httpx.post(hook, content=b"not json", timeout=5,
-                                 headers={"Content-Type": "text/plain"})
+        text_answer = httpx.post(
+            hook, content=b"not json", timeout=5, headers={"Content-Type": "text/plain"}
+        )
         probe = httpx.get(listener.url + "/", timeout=5)
         events = listener.events
     assert answers == [200, 200, 200, 200] and text_answer.status_code == 200
@@ -74,8 +80,9 @@ def test_chunked_deliveries_are_read(tmp_path: Path) -> None:
         yield body[10:]
 
     with WebhookListener(schema=None) as listener:
-        r = httpx.post(listener.url, content=chunks(), timeout=5,
-                       headers={"Content-Type": "application/json"})
+        r = httpx.post(
+            listener.url, content=chunks(), timeout=5, headers={"Content-Type": "application/json"}
+        )
         (event,) = listener.events
     assert r.status_code == 200 and event.body == body and event.check.ok
 
@@ -114,9 +121,20 @@ def _ctx(cert: Path) -> Any:
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "teleconform", "webhooks", "listen", "--report-dir",
-         str(tmp_path), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "teleconform",
+            "webhooks",
+            "listen",
+            "--report-dir",
+            str(tmp_path),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline().strip()
@@ -176,8 +194,9 @@ def test_listen_without_deliveries_verified_nothing(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_listen_over_https(tmp_path: Path, tls_cert: tuple[Path, Path]) -> None:
     cert, key = tls_cert
-    proc, url = _start(tmp_path, "--certfile", str(cert), "--keyfile", str(key),
-                       "--max-events", "1")
+    proc, url = _start(
+        tmp_path, "--certfile", str(cert), "--keyfile", str(key), "--max-events", "1"
+    )
     assert url.startswith("https://")
     assert _post(url, GOOD, verify=_ctx(cert)).status_code == 200
     proc.communicate(timeout=20)
@@ -213,7 +232,11 @@ def test_a_port_in_use_or_a_bad_certificate_is_exit_2(
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate\n", encoding="utf-8")
-    assert listen_main(["--certfile", str(junk), "--port", str(free_port()),
-                        "--report-dir", str(tmp_path)]) == 2
+    assert (
+        listen_main(
+            ["--certfile", str(junk), "--port", str(free_port()), "--report-dir", str(tmp_path)]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "certificate" in err

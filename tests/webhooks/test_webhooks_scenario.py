@@ -21,26 +21,35 @@ from . import _receivers as rx
 def sandbox() -> Iterator[httpx.Client]:
     app = leah.create_app(webhook_backoff=0.01)
     key = app.state.credentials["TELECONFORM_LEAH_API_KEY"]
-    with ThreadedServer(app) as server, httpx.Client(
-        base_url=server.base_url, headers={"LEAH-AUTH-TOKEN": key}, timeout=5
-    ) as client:
+    with (
+        ThreadedServer(app) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"LEAH-AUTH-TOKEN": key}, timeout=5
+        ) as client,
+    ):
         yield client
 
 
 def _appointment(client: httpx.Client, external_id: str) -> str:
     offices = client.get("/api/offices").json()["hydra:member"]
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
-    r = client.post("/api/appointments", json={
-        "phoneNumber": "+15555550100", "email": "teleconform-probe@example.org",
-        "office": offices[0]["@id"], "startTime": start.strftime("%Y-%m-%dT%H:%M:%S"),
-        "externalId": external_id,
-    })
+    r = client.post(
+        "/api/appointments",
+        json={
+            "phoneNumber": "+15555550100",
+            "email": "teleconform-probe@example.org",
+            "office": offices[0]["@id"],
+            "startTime": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "externalId": external_id,
+        },
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["@id"]).rsplit("/", 1)[-1]
 
 
-def _arrive(client: httpx.Client, listener: WebhookListener, external_id: str,
-            fault: str | None = None) -> Any:
+def _arrive(
+    client: httpx.Client, listener: WebhookListener, external_id: str, fault: str | None = None
+) -> Any:
     assert client.post("/_sandbox/webhooks", json={"url": listener.url + "/hook"}).is_success
     appointment = _appointment(client, external_id)
     headers = {"X-Teleconform-Fault": fault} if fault else {}

@@ -28,13 +28,23 @@ def sandbox() -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _run(
-    target: tuple[str, dict[str, str]], clause: str, *, mode: str = "sandbox",
-    fault: str | None = None, **needs: str,
+    target: tuple[str, dict[str, str]],
+    clause: str,
+    *,
+    mode: str = "sandbox",
+    fault: str | None = None,
+    **needs: str,
 ) -> ApiRun:
     base_url, creds = target
     credentials = {**creds, **{k.replace("__", "."): v for k, v in needs.items()}}
     return run_api(
-        "leah", base_url, credentials, clauses=[clause], mode=mode, seed=3, budget="quick",
+        "leah",
+        base_url,
+        credentials,
+        clauses=[clause],
+        mode=mode,
+        seed=3,
+        budget="quick",
         extra_headers={"X-Teleconform-Fault": fault} if fault else None,
     )
 
@@ -54,9 +64,7 @@ def test_wh01_passes_on_the_sandbox(sandbox: tuple[str, dict[str, str]]) -> None
 
 
 @pytest.mark.parametrize("fault", ["webhook-payload-missing-externalId", "webhook-bad-event-name"])
-def test_wh01_fails_on_each_sandbox_fault(
-    sandbox: tuple[str, dict[str, str]], fault: str
-) -> None:
+def test_wh01_fails_on_each_sandbox_fault(sandbox: tuple[str, dict[str, str]], fault: str) -> None:
     result = _only(_run(sandbox, "LEAH-WH-01", fault=fault))
     assert result.verdict == "fail", result.reason
     assert ("externalId" in result.reason) or ("guest_online" in result.reason)
@@ -70,8 +78,10 @@ def _events_file(tmp_path: Path, *docs: Any) -> Path:
     return path
 
 
-GOOD = {"event": EVENT,
-        "payload": json.dumps({"externalId": "C-1", "administrativeFileNumber": "F"})}
+GOOD = {
+    "event": EVENT,
+    "payload": json.dumps({"externalId": "C-1", "administrativeFileNumber": "F"}),
+}
 BAD = {"event": EVENT, "payload": {"externalId": 42}}
 
 

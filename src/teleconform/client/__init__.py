@@ -22,11 +22,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._exchange import Exchange
-    from ._middleware import validating
-    from ._report import client_exit_status, client_report, write_client_report
-    from ._sandbox import ValidatingSandbox
-    from ._validator import ClientValidator, Finding
+    from teleconform.client._exchange import Exchange
+    from teleconform.client._middleware import validating
+    from teleconform.client._report import client_exit_status, client_report, write_client_report
+    from teleconform.client._sandbox import ValidatingSandbox
+    from teleconform.client._validator import ClientValidator, Finding
 
 # Loaded on first use: the pytest plugin imports this package's fixtures in every session.
 _WHERE = {

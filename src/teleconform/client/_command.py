@@ -8,9 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._middleware import validating
-from ._report import client_exit_status, client_report, now_rfc3339, write_client_report
-from ._validator import ClientValidator
+from teleconform.client._middleware import validating
+from teleconform.client._report import (
+    client_exit_status,
+    client_report,
+    now_rfc3339,
+    write_client_report,
+)
+from teleconform.client._validator import ClientValidator
 
 
 def validated(args: argparse.Namespace, app: Any) -> tuple[Any, Callable[[str], int]]:
@@ -19,7 +24,7 @@ def validated(args: argparse.Namespace, app: Any) -> tuple[Any, Callable[[str], 
     The returned callable writes the client report into ``--report-dir`` and returns the
     exit status `run` would give it (0, 1 a MUST client clause failed, 2 nothing verified).
     """
-    from teleconform._cli import UsageError
+    from teleconform._errors import UsageError
 
     report_dir = Path(args.report_dir or "reports")
     try:
@@ -38,11 +43,16 @@ def validated(args: argparse.Namespace, app: Any) -> tuple[Any, Callable[[str], 
         for run in report["runs"]:
             for clause in run["clauses"]:
                 if clause["verdict"] == "fail":
-                    print(f"  {clause['id']:<15} {clause['level']:<6} fail: "
-                          f"{clause['reason'][:200]}", file=sys.stderr)
+                    print(
+                        f"  {clause['id']:<15} {clause['level']:<6} fail: {clause['reason'][:200]}",
+                        file=sys.stderr,
+                    )
         t = report["totals"]
-        print(f"client report: {t['pass']} pass, {t['fail']} fail, {t['skip']} skip "
-              f"({validator.exchanges} requests); reports in {report_dir}/", file=sys.stderr)
+        print(
+            f"client report: {t['pass']} pass, {t['fail']} fail, {t['skip']} skip "
+            f"({validator.exchanges} requests); reports in {report_dir}/",
+            file=sys.stderr,
+        )
         return client_exit_status(report, strict=bool(getattr(args, "strict", False)))
 
     return validating(app, validator), finish

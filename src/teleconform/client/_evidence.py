@@ -7,9 +7,8 @@ from typing import Any
 
 import httpx
 
-from teleconform._evidence import PRE_REDACTION_LIMIT, EvidenceBuilder
-
-from ._exchange import Exchange
+from teleconform.client._exchange import Exchange
+from teleconform.redact._evidence import PRE_REDACTION_LIMIT, EvidenceBuilder
 
 
 def as_httpx(exchange: Exchange) -> httpx.Response:

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 
 if TYPE_CHECKING:
-    from ._sandbox import ValidatingSandbox
-    from ._validator import Finding
+    from teleconform.client._sandbox import ValidatingSandbox
+    from teleconform.client._validator import Finding
 
 PROFILE_MARKER = "teleconform_profile"
 
@@ -56,7 +56,7 @@ def describe(findings: list[Finding]) -> str:
 
 def serve(request: pytest.FixtureRequest, api: str) -> Iterator[ValidatingSandbox]:
     """Start the sandbox, yield it, then judge what the client sent during the test."""
-    from ._sandbox import ValidatingSandbox
+    from teleconform.client._sandbox import ValidatingSandbox
 
     try:
         sandbox = ValidatingSandbox(api, profile=_profile(request))
@@ -76,14 +76,16 @@ def serve(request: pytest.FixtureRequest, api: str) -> Iterator[ValidatingSandbo
         pytest.fail(
             f"the client broke {len({f.clause for f in failing})} {api} client clause(s):\n"
             + describe(failing)
-            + (f"\n and SHOULD clause(s):\n{describe(should)}" if should and not strict
-               else ""),
+            + (f"\n and SHOULD clause(s):\n{describe(should)}" if should and not strict else ""),
             pytrace=False,
         )
     if should:
-        warnings.warn(ClientClauseWarning(
-            f"the client broke SHOULD {api} client clause(s):\n{describe(should)}"),
-            stacklevel=1)
+        warnings.warn(
+            ClientClauseWarning(
+                f"the client broke SHOULD {api} client clause(s):\n{describe(should)}"
+            ),
+            stacklevel=1,
+        )
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 
-from ._exchange import NOT_JSON, Exchange
-from ._spec_check import SpecView, schema_properties, shipped_spec
-from ._validator import Judge
+from teleconform.client._exchange import NOT_JSON, Exchange
+from teleconform.client._spec_check import SpecView, schema_properties, shipped_spec
+from teleconform.client._validator import Judge
 
 SSO_WINDOW_S = 300.0
 SSO_FUTURE_SKEW_S = 30.0
@@ -132,12 +132,22 @@ class HcwRules:
 
     def finish(self, judge: Judge) -> None:
         for ex in self.xonly_refused:
-            judge("HCW-CLIENT-03", False, "refused with 401 while the JWT was only in "
-                  "x-access-token, and the client never retried with Authorization: Bearer "
-                  "(HCW@Home 5.3.56 and later read only Bearer)", ex)
+            judge(
+                "HCW-CLIENT-03",
+                False,
+                "refused with 401 while the JWT was only in "
+                "x-access-token, and the client never retried with Authorization: Bearer "
+                "(HCW@Home 5.3.56 and later read only Bearer)",
+                ex,
+            )
         for ex in self.expired_pending.values():
-            judge("HCW-CLIENT-08", False, "refused with 401 because the token had expired, "
-                  "and the client did not sign in again afterwards", ex)
+            judge(
+                "HCW-CLIENT-08",
+                False,
+                "refused with 401 because the token had expired, "
+                "and the client did not sign in again afterwards",
+                ex,
+            )
 
     def skip_reason(self, clause: str) -> str:
         return SKIP_REASONS.get(clause, "not exercised by the client's traffic")
@@ -148,9 +158,7 @@ class HcwRules:
         if ex.method != "POST":
             problems.append(f"login-local called with {ex.method}, the document says POST")
         if ex.media_type() != "application/json":
-            problems.append(
-                f"Content-Type is {ex.media_type() or 'missing'}, not application/json"
-            )
+            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, not application/json")
         names = {k.lower() for k, _ in ex.query}
         if names & {"email", "password"}:
             problems.append("credentials in the query string")
@@ -167,10 +175,15 @@ class HcwRules:
     def _query_credentials(self, ex: Exchange, judge: Judge) -> None:
         for name, value in ex.query:
             lname = name.lower()
-            if lname in CREDENTIAL_QUERY and (value in self.issued or _jwt_claims(value)
-                                              or lname == "password"):
-                judge("HCW-CLIENT-01", False,
-                      f"a credential in the query string (parameter {name})", ex)
+            if lname in CREDENTIAL_QUERY and (
+                value in self.issued or _jwt_claims(value) or lname == "password"
+            ):
+                judge(
+                    "HCW-CLIENT-01",
+                    False,
+                    f"a credential in the query string (parameter {name})",
+                    ex,
+                )
 
     # ---- HCW-CLIENT-02 / 03 ----------------------------------------------------------------
     def _auth_headers(self, ex: Exchange, judge: Judge) -> None:
@@ -180,8 +193,12 @@ class HcwRules:
             also = " (only Authorization: Bearer)" if bearer else ""
             judge("HCW-CLIENT-02", False, f"no x-access-token header{also}", ex)
         elif self.issued and x_token not in self.issued:
-            judge("HCW-CLIENT-02", False,
-                  "x-access-token carries a token the server never issued to this client", ex)
+            judge(
+                "HCW-CLIENT-02",
+                False,
+                "x-access-token carries a token the server never issued to this client",
+                ex,
+            )
         else:
             judge("HCW-CLIENT-02", True, "x-access-token carries an issued JWT", ex)
         if bearer is not None:
@@ -194,16 +211,20 @@ class HcwRules:
             if ex.status == 401:
                 self.xonly_refused.append(ex)
             else:
-                judge("HCW-CLIENT-03", False, "the JWT travels only in x-access-token; "
-                      "HCW@Home 5.3.56 and later ignore that header and answer 401", ex)
+                judge(
+                    "HCW-CLIENT-03",
+                    False,
+                    "the JWT travels only in x-access-token; "
+                    "HCW@Home 5.3.56 and later ignore that header and answer 401",
+                    ex,
+                )
 
     # ---- HCW-CLIENT-04 -------------------------------------------------------------------
     def _invite_body(self, ex: Exchange, spec: SpecView, judge: Judge, *, creating: bool) -> None:
         what = "creation" if creating else "update"
         problems: list[str] = []
         if ex.media_type() != "application/json":
-            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, "
-                            "not application/json")
+            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, not application/json")
         body = ex.json_body()
         if not isinstance(body, dict):
             problems.append(f"the invite {what} body is not a JSON object")
@@ -222,23 +243,37 @@ class HcwRules:
             if not (body.get("phoneNumber") or body.get("emailAddress")):
                 problems.append("neither phoneNumber nor emailAddress")
         problems.extend(_field_problems(body))
-        judge("HCW-CLIENT-04", not problems,
-              "; ".join(dict.fromkeys(problems)) or f"invite {what} body as documented", ex)
+        judge(
+            "HCW-CLIENT-04",
+            not problems,
+            "; ".join(dict.fromkeys(problems)) or f"invite {what} body as documented",
+            ex,
+        )
 
     # ---- HCW-CLIENT-05 -------------------------------------------------------------------
     def _delete(self, ex: Exchange, judge: Judge) -> None:
         invite_id = _segment(ex.path, -1)
         key = (ex.url, ex.request_body)
         if key in self.refused_deletes:
-            judge("HCW-CLIENT-05", False,
-                  "a DELETE the server refused was sent again unchanged", ex)
+            judge(
+                "HCW-CLIENT-05", False, "a DELETE the server refused was sent again unchanged", ex
+            )
         elif self.invites.get(invite_id, _Invite()).consultation_requested:
-            judge("HCW-CLIENT-05", False,
-                  "DELETE of an invite whose patient had requested a consultation", ex)
+            judge(
+                "HCW-CLIENT-05",
+                False,
+                "DELETE of an invite whose patient had requested a consultation",
+                ex,
+            )
         elif ex.status in (400, 403, 409, 422) and b"consultation" in ex.response_body.lower():
             # the server's own answer says why: the patient requested a consultation
-            judge("HCW-CLIENT-05", False, "DELETE of an invite the server says can no longer "
-                  "be deleted (the patient requested a consultation)", ex)
+            judge(
+                "HCW-CLIENT-05",
+                False,
+                "DELETE of an invite the server says can no longer "
+                "be deleted (the patient requested a consultation)",
+                ex,
+            )
         else:
             judge("HCW-CLIENT-05", True, "DELETE of an invite without a consultation", ex)
         if 400 <= ex.status < 500:
@@ -252,8 +287,9 @@ class HcwRules:
             where = " (it is in the body)" if isinstance(body, dict) and "token" in body else ""
             judge("HCW-CLIENT-06", False, f"no token query parameter{where}", ex)
             return
-        problems = _sso_token_problems(token, ex.at, self.credentials.get(
-            "TELECONFORM_HCW_SSO_SECRET"))
+        problems = _sso_token_problems(
+            token, ex.at, self.credentials.get("TELECONFORM_HCW_SSO_SECRET")
+        )
         return_url = ex.query_value("returnUrl")
         if return_url is not None and not _same_site_path(return_url):
             problems.append("returnUrl is not a path on the same site")
@@ -268,8 +304,12 @@ class HcwRules:
     def _expiry(self, ex: Exchange, judge: Judge) -> None:
         used = {t for t in (ex.header("x-access-token"), bearer_of(ex)) if t}
         for token in used & set(self.expired_pending):
-            judge("HCW-CLIENT-08", False,
-                  "the expired token was sent again after the server refused it", ex)
+            judge(
+                "HCW-CLIENT-08",
+                False,
+                "the expired token was sent again after the server refused it",
+                ex,
+            )
             del self.expired_pending[token]
         if ex.status != 401:
             return
@@ -283,11 +323,19 @@ class HcwRules:
     def _close(self, ex: Exchange, judge: Judge) -> None:
         invite = self.invite(_segment(ex.path, -3))
         if invite.closed:
-            judge("HCW-CLIENT-09", False,
-                  "close sent again for an invite whose consultation was already closed", ex)
+            judge(
+                "HCW-CLIENT-09",
+                False,
+                "close sent again for an invite whose consultation was already closed",
+                ex,
+            )
         elif not invite.started:
-            judge("HCW-CLIENT-09", False, "close sent for an invite whose consultation the "
-                  "client had not seen started", ex)
+            judge(
+                "HCW-CLIENT-09",
+                False,
+                "close sent for an invite whose consultation the client had not seen started",
+                ex,
+            )
         else:
             judge("HCW-CLIENT-09", True, "close of a started consultation", ex)
         if ex.succeeded:
@@ -376,9 +424,7 @@ def _field_problems(body: Mapping[str, Any]) -> list[str]:
     if language is not None and not (isinstance(language, str) and LANGUAGE_RE.match(language)):
         problems.append("language is not two letters")
     scheduled = body.get("scheduledFor")
-    if scheduled is not None and not (
-        isinstance(scheduled, str) and DATETIME_RE.match(scheduled)
-    ):
+    if scheduled is not None and not (isinstance(scheduled, str) and DATETIME_RE.match(scheduled)):
         problems.append("scheduledFor is not an ISO 8601 date-time with an offset or Z")
     return problems
 
@@ -395,10 +441,18 @@ def _sso_token_problems(token: str, at: float, secret: str | None) -> list[str]:
         try:
             with warnings.catch_warnings():  # a short shared secret is the server's business
                 warnings.simplefilter("ignore")
-                jwt.decode(token, secret, algorithms=["HS256"],
-                           options={"verify_exp": False, "verify_iat": False,
-                                    "verify_nbf": False, "verify_aud": False,
-                                    "verify_iss": False})
+                jwt.decode(
+                    token,
+                    secret,
+                    algorithms=["HS256"],
+                    options={
+                        "verify_exp": False,
+                        "verify_iat": False,
+                        "verify_nbf": False,
+                        "verify_aud": False,
+                        "verify_iss": False,
+                    },
+                )
         except jwt.InvalidSignatureError:
             problems.append("not signed with the shared secret")
         except jwt.PyJWTError:
@@ -420,6 +474,9 @@ def _sso_token_problems(token: str, at: float, secret: str | None) -> list[str]:
 
 
 def _same_site_path(url: str) -> bool:
-    return url.startswith("/") and not url.startswith("//") and "\\" not in url and (
-        "://" not in url.split("?", 1)[0]
+    return (
+        url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+        and ("://" not in url.split("?", 1)[0])
     )

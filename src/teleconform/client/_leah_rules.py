@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._exchange import Exchange
-from ._spec_check import SpecView
-from ._validator import Judge
+from teleconform.client._exchange import Exchange
+from teleconform.client._spec_check import SpecView
+from teleconform.client._validator import Judge
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 START_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|\+00:00)?$")
@@ -33,8 +33,7 @@ SKIP_REASONS = {
     "LEAH-CLIENT-04": "the client never cancelled an appointment",
     "LEAH-CLIENT-05": "the client never created, filled or shared a document transfer",
     "LEAH-CLIENT-06": (
-        "the client never looked a healthcare worker or an office up (with a filter or by "
-        "paging)"
+        "the client never looked a healthcare worker or an office up (with a filter or by paging)"
     ),
 }
 
@@ -73,13 +72,18 @@ class LeahRules:
         if not (path == "/api" or path.startswith("/api/")):
             return  # the sandbox's own test controls (/_sandbox/...) are not Leah's API
         has_key = bool((ex.header("leah-auth-token") or "").strip())
-        judge("LEAH-CLIENT-01", has_key,
-              "LEAH-AUTH-TOKEN sent" if has_key else "no LEAH-AUTH-TOKEN header", ex)
+        judge(
+            "LEAH-CLIENT-01",
+            has_key,
+            "LEAH-AUTH-TOKEN sent" if has_key else "no LEAH-AUTH-TOKEN header",
+            ex,
+        )
         op = spec.operation_id or ""
         appointment = _appointment_path(path)
         if appointment and appointment in self.cancelled:
-            judge("LEAH-CLIENT-04", False,
-                  "a request for an appointment the client had cancelled", ex)
+            judge(
+                "LEAH-CLIENT-04", False, "a request for an appointment the client had cancelled", ex
+            )
         if op == "createAppointment":
             self._create_appointment(ex, spec, judge)
         elif op == "updateAppointment":
@@ -104,12 +108,12 @@ class LeahRules:
     def _create_appointment(self, ex: Exchange, spec: SpecView, judge: Judge) -> None:
         problems: list[str] = []
         if ex.media_type() not in ("application/json", "application/ld+json"):
-            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, "
-                            "not application/json")
+            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, not application/json")
         body = ex.json_body()
         if not isinstance(body, dict):
-            judge("LEAH-CLIENT-02", False, "; ".join([*problems, "the body is not a JSON "
-                                                      "object"]), ex)
+            judge(
+                "LEAH-CLIENT-02", False, "; ".join([*problems, "the body is not a JSON object"]), ex
+            )
             return
         problems.extend(spec.body_errors)
         phone = body.get("phoneNumber")
@@ -128,8 +132,12 @@ class LeahRules:
             problems.append("startTime is not in the documented format yyyy-mm-ddThh:mm:ss (UTC)")
         if "externalId" in body and not isinstance(body["externalId"], str):
             problems.append("externalId is not a string")
-        judge("LEAH-CLIENT-02", not problems,
-              "; ".join(dict.fromkeys(problems)) or "appointment creation as documented", ex)
+        judge(
+            "LEAH-CLIENT-02",
+            not problems,
+            "; ".join(dict.fromkeys(problems)) or "appointment creation as documented",
+            ex,
+        )
 
     # ---- LEAH-CLIENT-03 / 04 ---------------------------------------------------------------
     def _update_appointment(
@@ -137,8 +145,9 @@ class LeahRules:
     ) -> None:
         problems: list[str] = []
         if ex.media_type() != "application/merge-patch+json":
-            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, "
-                            "not application/merge-patch+json")
+            problems.append(
+                f"Content-Type is {ex.media_type() or 'missing'}, not application/merge-patch+json"
+            )
         body = ex.json_body()
         cancel = False
         if not isinstance(body, dict):
@@ -150,14 +159,21 @@ class LeahRules:
         elif set(body) == {"startTime"}:
             start = body["startTime"]
             if not (isinstance(start, str) and START_TIME_RE.match(start)):
-                problems.append("startTime is not in the documented format "
-                                "yyyy-mm-ddThh:mm:ss (UTC)")
+                problems.append(
+                    "startTime is not in the documented format yyyy-mm-ddThh:mm:ss (UTC)"
+                )
         else:
-            problems.append("the body is neither a reschedule ({startTime}) nor a cancel "
-                            '({"status": "cancelled"})' + (
-                                f": it holds {', '.join(sorted(body))}" if body else ""))
-        judge("LEAH-CLIENT-03", not problems,
-              "; ".join(problems) or ("a cancel" if cancel else "a reschedule"), ex)
+            problems.append(
+                "the body is neither a reschedule ({startTime}) nor a cancel "
+                '({"status": "cancelled"})'
+                + (f": it holds {', '.join(sorted(body))}" if body else "")
+            )
+        judge(
+            "LEAH-CLIENT-03",
+            not problems,
+            "; ".join(problems) or ("a cancel" if cancel else "a reschedule"),
+            ex,
+        )
         if cancel and ex.succeeded and appointment:
             self.cancelled.add(appointment)
             judge("LEAH-CLIENT-04", True, "cancelled; no later request for it", ex)
@@ -176,8 +192,9 @@ class LeahRules:
         if transfer.shared:
             problems.append("an upload to a transfer that was already shared")
         if ex.media_type() != "multipart/form-data":
-            problems.append(f"Content-Type is {ex.media_type() or 'missing'}, "
-                            "not multipart/form-data")
+            problems.append(
+                f"Content-Type is {ex.media_type() or 'missing'}, not multipart/form-data"
+            )
             parts: list[Part] = []
         else:
             parts = list(multipart_parts(ex))
@@ -195,8 +212,12 @@ class LeahRules:
             problems.extend(_kind_problems(part, label))
         if transfer.files + files > MAX_FILES:
             problems.append(f"{transfer.files + files} files in one transfer, more than 10")
-        judge("LEAH-CLIENT-05", not problems,
-              "; ".join(dict.fromkeys(problems)) or f"{files} file(s) uploaded as documented", ex)
+        judge(
+            "LEAH-CLIENT-05",
+            not problems,
+            "; ".join(dict.fromkeys(problems)) or f"{files} file(s) uploaded as documented",
+            ex,
+        )
         if ex.succeeded:
             transfer.files += files
 
@@ -209,8 +230,12 @@ class LeahRules:
             problems.append("the share names no recipient e-mail address")
         if transfer.files == 0:
             problems.append("a share of a transfer without uploaded files")
-        judge("LEAH-CLIENT-05", not problems,
-              "; ".join(dict.fromkeys(problems)) or "transfer shared", ex)
+        judge(
+            "LEAH-CLIENT-05",
+            not problems,
+            "; ".join(dict.fromkeys(problems)) or "transfer shared",
+            ex,
+        )
         if ex.succeeded:
             transfer.shared = True
 
@@ -221,8 +246,13 @@ class LeahRules:
             return
         page = ex.query_value("page") or "1"
         if page.isdigit() and int(page) >= 2:
-            judge("LEAH-CLIENT-06", False, f"walked the unfiltered collection to page {page} "
-                  f"instead of using the {filter_name} filter", ex)
+            judge(
+                "LEAH-CLIENT-06",
+                False,
+                f"walked the unfiltered collection to page {page} "
+                f"instead of using the {filter_name} filter",
+                ex,
+            )
 
     # ---- what the answers teach ----------------------------------------------------------
     def _learn(self, ex: Exchange, op: str) -> None:
@@ -261,8 +291,9 @@ def _ids(node: Any) -> Iterator[str]:
 
 def _kind_problems(part: Part, label: str) -> list[str]:
     ext = (part.filename or "").rsplit(".", 1)[-1].lower() if "." in (part.filename or "") else ""
-    by_content = next((k for k, magics in KINDS.items()
-                       if any(part.content.startswith(m) for m in magics)), None)
+    by_content = next(
+        (k for k, magics in KINDS.items() if any(part.content.startswith(m) for m in magics)), None
+    )
     problems = []
     if ext not in KINDS:
         problems.append(f"{label}: not a .png, .jpg or .pdf file name")
@@ -293,5 +324,6 @@ def multipart_parts(ex: Exchange) -> Iterator[Part]:
         text = head.decode("utf-8", "replace")
         name = re.search(r'\bname="([^"]*)"', text)
         filename = re.search(r'\bfilename="([^"]*)"', text)
-        yield Part(name.group(1) if name else None, filename.group(1) if filename else None,
-                   content)
+        yield Part(
+            name.group(1) if name else None, filename.group(1) if filename else None, content
+        )

@@ -6,8 +6,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._exchange import Exchange
-from ._validator import ClientValidator
+from teleconform.client._exchange import Exchange
+from teleconform.client._validator import ClientValidator
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -80,8 +80,7 @@ def validating(
                 method=scope["method"].upper(),
                 url=_url(scope),
                 request_headers=tuple(
-                    (k.decode("latin-1").lower(), v.decode("latin-1"))
-                    for k, v in scope["headers"]
+                    (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]
                 ),
                 request_body=bytes(body),
                 status=response["status"],

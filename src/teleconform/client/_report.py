@@ -16,7 +16,7 @@ def client_report(
     runs: Iterable[Mapping[str, Any]], *, started_at: str, finished_at: str | None = None
 ) -> dict[str, Any]:
     """A report dict (report.json's shape) from ``ClientValidator.run_json`` entries."""
-    from teleconform._run import tool_info, totals_of
+    from teleconform.report._document import tool_info, totals_of
 
     ordered = [dict(r) for r in runs]
     return {
@@ -37,9 +37,10 @@ def write_client_report(report: Mapping[str, Any], report_dir: Path) -> dict[str
     return write_reports(report, Path(report_dir))
 
 
-def client_exit_status(report: Mapping[str, Any], *, strict: bool = False,
-                       allow_empty: bool = False) -> int:
+def client_exit_status(
+    report: Mapping[str, Any], *, strict: bool = False, allow_empty: bool = False
+) -> int:
     """The exit status `run` would give this report: 0 ok, 1 a MUST fail, 2 nothing verified."""
-    from teleconform._run import exit_status
+    from teleconform.report._document import exit_status
 
     return exit_status(list(report["runs"]), strict, allow_empty)

@@ -8,9 +8,9 @@ import time
 from types import TracebackType
 from typing import Any
 
-from ._middleware import validating
-from ._report import client_report, now_rfc3339
-from ._validator import ClientValidator
+from teleconform.client._middleware import validating
+from teleconform.client._report import client_report, now_rfc3339
+from teleconform.client._validator import ClientValidator
 
 SANDBOX_MODULES = {"hcw": "teleconform.sandbox.hcw", "leah": "teleconform.sandbox.leah"}
 
@@ -38,7 +38,11 @@ def available_profiles(api: str) -> list[str]:
 
 
 def create_validated_app(
-    api: str, validator: ClientValidator, clock: AdjustableClock, *, profile: str | None = None,
+    api: str,
+    validator: ClientValidator,
+    clock: AdjustableClock,
+    *,
+    profile: str | None = None,
     faults: tuple[str, ...] = (),
 ) -> Any:
     """A fresh sandbox app of ``api`` (with ``profile`` when given) behind the validator."""
@@ -106,8 +110,7 @@ class ValidatingSandbox:
 
     def report(self) -> dict[str, Any]:
         """The client report of everything the client sent so far."""
-        return client_report([self.validator.run_json(self.base_url)],
-                             started_at=self.started_at)
+        return client_report([self.validator.run_json(self.base_url)], started_at=self.started_at)
 
     def __enter__(self) -> ValidatingSandbox:
         return self.start()

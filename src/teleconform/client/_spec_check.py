@@ -11,10 +11,16 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from teleconform import _resources
-from teleconform.traffic import Operation, Spec, _deref, _resolve_schema_ref, describe, load_spec
+from teleconform.client._exchange import NOT_JSON, Exchange
 from teleconform.traffic import match as match_operation
-
-from ._exchange import NOT_JSON, Exchange
+from teleconform.traffic._check import (
+    Operation,
+    Spec,
+    _deref,
+    _resolve_schema_ref,
+    describe,
+    load_spec,
+)
 
 
 @cache

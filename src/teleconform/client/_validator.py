@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from teleconform._evidence import PRE_REDACTION_LIMIT
 from teleconform.catalogue import Clause, load_client_catalogue
+from teleconform.client._exchange import Exchange
+from teleconform.client._spec_check import SpecView, shipped_spec, view
+from teleconform.redact._evidence import PRE_REDACTION_LIMIT
 from teleconform.traffic import Spec
-
-from ._exchange import Exchange
-from ._spec_check import SpecView, shipped_spec, view
 
 if TYPE_CHECKING:
     from teleconform.runner import ClauseResult
@@ -58,8 +57,7 @@ class Finding:
 class Judge(Protocol):
     """How rules report: ``judge(clause_id, ok, message, exchange)``."""
 
-    def __call__(self, clause: str, ok: bool, message: str, exchange: Exchange | None) -> None:
-        ...
+    def __call__(self, clause: str, ok: bool, message: str, exchange: Exchange | None) -> None: ...
 
 
 class Rules(Protocol):
@@ -77,10 +75,10 @@ class Rules(Protocol):
 
 def _rules_for(api: str, credentials: Mapping[str, str]) -> Rules:
     if api == "hcw":
-        from ._hcw_rules import HcwRules
+        from teleconform.client._hcw_rules import HcwRules
 
         return HcwRules(credentials)
-    from ._leah_rules import LeahRules
+    from teleconform.client._leah_rules import LeahRules
 
     return LeahRules(credentials)
 
@@ -107,9 +105,7 @@ class ClientValidator:
         self.api = api
         self.spec = spec or shipped_spec(api)
         catalogue = clauses if clauses is not None else load_client_catalogue()
-        self.clauses: dict[str, Clause] = {
-            cid: c for cid, c in catalogue.items() if c.api == api
-        }
+        self.clauses: dict[str, Clause] = {cid: c for cid, c in catalogue.items() if c.api == api}
         self._rules = _rules_for(api, dict(credentials or {}))
         self._lock = threading.Lock()
         self._findings: list[Finding] = []
@@ -139,9 +135,14 @@ class ClientValidator:
         ex = finding.exchange
         if max(len(ex.request_body), len(ex.response_body)) <= PRE_REDACTION_LIMIT:
             return finding
-        return replace(finding, exchange=replace(
-            ex, request_body=ex.request_body[:PRE_REDACTION_LIMIT],
-            response_body=ex.response_body[:PRE_REDACTION_LIMIT]))
+        return replace(
+            finding,
+            exchange=replace(
+                ex,
+                request_body=ex.request_body[:PRE_REDACTION_LIMIT],
+                response_body=ex.response_body[:PRE_REDACTION_LIMIT],
+            ),
+        )
 
     def _judge_into(self, out: list[Finding]) -> Judge:
         def judge(clause: str, ok: bool, message: str, exchange: Exchange | None) -> None:
@@ -168,11 +169,7 @@ class ClientValidator:
 
     def violations(self, since: int = 0, *, level: str | None = None) -> list[Finding]:
         """The failing findings (of one level when given), end-of-traffic ones included."""
-        return [
-            f
-            for f in self.findings(since)
-            if f.failed and (level is None or f.level == level)
-        ]
+        return [f for f in self.findings(since) if f.failed and (level is None or f.level == level)]
 
     def verdicts(self) -> dict[str, str]:
         """Clause id -> pass, fail or skip, from every finding so far."""
@@ -187,7 +184,7 @@ class ClientValidator:
         redacted evidence), one with passing findings only is ``pass``, and one the traffic
         never exercised is ``skip`` with the reason.
         """
-        from ._evidence import evidence_of
+        from teleconform.client._evidence import evidence_of
 
         found = self.findings()
         entries = []
@@ -229,8 +226,14 @@ class ClientValidator:
 
         return [
             ClauseResult(
-                id=e["id"], api=self.api, area=e["area"], level=e["level"], title=e["title"],
-                verdict=e["verdict"], reason=e["reason"], evidence=e["evidence"],
+                id=e["id"],
+                api=self.api,
+                area=e["area"],
+                level=e["level"],
+                title=e["title"],
+                verdict=e["verdict"],
+                reason=e["reason"],
+                evidence=e["evidence"],
             )
             for e in self.clause_entries()
         ]

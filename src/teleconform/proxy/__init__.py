@@ -8,10 +8,10 @@
 - :class:`Proxy` serves it; :func:`proxy_command` is the CLI.
 """
 
-from ._command import Proxy, proxy_command
-from ._forward import HOP_BY_HOP, ForwardingApp, Relayed
-from ._judge import JUDGED, judge
-from ._session import ProxySession, detect_api
+from teleconform.proxy._command import Proxy, proxy_command
+from teleconform.proxy._forward import HOP_BY_HOP, ForwardingApp, Relayed
+from teleconform.proxy._judge import JUDGED, judge
+from teleconform.proxy._session import ProxySession, detect_api
 
 __all__ = [
     "HOP_BY_HOP",

@@ -11,11 +11,10 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from teleconform._cli import EXIT_TARGET, EXIT_USAGE, UsageError
+from teleconform._errors import EXIT_TARGET, EXIT_USAGE, UsageError
+from teleconform.proxy._forward import ForwardingApp
+from teleconform.proxy._session import ProxySession
 from teleconform.sandbox._server import ThreadedServer
-
-from ._forward import ForwardingApp
-from ._session import ProxySession
 
 
 class Proxy:
@@ -25,17 +24,27 @@ class Proxy:
     report dicts.
     """
 
-    def __init__(self, target: str, *, api: str | None = None, host: str = "127.0.0.1",
-                 port: int | None = None, record_dir: Path | None = None,
-                 overwrite: bool = False, timeout_s: float = 60.0,
-                 credentials: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        api: str | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        record_dir: Path | None = None,
+        overwrite: bool = False,
+        timeout_s: float = 60.0,
+        credentials: dict[str, str] | None = None,
+    ) -> None:
         self.target = target
-        self.session = ProxySession(target, api=api, record_dir=record_dir,
-                                    overwrite=overwrite, credentials=credentials)
+        self.session = ProxySession(
+            target, api=api, record_dir=record_dir, overwrite=overwrite, credentials=credentials
+        )
         self.app = ForwardingApp(target, self.session.submit, timeout_s=timeout_s)
         # The proxy adds no Server or Date field of its own: the target's pass through.
-        self._server = ThreadedServer(self.app, host=host, port=port, server_header=False,
-                                      date_header=False)
+        self._server = ThreadedServer(
+            self.app, host=host, port=port, server_header=False, date_header=False
+        )
 
     @property
     def base_url(self) -> str:
@@ -53,8 +62,9 @@ class Proxy:
     def __enter__(self) -> Proxy:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._server._thread.is_alive():
             self.stop()
 
@@ -68,8 +78,8 @@ def check_target(url: str) -> str:
 
 def proxy_command(args: argparse.Namespace) -> int:
     """Run the proxy until interrupted; write DIR/client and DIR/server reports."""
-    from teleconform._run import exit_status
     from teleconform.report import write_reports
+    from teleconform.report._document import exit_status
 
     target = check_target(args.target)
     if not 0 <= args.port <= 65535:
@@ -77,13 +87,21 @@ def proxy_command(args: argparse.Namespace) -> int:
     record = Path(args.record) if args.record else None
     if record is not None and record.is_dir() and any(record.iterdir()) and not args.overwrite:
         raise UsageError(f"teleconform proxy: --record {record} is not empty (use --overwrite)")
-    proxy = Proxy(target, api=args.api, host=args.host, port=args.port or None,
-                  record_dir=record, overwrite=args.overwrite, timeout_s=args.timeout)
+    proxy = Proxy(
+        target,
+        api=args.api,
+        host=args.host,
+        port=args.port or None,
+        record_dir=record,
+        overwrite=args.overwrite,
+        timeout_s=args.timeout,
+    )
     try:
         proxy.start()
     except (OSError, RuntimeError) as exc:
         raise UsageError(
-            f"teleconform proxy: cannot listen on {args.host}:{args.port}: {exc}") from exc
+            f"teleconform proxy: cannot listen on {args.host}:{args.port}: {exc}"
+        ) from exc
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -100,17 +118,23 @@ def proxy_command(args: argparse.Namespace) -> int:
     for name, report in (("client", client), ("server", server)):
         write_reports(report, report_dir / name)
         totals = report["totals"]
-        print(f"{name} report: {report_dir / name / 'report.json'}: "
-              + ", ".join(f"{totals[k]} {k}" for k in ("pass", "fail", "skip")), flush=True)
+        print(
+            f"{name} report: {report_dir / name / 'report.json'}: "
+            + ", ".join(f"{totals[k]} {k}" for k in ("pass", "fail", "skip")),
+            flush=True,
+        )
     session = proxy.session
     if session.relayed and not session.reached:
-        print(f"teleconform proxy: {target} could not be reached "
-              f"({session.unreachable[0]}); check the URL and that the server is up",
-              file=sys.stderr)
+        print(
+            f"teleconform proxy: {target} could not be reached "
+            f"({session.unreachable[0]}); check the URL and that the server is up",
+            file=sys.stderr,
+        )
         return EXIT_TARGET
-    status = exit_status(list(client["runs"]) + list(server["runs"]), args.strict,
-                         args.allow_empty)
+    status = exit_status(list(client["runs"]) + list(server["runs"]), args.strict, args.allow_empty)
     if status == EXIT_USAGE:
-        print("teleconform proxy: nothing was verified (no API exchange passed through)",
-              file=sys.stderr)
+        print(
+            "teleconform proxy: nothing was verified (no API exchange passed through)",
+            file=sys.stderr,
+        )
     return status

@@ -25,9 +25,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 # RFC 9110 section 7.6.1: connection-specific fields a proxy does not forward.
-HOP_BY_HOP = frozenset({
-    "connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -66,15 +73,25 @@ class ForwardingApp:
     proxy hands the copy to a worker thread).
     """
 
-    def __init__(self, target: str, on_exchange: Callable[[Relayed], None], *,
-                 timeout_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        target: str,
+        on_exchange: Callable[[Relayed], None],
+        *,
+        timeout_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         parts = urlsplit(target)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.prefix = parts.path.rstrip("/")
         self.on_exchange = on_exchange
         self.clock = clock
-        self.timeout = {"connect": timeout_s, "read": timeout_s, "write": timeout_s,
-                        "pool": timeout_s}
+        self.timeout = {
+            "connect": timeout_s,
+            "read": timeout_s,
+            "write": timeout_s,
+            "pool": timeout_s,
+        }
         self.transport = httpx.AsyncHTTPTransport(retries=0)
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -135,9 +152,13 @@ class ForwardingApp:
                     return
 
         url = self._target_url(scope)
-        request = httpx.Request(scope["method"], url, headers=forwarded,
-                                content=request_body() if has_body else None,
-                                extensions={"timeout": self.timeout})
+        request = httpx.Request(
+            scope["method"],
+            url,
+            headers=forwarded,
+            content=request_body() if has_body else None,
+            extensions={"timeout": self.timeout},
+        )
         status, response_headers, response_body = 0, [], bytearray()
         error = None
         try:
@@ -149,15 +170,21 @@ class ForwardingApp:
             await _answer_unreachable(send, error)
         else:
             status = response.status_code
-            response_headers = [(k.decode("latin-1"), v.decode("latin-1"))
-                                for k, v in response.headers.raw]
+            response_headers = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+            ]
             dropped_back = hop_by_hop(response_headers)
-            await send({
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1"))
-                            for k, v in response_headers if k.lower() not in dropped_back],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (k.encode("latin-1"), v.encode("latin-1"))
+                        for k, v in response_headers
+                        if k.lower() not in dropped_back
+                    ],
+                }
+            )
             try:
                 async for chunk in response.aiter_raw():
                     response_body.extend(chunk)
@@ -169,12 +196,20 @@ class ForwardingApp:
                 await response.aclose()
             if error is None:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
-        self.on_exchange(Relayed(
-            method=scope["method"], url=url, request_headers=incoming,
-            request_body=bytes(body), status=status, response_headers=response_headers,
-            response_body=bytes(response_body), at=at,
-            elapsed_s=time.perf_counter() - started, error=error,
-        ))
+        self.on_exchange(
+            Relayed(
+                method=scope["method"],
+                url=url,
+                request_headers=incoming,
+                request_body=bytes(body),
+                status=status,
+                response_headers=response_headers,
+                response_body=bytes(response_body),
+                at=at,
+                elapsed_s=time.perf_counter() - started,
+                error=error,
+            )
+        )
 
 
 class ClientGone(Exception):
@@ -183,7 +218,14 @@ class ClientGone(Exception):
 
 async def _answer_unreachable(send: Send, error: str) -> None:
     body = ('{"error": "teleconform proxy: ' + error + '"}').encode("utf-8")
-    await send({"type": "http.response.start", "status": 502,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode("ascii"))]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 502,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body, "more_body": False})

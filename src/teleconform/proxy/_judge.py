@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from teleconform.client import Exchange
-from teleconform.har import RecordedExchange
 from teleconform.hydra import CollectionPage, HydraError, iri_path, read_collection, uuid_of_iri
 from teleconform.traffic import Spec, check_exchange, match
+from teleconform.traffic.har import RecordedExchange
 
 JUDGED = {
     "hcw": ("HCW-GEN-01", "HCW-GEN-03", "HCW-GEN-04"),
@@ -49,9 +49,14 @@ def judge(api: str, spec: Spec, exchange: Exchange) -> list[Judgement]:
         return []
     _, op = found
     recorded = RecordedExchange(
-        index=0, method=exchange.method, url=exchange.url, status=exchange.status,
-        request_headers=list(exchange.request_headers), request_body=exchange.request_body,
-        response_headers=list(exchange.response_headers), response_body=exchange.response_body,
+        index=0,
+        method=exchange.method,
+        url=exchange.url,
+        status=exchange.status,
+        request_headers=list(exchange.request_headers),
+        request_body=exchange.request_body,
+        response_headers=list(exchange.response_headers),
+        response_body=exchange.response_body,
     )
     failed: dict[str, list[str]] = {}
     for violation in check_exchange(spec, op, recorded):
@@ -112,7 +117,8 @@ def _shape(page: CollectionPage, collection: str, kind: str, url: str) -> list[s
     if not isinstance(page.id, str) or iri_path(page.id) not in (collection, request_path):
         problems.append(f"@id is not the collection path {collection}")
     expected = {"prefixed": {"hydra:Collection"}, "unprefixed": {"Collection"}}.get(
-        page.dialect.dialect or "", {"hydra:Collection", "Collection"})
+        page.dialect.dialect or "", {"hydra:Collection", "Collection"}
+    )
     if page.type not in expected:
         problems.append(f"@type is {page.type!r}, not {' or '.join(sorted(expected))}")
     if page.members_shape != "array":

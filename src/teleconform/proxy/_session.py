@@ -23,10 +23,9 @@ from teleconform.client import ClientValidator, Exchange, client_report
 from teleconform.client._evidence import evidence_of
 from teleconform.client._report import now_rfc3339
 from teleconform.client._spec_check import shipped_spec
+from teleconform.proxy._forward import Relayed, hop_by_hop
+from teleconform.proxy._judge import JUDGED, Judgement, judge
 from teleconform.redact import Redactor
-
-from ._forward import Relayed, hop_by_hop
-from ._judge import JUDGED, Judgement, judge
 
 EVIDENCE_PER_CLAUSE = 3
 
@@ -56,9 +55,15 @@ class _ServerClause:
 class ProxySession:
     """Judges and records what passes through a proxy to ``target``."""
 
-    def __init__(self, target: str, *, api: str | None = None,
-                 record_dir: Path | None = None, overwrite: bool = False,
-                 credentials: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        api: str | None = None,
+        record_dir: Path | None = None,
+        overwrite: bool = False,
+        credentials: Mapping[str, str] | None = None,
+    ) -> None:
         self.target = target.rstrip("/")
         self.api = api
         self.credentials = dict(client_credentials() if credentials is None else credentials)
@@ -73,8 +78,8 @@ class ProxySession:
         self._record_dir = record_dir
         self._recording: Any = None
         if record_dir is not None:
-            from teleconform._run import tool_info
             from teleconform.cassettes import Session
+            from teleconform.report._document import tool_info
 
             self._recording = Session("record", 0, "proxy", record_dir)
             self._recording.overwrite = overwrite
@@ -131,16 +136,21 @@ class ProxySession:
             entry.fails.append((judgement.message, exchange))
 
     def _record(self, relayed: Relayed) -> None:
-        from teleconform._http import Exchange as HttpExchange
+        from teleconform.runner._http import Exchange as HttpExchange
 
         assert self.api is not None
         hook = self._recording.recorder(self.api, self.target, {})
         dropped = hop_by_hop(relayed.request_headers) | {"host"}
         headers = [(k, v) for k, v in relayed.request_headers if k.lower() not in dropped]
-        request = httpx.Request(relayed.method, relayed.url, headers=headers,
-                                content=relayed.request_body)
-        response = httpx.Response(relayed.status, headers=relayed.response_headers,
-                                  content=relayed.response_body, request=request)
+        request = httpx.Request(
+            relayed.method, relayed.url, headers=headers, content=relayed.request_body
+        )
+        response = httpx.Response(
+            relayed.status,
+            headers=relayed.response_headers,
+            content=relayed.response_body,
+            request=request,
+        )
         hook(HttpExchange(request, response, elapsed_s=relayed.elapsed_s, label="proxy"))
 
     # -- end -------------------------------------------------------------------------------
@@ -156,8 +166,10 @@ class ProxySession:
         if self.validator is not None and self.api is not None:
             client_runs.append(self.validator.run_json(self.target, redactor=self.redactor))
             server_runs.append(self._server_run())
-        return (client_report(client_runs, started_at=self.started_at, finished_at=finished),
-                client_report(server_runs, started_at=self.started_at, finished_at=finished))
+        return (
+            client_report(client_runs, started_at=self.started_at, finished_at=finished),
+            client_report(server_runs, started_at=self.started_at, finished_at=finished),
+        )
 
     def _server_run(self) -> dict[str, Any]:
         assert self.api is not None
@@ -169,8 +181,10 @@ class ProxySession:
             if entry.fails:
                 messages = list(dict.fromkeys(m for m, _ in entry.fails))
                 verdict = "fail"
-                reason = f"{len(entry.fails)} of {len(entry.fails) + entry.passes} judged " \
-                         f"exchanges: " + "; ".join(messages[:EVIDENCE_PER_CLAUSE])
+                reason = (
+                    f"{len(entry.fails)} of {len(entry.fails) + entry.passes} judged "
+                    f"exchanges: " + "; ".join(messages[:EVIDENCE_PER_CLAUSE])
+                )
                 shown = [ex for _, ex in entry.fails[:EVIDENCE_PER_CLAUSE]]
             elif entry.passes:
                 verdict = "pass"
@@ -180,24 +194,36 @@ class ProxySession:
                 verdict = "skip"
                 reason = "no relayed exchange exercised this clause"
                 shown = []
-            clauses.append({
-                "id": cid, "level": clause.level, "title": clause.title, "area": clause.area,
-                "verdict": verdict, "waived": False, "reason": reason,
-                "evidence": evidence_of(shown, self.redactor),
-            })
+            clauses.append(
+                {
+                    "id": cid,
+                    "level": clause.level,
+                    "title": clause.title,
+                    "area": clause.area,
+                    "verdict": verdict,
+                    "waived": False,
+                    "reason": reason,
+                    "evidence": evidence_of(shown, self.redactor),
+                }
+            )
         totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
         for c in clauses:
             totals[c["verdict"]] += 1
-        return {"api": self.api, "target": {"mode": "live", "base_url": self.target},
-                "clauses": clauses, "totals": totals, "requests_seen": self.relayed,
-                "left_behind": []}
+        return {
+            "api": self.api,
+            "target": {"mode": "live", "base_url": self.target},
+            "clauses": clauses,
+            "totals": totals,
+            "requests_seen": self.relayed,
+            "left_behind": [],
+        }
 
 
 def _below_prefix(url: str, prefix: str) -> str:
     parts = urlsplit(url)
     if not prefix or not parts.path.startswith(prefix + "/"):
         return url
-    return parts._replace(path=parts.path[len(prefix):]).geturl()
+    return parts._replace(path=parts.path[len(prefix) :]).geturl()
 
 
 def _exchange(relayed: Relayed, url: str) -> Exchange:
@@ -208,8 +234,9 @@ def _exchange(relayed: Relayed, url: str) -> Exchange:
         request_headers=tuple((k.lower(), v) for k, v in relayed.request_headers),
         request_body=relayed.request_body,
         status=relayed.status,
-        response_headers=tuple((k.lower(), v) for k, v in relayed.response_headers
-                               if k.lower() != "content-encoding"),
+        response_headers=tuple(
+            (k.lower(), v) for k, v in relayed.response_headers if k.lower() != "content-encoding"
+        ),
         response_body=_decoded(relayed),
         at=relayed.at,
     )
@@ -220,7 +247,8 @@ def _decoded(relayed: Relayed) -> bytes:
     if not encoded:
         return relayed.response_body
     try:
-        return httpx.Response(relayed.status, headers=relayed.response_headers,
-                              content=relayed.response_body).read()
+        return httpx.Response(
+            relayed.status, headers=relayed.response_headers, content=relayed.response_body
+        ).read()
     except httpx.DecodingError:
         return relayed.response_body

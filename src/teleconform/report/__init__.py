@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import html, json, junit, markdown
-from ._write import write_bytes_atomic
+from teleconform.report import html, json, junit, markdown
+from teleconform.report._write import write_bytes_atomic
 
 FILENAMES: dict[str, str] = {
     "json": "report.json",
@@ -42,8 +42,7 @@ def write_reports(report: Mapping[str, Any], report_dir: Path) -> dict[str, Path
     rendered = render_reports(report)
     report_dir = Path(report_dir)
     return {
-        key: write_bytes_atomic(report_dir / FILENAMES[key], data)
-        for key, data in rendered.items()
+        key: write_bytes_atomic(report_dir / FILENAMES[key], data) for key, data in rendered.items()
     }
 
 

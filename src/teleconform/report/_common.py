@@ -261,8 +261,10 @@ def sso_window_sentence(clause: Mapping[str, Any]) -> str | None:
         return None
     accepted, documented, resolution = window
     precision = f" (±{format_number(resolution)} s)" if resolution else ""
-    return (f"SSO accepted window: measured {format_number(accepted)} s{precision}, "
-            f"documented {format_number(documented)} s ({format_number(documented / 60)} min)")
+    return (
+        f"SSO accepted window: measured {format_number(accepted)} s{precision}, "
+        f"documented {format_number(documented)} s ({format_number(documented / 60)} min)"
+    )
 
 
 def evidence_of(clause: Mapping[str, Any]) -> list[Mapping[str, Any]]:

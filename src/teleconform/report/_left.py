@@ -23,8 +23,10 @@ def left_behind_sentence(items: list[Mapping[str, Any]]) -> str:
     if not items:
         return "Nothing left behind on the target: everything this run created was removed."
     total = sum(_count(i) for i in items)
-    return (f"Left behind on the target: {total} (the API offers no way to remove them, "
-            "or their removal failed).")
+    return (
+        f"Left behind on the target: {total} (the API offers no way to remove them, "
+        "or their removal failed)."
+    )
 
 
 def item_text(item: Mapping[str, Any]) -> str:

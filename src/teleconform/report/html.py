@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ._common import (
+from teleconform.report._common import (
     ADVISORY_NOTE,
     LABELS,
     SSO_WINDOW_CLAUSE,
@@ -52,7 +52,7 @@ from ._common import (
     status_of,
     unverified_musts,
 )
-from ._left import item_text, left_behind_items, left_behind_sentence
+from teleconform.report._left import item_text, left_behind_items, left_behind_sentence
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -66,8 +66,13 @@ MAX_EXCHANGES = 20
 SYMBOLS = {"pass": "✓", "fail": "✗", "error": "⚠", "skip": "⊘", "waived": "⚑"}
 ADVISORY_SYMBOL = "ℹ"
 
-FILTER_LABELS = {"fail": "fail", "error": "error", "waived": "waived", "skip": "skip",
-                 "pass": "pass"}
+FILTER_LABELS = {
+    "fail": "fail",
+    "error": "error",
+    "waived": "waived",
+    "skip": "skip",
+    "pass": "pass",
+}
 
 
 def e(value: object) -> str:
@@ -141,8 +146,9 @@ def _header(clauses: list[Mapping[str, Any]]) -> str:
     )
 
 
-def _summary(report: Mapping[str, Any], runs: list[Mapping[str, Any]],
-             totals: Mapping[str, int]) -> str:
+def _summary(
+    report: Mapping[str, Any], runs: list[Mapping[str, Any]], totals: Mapping[str, int]
+) -> str:
     chips = "".join(
         f'<li class="total s-{k}" data-status="{k}"><span class="num">{totals.get(k, 0)}</span>'
         f'<span class="lbl">{SYMBOLS[k]} {e(LABELS[k] if k != "waived" else "waived")}</span></li>'
@@ -158,8 +164,11 @@ def _summary(report: Mapping[str, Any], runs: list[Mapping[str, Any]],
     tool = mapping(report.get("tool"))
     versions = ", ".join(
         f"{name} {e(tool[key])}"
-        for name, key in (("teleconform", "version"), ("schemathesis", "schemathesis"),
-                          ("hypothesis", "hypothesis"))
+        for name, key in (
+            ("teleconform", "version"),
+            ("schemathesis", "schemathesis"),
+            ("hypothesis", "hypothesis"),
+        )
         if tool.get(key)
     )
     rows = [("Seed", f"<code>{e(format_number(report.get('seed')))}</code>")]
@@ -222,21 +231,21 @@ def _run(run: Mapping[str, Any], ids: set[str]) -> str:
     target = mapping(run.get("target"))
     clauses = clauses_of(run)
     totals = status_counts(clauses)
-    line = " · ".join(f"{SYMBOLS[k]} {totals.get(k, 0)} {e(k)}"
-                      for k in ("fail", "error", "waived", "skip", "pass"))
+    line = " · ".join(
+        f"{SYMBOLS[k]} {totals.get(k, 0)} {e(k)}"
+        for k in ("fail", "error", "waived", "skip", "pass")
+    )
     areas: dict[str, list[Mapping[str, Any]]] = {}
     for clause in clauses:
         areas.setdefault(area_of(clause), []).append(clause)
-    figures = "".join(
-        _sso_figure(api, c) for c in clauses if c.get("id") == SSO_WINDOW_CLAUSE
-    )
+    figures = "".join(_sso_figure(api, c) for c in clauses if c.get("id") == SSO_WINDOW_CLAUSE)
     groups = "".join(_area(api, name, members, ids) for name, members in areas.items())
     if not clauses:
         groups = '<p class="empty">No clause selected.</p>'
     return (
         f'<section class="run" id="run-{_slug(api)}" data-api="{e(api)}">'
         f'<h2><span class="api">{e(api)}</span> <span class="mode">'
-        f'{e(target.get("mode") or "?")}</span> '
+        f"{e(target.get('mode') or '?')}</span> "
         f'<code class="url">{e(target.get("base_url") or "")}</code></h2>'
         f'<p class="run-totals">{line}</p>{_left_behind(run)}{figures}{groups}</section>'
     )
@@ -247,15 +256,19 @@ def _left_behind(run: Mapping[str, Any]) -> str:
     if items is None:
         return ""
     listed = "".join(f"<li>{e(item_text(item))}</li>" for item in items)
-    return (f'<div class="left-behind"><p><strong>{e(left_behind_sentence(items))}</strong></p>'
-            + (f"<ul>{listed}</ul>" if listed else "") + "</div>")
+    return (
+        f'<div class="left-behind"><p><strong>{e(left_behind_sentence(items))}</strong></p>'
+        + (f"<ul>{listed}</ul>" if listed else "")
+        + "</div>"
+    )
 
 
 def _area(api: str, name: str, clauses: list[Mapping[str, Any]], ids: set[str]) -> str:
     counts = status_counts(clauses)
     summary = " ".join(
         f'<span class="mini s-{k}" title="{e(LABELS[k])}">{SYMBOLS[k]} {n}</span>'
-        for k, n in counts.items() if n
+        for k, n in counts.items()
+        if n
     )
     rows = "".join(_clause_rows(api, c, ids) for c in clauses)
     return (
@@ -285,8 +298,10 @@ def _clause_rows(api: str, clause: Mapping[str, Any], ids: set[str]) -> str:
     reason_html = f'<div class="reason">{e(reason)}</div>' if reason else ""
     advised = len(advisories_of(clause))
     if advised:
-        reason_html += (f'<div class="adv-count">{ADVISORY_SYMBOL} {advised} '
-                        f'advisor{"y" if advised == 1 else "ies"} (no verdict changed)</div>')
+        reason_html += (
+            f'<div class="adv-count">{ADVISORY_SYMBOL} {advised} '
+            f"advisor{'y' if advised == 1 else 'ies'} (no verdict changed)</div>"
+        )
     return (
         f'<tr class="clause s-{status}" id="clause-{key}" data-id="{e(cid)}" data-api="{e(api)}" '
         f'data-area="{e(area_of(clause))}" data-level="{e(level)}" data-verdict="{e(verdict)}" '
@@ -315,8 +330,10 @@ def _evidence(clause: Mapping[str, Any]) -> str:
             f'<span class="chk">{e(a.get("check") or "")}</span> {e(a.get("message") or "")}</li>'
             for a in advisories
         )
-        parts.append(f'<div class="advisory-note">{ADVISORY_SYMBOL} Advisories '
-                     f'({e(ADVISORY_NOTE)}):</div><ul class="clause-advisories">{items}</ul>')
+        parts.append(
+            f'<div class="advisory-note">{ADVISORY_SYMBOL} Advisories '
+            f'({e(ADVISORY_NOTE)}):</div><ul class="clause-advisories">{items}</ul>'
+        )
     measured = measurements_of(clause)
     if measured:
         items = "".join(f"<dt>{e(k)}</dt>{_measurement_value(v)}" for k, v in measured.items())
@@ -325,8 +342,9 @@ def _evidence(clause: Mapping[str, Any]) -> str:
     for n, exchange in enumerate(exchanges[:MAX_EXCHANGES], 1):
         parts.append(_exchange(n, exchange))
     if len(exchanges) > MAX_EXCHANGES:
-        parts.append(f'<p class="more">{len(exchanges) - MAX_EXCHANGES} more exchanges '
-                     "in report.json</p>")
+        parts.append(
+            f'<p class="more">{len(exchanges) - MAX_EXCHANGES} more exchanges in report.json</p>'
+        )
     if not exchanges:
         parts.append('<p class="none">No exchange recorded for this clause.</p>')
     return "".join(parts)
@@ -435,8 +453,9 @@ def _text_width(text: str) -> float:
     return 7.0 * len(text)
 
 
-def _timeline_svg(accepted: float, documented: float, resolution: float, sentence: str,
-                  width: float, variant: str) -> str:
+def _timeline_svg(
+    accepted: float, documented: float, resolution: float, sentence: str, width: float, variant: str
+) -> str:
     """The SSO window timeline: the documented and the measured window as bars on one axis."""
     # A scale a bit past the larger of both windows, so both ends are visible.
     limit = max(documented, accepted + resolution, 1.0) * 1.15
@@ -449,10 +468,11 @@ def _timeline_svg(accepted: float, documented: float, resolution: float, sentenc
     def bar_label(cls: str, text: str, end: float, after: float, y: int) -> str:
         """Inside the bar, right-aligned before `end`, or after `after` if it does not fit."""
         if end - left >= _text_width(text) + 12:
-            return (f'<text class="bar-label {cls}" x="{end - 6:.1f}" y="{y}" '
-                    f'text-anchor="end">{e(text)}</text>')
-        return (f'<text class="bar-label {cls} outside" x="{after + 6:.1f}" y="{y}">'
-                f"{e(text)}</text>")
+            return (
+                f'<text class="bar-label {cls}" x="{end - 6:.1f}" y="{y}" '
+                f'text-anchor="end">{e(text)}</text>'
+            )
+        return f'<text class="bar-label {cls} outside" x="{after + 6:.1f}" y="{y}">{e(text)}</text>'
 
     ticks = "".join(
         f'<line class="tick" x1="{x(t):.1f}" y1="104" x2="{x(t):.1f}" y2="110"/>'
@@ -464,11 +484,14 @@ def _timeline_svg(accepted: float, documented: float, resolution: float, sentenc
     lo = hi = x(accepted)
     if resolution:
         lo, hi = x(accepted - resolution), x(accepted + resolution)
-        whisker = (f'<path class="resolution" d="M{lo:.1f},62 V84 M{lo:.1f},73 H{hi:.1f} '
-                   f'M{hi:.1f},62 V84"/>')
+        whisker = (
+            f'<path class="resolution" d="M{lo:.1f},62 V84 M{lo:.1f},73 H{hi:.1f} '
+            f'M{hi:.1f},62 V84"/>'
+        )
     precision = f" ±{format_number(resolution)} s" if resolution else ""
     doc_text = f"{_duration_label(documented)}" + (
-        f" ({format_number(documented)} s)" if documented % 60 == 0 else "")
+        f" ({format_number(documented)} s)" if documented % 60 == 0 else ""
+    )
     return (
         f'<svg class="timeline {variant}" viewBox="0 0 {width:.0f} 134" role="img" '
         f'aria-label="{e(sentence)}" preserveAspectRatio="xMinYMin meet">'

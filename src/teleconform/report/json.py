@@ -14,8 +14,9 @@ def render(report: Mapping[str, Any]) -> str:
         # allow_nan=False: NaN/Infinity are not JSON and break strict readers (jq, browsers).
         text = json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False, default=str)
     except ValueError:
-        text = json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False,
-                          default=str)
+        text = json.dumps(
+            _finite(report), indent=2, ensure_ascii=False, allow_nan=False, default=str
+        )
     return text + "\n"
 
 

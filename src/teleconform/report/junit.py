@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from ._common import (
+from teleconform.report._common import (
     advisories_of,
     advisory_count,
     advisory_line,
@@ -113,14 +113,16 @@ def _testcase(api: str, clause: Mapping[str, Any]) -> tuple[ET.Element, str]:
             message = f"SHOULD clause {cid} not met (fails the run only with --strict)"
         else:
             message = f"{level} clause {cid} not met"
-        el = ET.SubElement(case, "failure", message=f"{message}: {reason}" if reason else message,
-                           type=level)
+        el = ET.SubElement(
+            case, "failure", message=f"{message}: {reason}" if reason else message, type=level
+        )
         el.text = _details(title, reason, clause)
     elif status == "error":
         kind = "errors"
         message = f"{level} clause {cid} could not be verified"
-        el = ET.SubElement(case, "error", message=f"{message}: {reason}" if reason else message,
-                           type="error")
+        el = ET.SubElement(
+            case, "error", message=f"{message}: {reason}" if reason else message, type="error"
+        )
         el.text = _details(title, reason, clause)
     elif status == "skip":
         kind = "skipped"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._common import (
+from teleconform.report._common import (
     ADVISORY_NOTE,
     LABELS,
     SSO_WINDOW_CLAUSE,
@@ -34,13 +34,18 @@ from ._common import (
     unverified_musts,
     urgency_sorted,
 )
-from ._left import item_text, left_behind_items, left_behind_sentence
+from teleconform.report._left import item_text, left_behind_items, left_behind_sentence
 
 MAX_REASON = 300
 ADVISORY_SYMBOL = "💡"
 MAX_MEASUREMENT = 160  # per value; report.json has the full structure
-_STATE_SYMBOL = {"bad": SYMBOLS["fail"], "warn": SYMBOLS["error"], "good": SYMBOLS["pass"],
-                 "partial": SYMBOLS["waived"], "empty": SYMBOLS["skip"]}
+_STATE_SYMBOL = {
+    "bad": SYMBOLS["fail"],
+    "warn": SYMBOLS["error"],
+    "good": SYMBOLS["pass"],
+    "partial": SYMBOLS["waived"],
+    "empty": SYMBOLS["skip"],
+}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
 
 
@@ -72,8 +77,12 @@ def render(report: Mapping[str, Any]) -> str:
     all_clauses = [c for run in runs for c in clauses_of(run)]
     totals = status_counts(all_clauses)
     state, text = headline(all_clauses)
-    lines = [f"## teleconform: {_STATE_SYMBOL[state]} {md_escape(text)}", "",
-             f"**Totals:** {_totals_line(totals)}", ""]
+    lines = [
+        f"## teleconform: {_STATE_SYMBOL[state]} {md_escape(text)}",
+        "",
+        f"**Totals:** {_totals_line(totals)}",
+        "",
+    ]
     lines += _unverified_lines(all_clauses)
     advised = advisory_count(all_clauses)
     if advised:
@@ -84,8 +93,11 @@ def render(report: Mapping[str, Any]) -> str:
     if tool:
         versions = ", ".join(
             f"{name} {_code(tool[key])}"
-            for name, key in (("teleconform", "version"), ("schemathesis", "schemathesis"),
-                              ("hypothesis", "hypothesis"))
+            for name, key in (
+                ("teleconform", "version"),
+                ("schemathesis", "schemathesis"),
+                ("hypothesis", "hypothesis"),
+            )
             if tool.get(key)
         )
         if versions:
@@ -143,8 +155,10 @@ def _run_section(run: Mapping[str, Any]) -> list[str]:
             continue
         sentence = sso_window_sentence(clause) if clause.get("id") == SSO_WINDOW_CLAUSE else None
         extra = f" ({md_escape(sentence)})" if sentence else ""
-        lines.append(f"- **{md_escape(clause.get('id'))}** measurements: "
-                     f"{md_escape(measurements_line(measured, MAX_MEASUREMENT))}{extra}")
+        lines.append(
+            f"- **{md_escape(clause.get('id'))}** measurements: "
+            f"{md_escape(measurements_line(measured, MAX_MEASUREMENT))}{extra}"
+        )
     if lines[-1] != "":
         lines.append("")
     return lines + _advisories_table(clauses)
@@ -168,5 +182,11 @@ def _advisories_table(clauses: list[Mapping[str, Any]]) -> list[str]:
     ]
     if not rows:
         return []
-    return [f"#### {ADVISORY_SYMBOL} Advisories ({len(rows)}, no verdict changed)", "",
-            "| Clause | Operation | Check | Message |", "| --- | --- | --- | --- |", *rows, ""]
+    return [
+        f"#### {ADVISORY_SYMBOL} Advisories ({len(rows)}, no verdict changed)",
+        "",
+        "| Clause | Operation | Check | Message |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]

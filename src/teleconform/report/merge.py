@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .._cli import EXIT_USAGE, UsageError, _Parser
+from teleconform._errors import EXIT_USAGE, UsageError
+from teleconform.cli._main import _Parser
 
 # Higher is worse. Among two `fail` results an unwaived one is worse than a waived one, so a
 # shard whose baseline did not cover the failure cannot be hidden by one whose baseline did.
@@ -33,20 +34,37 @@ def _parser() -> _Parser:
         prog="teleconform report merge",
         description="Merge the report.json of several runs (e.g. --shard jobs) into one set.",
     )
-    p.add_argument("dirs", nargs="+", metavar="DIR",
-                   help="a report directory holding report.json (or the report.json itself)")
-    p.add_argument("--report-dir", default="reports", metavar="OUT",
-                   help="where the merged reports go (default reports/)")
-    p.add_argument("--strict", action="store_true",
-                   help="SHOULD findings also fail (as `run --strict`)")
-    p.add_argument("--fail-on-advisory", action="store_true",
-                   help="advisories fail the run too (as `run --fail-on-advisory`)")
-    p.add_argument("--allow-empty", action="store_true",
-                   help="exit 0 even when no clause reached pass or fail")
-    p.add_argument("--require-all", action="store_true",
-                   help="a skipped MUST clause counts like a failure (as `run --require-all`)")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="print only the totals, not the failing clauses")
+    p.add_argument(
+        "dirs",
+        nargs="+",
+        metavar="DIR",
+        help="a report directory holding report.json (or the report.json itself)",
+    )
+    p.add_argument(
+        "--report-dir",
+        default="reports",
+        metavar="OUT",
+        help="where the merged reports go (default reports/)",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="SHOULD findings also fail (as `run --strict`)"
+    )
+    p.add_argument(
+        "--fail-on-advisory",
+        action="store_true",
+        help="advisories fail the run too (as `run --fail-on-advisory`)",
+    )
+    p.add_argument(
+        "--allow-empty", action="store_true", help="exit 0 even when no clause reached pass or fail"
+    )
+    p.add_argument(
+        "--require-all",
+        action="store_true",
+        help="a skipped MUST clause counts like a failure (as `run --require-all`)",
+    )
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the totals, not the failing clauses"
+    )
     return p
 
 
@@ -117,7 +135,7 @@ def _union(first: list[Any], second: list[Any]) -> list[Any]:
 
 def _catalogue_order() -> dict[str, int]:
     try:
-        from ..catalogue import load_catalogue
+        from teleconform.catalogue import load_catalogue
 
         return {cid: i for i, cid in enumerate(load_catalogue())}
     except Exception:  # an unreadable catalogue only costs the ordering
@@ -186,7 +204,7 @@ def _timestamp(values: Iterable[Any], pick: Any) -> str | None:
 
 def merge_reports(reports: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
     """One CONTRACT report dict from several; raises MergeError when they cannot be combined."""
-    from .._run import totals_of
+    from teleconform.report._document import totals_of
 
     by_api: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     for source, report in reports:
@@ -224,15 +242,18 @@ def main(argv: list[str]) -> int:
     except MergeError as exc:
         print(f"teleconform report merge: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from .._run import exit_status
-    from . import write_reports
+    from teleconform.report import write_reports
+    from teleconform.report._document import exit_status
 
     out = Path(args.report_dir)
     try:
         write_reports(merged, out)
     except OSError as exc:
-        print(f"teleconform report merge: cannot write --report-dir {out}: "
-              f"{exc.strerror or type(exc).__name__}", file=sys.stderr)
+        print(
+            f"teleconform report merge: cannot write --report-dir {out}: "
+            f"{exc.strerror or type(exc).__name__}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if not args.quiet:
         for run in merged["runs"]:
@@ -249,5 +270,10 @@ def main(argv: list[str]) -> int:
         + (f", {advised} advisor{'y' if advised == 1 else 'ies'}" if advised else "")
         + f"); {len(reports)} reports merged into {out}/"
     )
-    return exit_status(merged["runs"], args.strict, args.allow_empty, args.fail_on_advisory,
-                       require_all=args.require_all)
+    return exit_status(
+        merged["runs"],
+        args.strict,
+        args.allow_empty,
+        args.fail_on_advisory,
+        require_all=args.require_all,
+    )

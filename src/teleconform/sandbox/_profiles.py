@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._faults import name_table
+from teleconform.sandbox._faults import name_table
 
 DEFAULT_PROFILE = "as-documented"
 

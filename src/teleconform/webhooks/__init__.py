@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .check import (
+from teleconform.webhooks.check import (
     CaseResult,
     Delivery,
     ReceiverUnreachable,
@@ -15,8 +15,14 @@ from .check import (
     check_main,
     run_cases,
 )
-from .events import EVENT_NAME, EventCheck, EventSchema, validate_delivery, validate_event
-from .listen import EVENTS_FILE, ReceivedEvent, WebhookListener, listen_main
+from teleconform.webhooks.events import (
+    EVENT_NAME,
+    EventCheck,
+    EventSchema,
+    validate_delivery,
+    validate_event,
+)
+from teleconform.webhooks.listen import EVENTS_FILE, ReceivedEvent, WebhookListener, listen_main
 
 __all__ = [
     "EVENTS_FILE",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from .._version import __version__
+from teleconform._version import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_TARGET = 0, 1, 2, 3
 
@@ -41,7 +41,7 @@ def clause_entry(
     """One clause of the report, with title and level from the catalogue."""
     level, title, area = "MUST", _FALLBACK_TITLES.get(clause_id, clause_id), "Webhooks"
     try:
-        from ..catalogue import load_catalogue
+        from teleconform.catalogue import load_catalogue
 
         found = load_catalogue().get(clause_id)
     except (OSError, ValueError, KeyError):
@@ -102,8 +102,12 @@ def build_report(
         "finished_at": now_rfc3339(),
         "totals": dict(totals),
         "runs": [
-            {"api": "leah", "target": dict(target), "clauses": [dict(c) for c in clauses],
-             "totals": dict(totals)}
+            {
+                "api": "leah",
+                "target": dict(target),
+                "clauses": [dict(c) for c in clauses],
+                "totals": dict(totals),
+            }
         ],
     }
 
@@ -124,7 +128,7 @@ def exit_status(report: Mapping[str, Any], *, allow_empty: bool = False) -> int:
 
 def write_report(report: Mapping[str, Any], report_dir: Path) -> None:
     """Write report.json, junit.xml, summary.md and report.html into ``report_dir``."""
-    from ..report import write_reports
+    from teleconform.report import write_reports
 
     write_reports(report, report_dir)
 

@@ -19,8 +19,8 @@ from typing import Any, NoReturn
 
 import httpx
 
-from .._version import __version__
-from ._report import (
+from teleconform._version import __version__
+from teleconform.webhooks._report import (
     EXIT_TARGET,
     EXIT_USAGE,
     UsageError,
@@ -32,7 +32,7 @@ from ._report import (
     safe_url,
     write_report,
 )
-from .events import EVENT_NAME
+from teleconform.webhooks.events import EVENT_NAME
 
 CLAUSE = "LEAH-WH-02"
 PROG = "teleconform webhooks check"
@@ -118,14 +118,21 @@ def build_deliveries(token: str) -> list[Delivery]:
     return [
         Delivery("object-payload", "well-formed event, payload as a JSON object", first),
         Delivery("repeat", "the object-payload delivery repeated byte for byte", first),
-        Delivery("string-payload",
-                 "well-formed event, payload as a JSON-encoded string (as the document prints it)",
-                 _dump(as_string)),
-        Delivery("null-file-number",
-                 "well-formed event, administrativeFileNumber null (guest not pre-admitted)",
-                 _dump(_event(f"teleconform-{token}-3", None))),
-        Delivery("unknown-event", f"an event name the document does not list ({UNKNOWN_EVENT})",
-                 _dump(_event(f"teleconform-{token}-4", f"TC{token}4", name=UNKNOWN_EVENT))),
+        Delivery(
+            "string-payload",
+            "well-formed event, payload as a JSON-encoded string (as the document prints it)",
+            _dump(as_string),
+        ),
+        Delivery(
+            "null-file-number",
+            "well-formed event, administrativeFileNumber null (guest not pre-admitted)",
+            _dump(_event(f"teleconform-{token}-3", None)),
+        ),
+        Delivery(
+            "unknown-event",
+            f"an event name the document does not list ({UNKNOWN_EVENT})",
+            _dump(_event(f"teleconform-{token}-4", f"TC{token}4", name=UNKNOWN_EVENT)),
+        ),
         Delivery("extra-fields", "well-formed event with undocumented extra fields", _dump(extra)),
     ]
 
@@ -198,9 +205,7 @@ def run_cases(
     return results
 
 
-def httpx_sender(
-    client: httpx.Client, url: str, headers: Mapping[str, str] | None = None
-) -> Send:
+def httpx_sender(client: httpx.Client, url: str, headers: Mapping[str, str] | None = None) -> Send:
     """A Send that POSTs with ``client`` (no redirects followed: Leah expects a 200)."""
     base_headers = {
         "Content-Type": "application/json",
@@ -225,13 +230,21 @@ def clause_from_results(results: Sequence[CaseResult]) -> dict[str, Any]:
         reason = f"all {len(results)} cases answered 200 in time"
         verdict = "pass"
     cases = [
-        {"case": r.case, "description": r.description, "verdict": r.verdict, "reason": r.reason,
-         "status": r.status,
-         "elapsed_s": None if r.elapsed_s is None else round(r.elapsed_s, 3)}
+        {
+            "case": r.case,
+            "description": r.description,
+            "verdict": r.verdict,
+            "reason": r.reason,
+            "status": r.status,
+            "elapsed_s": None if r.elapsed_s is None else round(r.elapsed_s, 3),
+        }
         for r in results
     ]
     return clause_entry(
-        CLAUSE, verdict, reason, [r.evidence() for r in results],
+        CLAUSE,
+        verdict,
+        reason,
+        [r.evidence() for r in results],
         {"cases_passed": len(results) - len(failed), "cases_total": len(results)},
         cases=cases,
     )
@@ -248,14 +261,29 @@ def _parser() -> _Parser:
         description="Deliver the LEAH-WH-02 cases to a webhook receiver; each must get a 200.",
     )
     p.add_argument("url", metavar="URL", help="the receiver's URL, as registered with Leah")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                   help="time limit per delivery (default: %(default)g, the clause's limit)")
-    p.add_argument("--report-dir", default="reports", metavar="DIR",
-                   help="where the reports go (default: %(default)s)")
-    p.add_argument("--header", action="append", default=[], metavar="K:V",
-                   help="extra header on every delivery (repeatable); never printed")
-    p.add_argument("--seed", type=int, metavar="N",
-                   help="fixes the externalIds sent (default: random)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help="time limit per delivery (default: %(default)g, the clause's limit)",
+    )
+    p.add_argument(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where the reports go (default: %(default)s)",
+    )
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="K:V",
+        help="extra header on every delivery (repeatable); never printed",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="N", help="fixes the externalIds sent (default: random)"
+    )
     p.add_argument("--cacert", metavar="FILE", help="CA bundle to verify an HTTPS receiver")
     p.add_argument("--insecure", action="store_true", help="do not verify the receiver's TLS")
     return p
@@ -266,7 +294,7 @@ def _parse_headers(raw: Sequence[str]) -> dict[str, str]:
     for item in raw:
         name, sep, value = item.partition(":")
         name = name.strip()
-        if not sep or not name or any(c in name for c in " \t()<>@,;\"/[]?={}"):
+        if not sep or not name or any(c in name for c in ' \t()<>@,;"/[]?={}'):
             raise UsageError(f"{PROG}: --header expects NAME:VALUE, got {name!r}")
         headers[name] = value.strip()
     return headers
@@ -319,7 +347,9 @@ def check_main(argv: list[str]) -> int:
     with httpx.Client(verify=verify, follow_redirects=False) as client:
         try:
             results = run_cases(
-                args.url, httpx_sender(client, args.url, headers), timeout_s=args.timeout,
+                args.url,
+                httpx_sender(client, args.url, headers),
+                timeout_s=args.timeout,
                 token=token,
             )
         except ReceiverUnreachable as exc:
@@ -331,8 +361,11 @@ def check_main(argv: list[str]) -> int:
             return EXIT_TARGET
     entry = clause_from_results(results)
     report = build_report(
-        seed=seed, started_at=started_at, target={"mode": "live", "base_url": shown},
-        clauses=[entry], command="webhooks check",
+        seed=seed,
+        started_at=started_at,
+        target={"mode": "live", "base_url": shown},
+        clauses=[entry],
+        command="webhooks check",
     )
     write_report(report, report_dir)
     for r in results:

@@ -22,7 +22,7 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-from .._yaml import load_yaml_file
+from teleconform._yaml import load_yaml_file
 
 EVENT_NAME = "appointment.guest.online"
 SPEC_FILE = "leah.openapi.yaml"
@@ -89,8 +89,12 @@ def validate_delivery(
     if not wire:
         return check
     return EventCheck(
-        False, (*wire, *check.problems), check.event, check.external_id,
-        check.payload_form, check.schema_checked,
+        False,
+        (*wire, *check.problems),
+        check.event,
+        check.external_id,
+        check.payload_form,
+        check.schema_checked,
     )
 
 
@@ -98,8 +102,14 @@ def validate_event(doc: Any, *, schema: EventSchema | None | bool = True) -> Eve
     """Check a parsed event document against LEAH-WH-01 (see ``validate_delivery``)."""
     problems: list[str] = []
     if not isinstance(doc, dict):
-        return EventCheck(False, (f"the body is a JSON {_json_type(doc)}, not an object",),
-                          None, None, "absent", False)
+        return EventCheck(
+            False,
+            (f"the body is a JSON {_json_type(doc)}, not an object",),
+            None,
+            None,
+            "absent",
+            False,
+        )
     event = doc.get("event")
     event_name = event if isinstance(event, str) else None
     if "event" not in doc:
@@ -153,11 +163,15 @@ def decode_payload(doc: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str, 
             return None, "invalid", '"payload" is a string that is not JSON-encoded'
         if isinstance(inner, dict):
             return inner, "string", None
-        return None, "invalid", (
-            f'"payload" is a JSON-encoded {_json_type(inner)}, expected an object'
+        return (
+            None,
+            "invalid",
+            (f'"payload" is a JSON-encoded {_json_type(inner)}, expected an object'),
         )
-    return None, "invalid", (
-        f'"payload" is a JSON {_json_type(payload)}, expected an object or a JSON-encoded string'
+    return (
+        None,
+        "invalid",
+        (f'"payload" is a JSON {_json_type(payload)}, expected an object or a JSON-encoded string'),
     )
 
 
@@ -246,7 +260,7 @@ def load_spec(path: Path | None = None) -> dict[str, Any] | None:
     """The Leah OpenAPI document (installed one by default), or None when it is not there."""
     if path is None:
         try:
-            from .._resources import spec_path
+            from teleconform._resources import spec_path
 
             path = spec_path(SPEC_FILE)
         except FileNotFoundError:

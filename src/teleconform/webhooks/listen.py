@@ -25,8 +25,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, NoReturn
 
-from ._redact import BodyRedactor
-from ._report import (
+from teleconform.webhooks._redact import BodyRedactor
+from teleconform.webhooks._report import (
     EXIT_USAGE,
     UsageError,
     build_report,
@@ -36,7 +36,7 @@ from ._report import (
     print_line,
     write_report,
 )
-from .events import EventCheck, EventSchema, default_schema, validate_delivery
+from teleconform.webhooks.events import EventCheck, EventSchema, default_schema, validate_delivery
 
 CLAUSE = "LEAH-WH-01"
 EVENTS_FILE = "webhook-events.jsonl"
@@ -158,7 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self.close_connection = True
             self.server.listener.accept_delivery(
-                self.command, self.path, self.headers.get("Content-Type"), b"",
+                self.command,
+                self.path,
+                self.headers.get("Content-Type"),
+                b"",
                 oversized=True,
             )
             self._answer(413, "body too large or malformed\n")
@@ -190,8 +193,10 @@ class WebhookListener:
     ) -> None:
         self.host = host
         # Loaded now rather than on the first delivery, which must be answered promptly.
-        self._schema: EventSchema | None = default_schema() if schema is True else (
-            schema if isinstance(schema, EventSchema) else None
+        self._schema: EventSchema | None = (
+            default_schema()
+            if schema is True
+            else (schema if isinstance(schema, EventSchema) else None)
         )
         self._on_event = on_event
         self._events: list[ReceivedEvent] = []
@@ -235,8 +240,10 @@ class WebhookListener:
     def start(self) -> WebhookListener:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"webhook-listener:{self.port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"webhook-listener:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -258,18 +265,30 @@ class WebhookListener:
         self.stop()
 
     def accept_delivery(
-        self, method: str, path: str, content_type: str | None, body: bytes,
-        *, oversized: bool = False,
+        self,
+        method: str,
+        path: str,
+        content_type: str | None,
+        body: bytes,
+        *,
+        oversized: bool = False,
     ) -> ReceivedEvent:
         """Validate and record one delivery (called by the server threads)."""
         if oversized:
-            check = EventCheck(False, (f"body larger than {MAX_BODY} bytes or malformed",),
-                               None, None, "absent", False)
+            check = EventCheck(
+                False,
+                (f"body larger than {MAX_BODY} bytes or malformed",),
+                None,
+                None,
+                "absent",
+                False,
+            )
         else:
             check = validate_delivery(method, content_type, body, schema=self._schema)
         with self._cond:
-            event = ReceivedEvent(len(self._events) + 1, _now_precise(), method, path,
-                                  content_type, body, check)
+            event = ReceivedEvent(
+                len(self._events) + 1, _now_precise(), method, path, content_type, body, check
+            )
             record = event.record(self._redactor)
             self._events.append(event)
             self._records.append(record)
@@ -362,12 +381,17 @@ def _parser() -> _Parser:
     p.add_argument("--port", type=int, default=0, help="0 (default): a free port")
     p.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain)")
     p.add_argument("--keyfile", metavar="PEM", help="its private key (if not in --certfile)")
-    p.add_argument("--report-dir", default="reports", metavar="DIR",
-                   help="where the reports go (default: %(default)s)")
+    p.add_argument(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where the reports go (default: %(default)s)",
+    )
     p.add_argument("--max-events", type=int, metavar="N", help="stop after N deliveries")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    p.add_argument("--allow-empty", action="store_true",
-                   help="exit 0 even when no delivery arrived")
+    p.add_argument(
+        "--allow-empty", action="store_true", help="exit 0 even when no delivery arrived"
+    )
     return p
 
 
@@ -395,15 +419,20 @@ def listen_main(argv: list[str]) -> int:
         on_event = _event_printer(stop, args.max_events)
         try:
             listener = WebhookListener(
-                args.host, args.port, certfile=args.certfile, keyfile=args.keyfile,
-                events_file=report_dir / EVENTS_FILE, on_event=on_event,
+                args.host,
+                args.port,
+                certfile=args.certfile,
+                keyfile=args.keyfile,
+                events_file=report_dir / EVENTS_FILE,
+                on_event=on_event,
             )
         except ssl.SSLError as exc:
             raise UsageError(f"{prog}: cannot use the certificate/key: {exc.reason}") from None
         except OSError as exc:
             what = exc.strerror or type(exc).__name__
-            raise UsageError(f"{prog}: cannot listen on {args.host}:{args.port} "
-                             f"or write {report_dir}: {what}") from None
+            raise UsageError(
+                f"{prog}: cannot listen on {args.host}:{args.port} or write {report_dir}: {what}"
+            ) from None
     except UsageError as exc:
         print_line(str(exc).splitlines()[0], err=True)
         return EXIT_USAGE
@@ -411,17 +440,22 @@ def listen_main(argv: list[str]) -> int:
     _serve_until(listener, stop, args.duration)
     entry = clause_from_records(listener.url, listener.records)
     report = build_report(
-        seed=random.SystemRandom().randrange(2**31), started_at=started_at,
+        seed=random.SystemRandom().randrange(2**31),
+        started_at=started_at,
         target={"mode": "live", "base_url": listener.url, "role": "webhook listener"},
-        clauses=[entry], command="webhooks listen",
+        clauses=[entry],
+        command="webhooks listen",
     )
     write_report(report, report_dir)
-    print_line(f"{CLAUSE} {entry['verdict']}: {entry['reason']}; events in "
-               f"{report_dir / EVENTS_FILE}, reports in {report_dir}/")
+    print_line(
+        f"{CLAUSE} {entry['verdict']}: {entry['reason']}; events in "
+        f"{report_dir / EVENTS_FILE}, reports in {report_dir}/"
+    )
     status = exit_status(report, allow_empty=args.allow_empty)
     if status == EXIT_USAGE:
-        print_line(f"{prog}: no delivery arrived, nothing was verified (--allow-empty to accept)",
-                   err=True)
+        print_line(
+            f"{prog}: no delivery arrived, nothing was verified (--allow-empty to accept)", err=True
+        )
     return status
 
 
@@ -434,8 +468,10 @@ def _event_printer(
     def on_event(event: ReceivedEvent) -> None:
         # Only the verdict and what is wrong: never the body, which may hold personal data.
         with lock:
-            print_line(f"  {event.check.verdict:<4}  event {event.index}: {event.method} "
-                       f"{event.path} {event.check.summary()}")
+            print_line(
+                f"  {event.check.verdict:<4}  event {event.index}: {event.method} "
+                f"{event.path} {event.check.summary()}"
+            )
             seen[0] += 1
             if max_events is not None and seen[0] >= max_events:
                 stop.set()

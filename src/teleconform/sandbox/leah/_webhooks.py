@@ -1,0 +1,63 @@
+"""Webhook delivery of the Leah sandbox: JSON POSTs with retry and backoff, in a thread.
+
+Policy: up to ``ATTEMPTS`` attempts per receiver; an attempt succeeds only on HTTP 200; after
+failed attempt n the sender waits ``BACKOFF_S[n-1] * factor`` seconds (0.5 s, 1 s, then gives
+up after the third). Each attempt is recorded as a Delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from teleconform.sandbox.leah._store import Delivery
+
+ATTEMPTS = 3
+BACKOFF_S = (0.5, 1.0, 2.0)
+TIMEOUT_S = 5.0
+
+
+def _post(url: str, body: bytes) -> tuple[int | None, str | None]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "leah-sandbox-webhooks/1"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+            response.read()
+            return int(response.status), None
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def deliver_all(
+    urls: Sequence[str], event: dict[str, Any], factor: float, record: Callable[[Delivery], None]
+) -> threading.Thread:
+    """Start a daemon thread that delivers ``event`` to every URL; returns the thread."""
+    body = json.dumps(event).encode("utf-8")
+    name = str(event.get("event"))
+
+    def run() -> None:
+        for url in urls:
+            for attempt in range(1, ATTEMPTS + 1):
+                status, error = _post(url, body)
+                at = datetime.now(UTC).isoformat(timespec="milliseconds")
+                record(Delivery(url, name, attempt, status, error, at))
+                if status == 200:
+                    break
+                if attempt < ATTEMPTS:
+                    time.sleep(BACKOFF_S[attempt - 1] * factor)
+
+    thread = threading.Thread(target=run, name="leah-webhooks", daemon=True)
+    thread.start()
+    return thread
