@@ -118,7 +118,8 @@ def test_planted_fault_goes_to_its_clause(
 def test_guesses_about_inputs_are_advisories_not_failures(
     fault: str, operation: str, check: str
 ) -> None:
-    from teleconform.report._document import exit_status, run_to_json
+    from teleconform.report._document import exit_status
+    from teleconform.runner._report_entry import run_to_json
 
     run = run_planted("hcw", fault)
     assert run.verdicts == {cid: "pass" for cid in HCW_IDS}, [c.reason for c in run.clauses]

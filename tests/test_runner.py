@@ -225,7 +225,8 @@ def test_an_outcome_for_an_undeclared_id_is_an_internal_error(routing_root: Path
 
 
 def test_an_internal_error_exits_4_unless_something_else_failed(routing_root: Path) -> None:
-    from teleconform.report._document import exit_status, run_to_json
+    from teleconform.report._document import exit_status
+    from teleconform.runner._report_entry import run_to_json
 
     runs = [run_to_json(_routed(routing_root, clauses=["HCW-T-01", "HCW-T-02"]))]
     assert exit_status(runs, strict=False, allow_empty=False) == 4
@@ -261,7 +262,8 @@ def test_a_measurement_for_an_undeclared_id_is_an_internal_error(routing_root: P
 
 
 def test_advisories_are_listed_and_never_change_the_verdict(routing_root: Path) -> None:
-    from teleconform.report._document import exit_status, run_to_json
+    from teleconform.report._document import exit_status
+    from teleconform.runner._report_entry import run_to_json
 
     run = _routed(routing_root, clauses=["HCW-T-08"])
     entry = run.clauses[0].to_json()

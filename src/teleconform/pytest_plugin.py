@@ -525,9 +525,9 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
 
 
 def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dict[str, Any]:
-    from teleconform.report._document import run_to_json
     from teleconform.runner import run_api
     from teleconform.runner._needs import needs_from_env, safe_contacts
+    from teleconform.runner._report_entry import run_to_json
     from teleconform.runner._targets import SandboxTarget, parse_targets
 
     state = config.stash[_STATE]
@@ -579,9 +579,9 @@ def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, A
     """Replay ``api`` as ``teleconform run --replay`` does: the whole recorded run, in order,
     with the recorded seed, budget and permissions; only the selected clauses are reported."""
     from teleconform._errors import ConfigError
-    from teleconform.report._document import run_to_json
     from teleconform.runner import run_api
     from teleconform.runner._needs import safe_contacts
+    from teleconform.runner._report_entry import run_to_json
 
     try:
         replay = _open_replay(config, [api])

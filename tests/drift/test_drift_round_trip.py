@@ -21,8 +21,9 @@ import pytest
 import yaml
 
 from teleconform.drift import SOFT, drift_command
-from teleconform.report._document import run_to_json, totals_of
+from teleconform.report._document import totals_of
 from teleconform.runner import ApiRun, run_api, sandbox_credentials
+from teleconform.runner._report_entry import run_to_json
 from teleconform.runner._targets import resolve_sandbox_profile
 from teleconform.sandbox import hcw, leah
 from teleconform.sandbox._faults import Fault

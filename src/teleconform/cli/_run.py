@@ -27,7 +27,6 @@ from teleconform.report._document import (
     exit_status,
     internal_errors,
     now_rfc3339,
-    run_to_json,
     tool_info,
     totals_of,
 )
@@ -35,6 +34,7 @@ from teleconform.report.baseline import apply_baseline, load_baseline
 from teleconform.runner import PreflightFailed, Terminated, run_api, run_api_parallel
 from teleconform.runner._http import RateLimiter, TransportError
 from teleconform.runner._needs import needs_from_env, safe_contacts
+from teleconform.runner._report_entry import run_to_json
 from teleconform.runner._targets import (
     SandboxTarget,
     check_url,

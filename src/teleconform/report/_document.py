@@ -1,21 +1,18 @@
 """The report document's shared parts: timestamps, tool versions, totals, exit status.
 
-Built here once, used by `run`, the pytest plugin, `report merge`, webhooks, the proxy and the
-client report, so a total or an exit status means the same everywhere.
+Built here once, used by `run`, the pytest plugin, `report merge`, webhooks, the proxy and
+the client report, so a total or an exit status means the same everywhere. (An API run's entry
+comes from the runner: `teleconform.runner._report_entry.run_to_json`.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from teleconform._errors import EXIT_BUG, EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from teleconform._version import __version__
-from teleconform.runner.ledger import left_behind
-
-if TYPE_CHECKING:
-    from teleconform.runner import ApiRun
 
 
 def now_rfc3339() -> str:
@@ -35,21 +32,6 @@ def tool_info() -> dict[str, str]:
         "version": __version__,
         "schemathesis": _version("schemathesis"),
         "hypothesis": _version("hypothesis"),
-    }
-
-
-def run_to_json(run: ApiRun) -> dict[str, Any]:
-    return {
-        "api": run.api,
-        "target": {"mode": run.mode, "base_url": run.base_url},
-        "clauses": [c.to_json() for c in run.clauses],
-        "totals": run.totals(),
-        "requests_sent": run.requests_sent,
-        "elapsed_s": round(run.elapsed_s, 3),
-        "created": run.created,
-        "cleanup_failures": run.cleanup_failures,
-        # on a sandbox (thrown away after the run) or a replay, nothing stays anywhere
-        "left_behind": left_behind(run.cleanup_failures) if run.mode == "live" else [],
     }
 
 
