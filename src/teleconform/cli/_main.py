@@ -250,7 +250,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 # `teleconform <command> ...` handled by a module with its own parser: (module, parser builder,
 # entry point). The CLI passes the arguments through; `all_parsers` walks these parsers too.
 DELEGATED = {
-    ("check-traffic",): ("teleconform.traffic", "build_parser", "main"),
+    ("check-traffic",): ("teleconform.traffic._check", "build_parser", "main"),
     ("cassettes", "audit"): ("teleconform.cassettes.audit", "build_parser", "main"),
     ("report", "merge"): ("teleconform.report.merge", "_parser", "main"),
     ("webhooks", "check"): ("teleconform.webhooks.check", "_parser", "check_main"),
@@ -488,7 +488,7 @@ def main(argv: Sequence[str]) -> int:
 
             return cleanup_command(args)
         if args.command == "check-traffic":
-            return _delegate("teleconform.traffic:main", args.rest)
+            return _delegate("teleconform.traffic._check:main", args.rest)
         if args.command == "cassettes":
             if args.cassettes_command != "audit":
                 raise UsageError("teleconform cassettes: expected `audit DIR`")
