@@ -11,7 +11,7 @@ import pytest
 
 from teleconform.catalogue import load_catalogue
 from teleconform.report import FILENAMES, write_reports
-from teleconform.report.merge import main
+from teleconform.cli.report import main
 
 from ._gha import clean_env
 from .conftest import VENV_BIN

@@ -10,7 +10,7 @@ import pytest
 from _report_fixtures import clause, report_with
 
 from teleconform.report import write_reports
-from teleconform.report.merge import main
+from teleconform.cli.report import main
 
 REFUSED = {
     "operation": "POST /api/v1/invite",

@@ -10,6 +10,7 @@ validator's `run_json`, the webhooks' and the proxy's own; `run_entry` gives the
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -52,18 +53,27 @@ def tool_info() -> Tool:
     }
 
 
+class _Now(enum.Enum):
+    NOW = "now"
+
+
+NOW = _Now.NOW
+"""`ReportHeader.finished_at`: the time the document is built (the default)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReportHeader:
     """What a report says besides its runs.
 
-    ``finished_at`` None: now, when the document is built. ``tool`` None: this teleconform's
+    ``finished_at`` NOW (the default): when the document is built; None: unknown (a merge
+    of reports without readable timestamps). ``tool`` None: this teleconform's
     (`report merge` keeps its first input's). ``command``: which command wrote it, when not
     `run` (e.g. "webhooks check"). ``notes`` and ``merged_from`` appear only when not empty.
     """
 
     seed: int | None
     started_at: str | None
-    finished_at: str | None = None
+    finished_at: str | None | _Now = NOW
     command: str | None = None
     tool: Tool | None = None
     notes: tuple[str, ...] = ()
@@ -85,7 +95,7 @@ def build_report(header: ReportHeader, runs: Sequence[Run]) -> Report:
         "tool": header.tool if header.tool is not None else tool_info(),
         "seed": header.seed,
         "started_at": header.started_at,
-        "finished_at": header.finished_at if header.finished_at is not None else now_rfc3339(),
+        "finished_at": now_rfc3339() if header.finished_at is NOW else header.finished_at,
         "totals": totals,
         "runs": ordered,
     }
