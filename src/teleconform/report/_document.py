@@ -43,8 +43,11 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def tool_info() -> Tool:
-    """This teleconform's version and those of the engines that shape its verdicts."""
+def tool_info() -> dict[str, str]:
+    """This teleconform's version and those of the engines that shape its verdicts.
+
+    A plain mapping, as cassette headers record it; a report's is `report_tool()`.
+    """
     return {
         "name": "teleconform",
         "version": __version__,
@@ -59,6 +62,17 @@ class _Now(enum.Enum):
 
 NOW = _Now.NOW
 """`ReportHeader.finished_at`: the time the document is built (the default)."""
+
+
+def report_tool() -> Tool:
+    """`tool_info()` as a report's ``tool``."""
+    info = tool_info()
+    return {
+        "name": info["name"],
+        "version": info["version"],
+        "schemathesis": info["schemathesis"],
+        "hypothesis": info["hypothesis"],
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +106,7 @@ def build_report(header: ReportHeader, runs: Sequence[Run]) -> Report:
         totals = _sum(totals, run["totals"])
     report: Report = {
         "schema_version": 1,
-        "tool": header.tool if header.tool is not None else tool_info(),
+        "tool": header.tool if header.tool is not None else report_tool(),
         "seed": header.seed,
         "started_at": header.started_at,
         "finished_at": now_rfc3339() if header.finished_at is NOW else header.finished_at,
