@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from teleconform.catalogue import load_catalogue
-from teleconform.report import FILENAMES, write_reports
 from teleconform.cli.report import main
+from teleconform.report import FILENAMES, write_reports
 
 from ._gha import clean_env
 from .conftest import VENV_BIN

@@ -72,7 +72,7 @@ class Evidence(TypedDict, total=False):
     curl: str
     note: str
     case: str
-    verdict: str
+    verdict: str | None
     event_index: int | None
 
 
