@@ -6,8 +6,8 @@ while mypy checks every place that builds one. `Required` keys are the CONTRACT'
 project's choice"). Documents are built by `teleconform.report._document.build_report` only.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TypedDict reads Required/NotRequired from evaluated
+# annotations only, and the tests compare __required_keys__ with the report schema.
 from typing import Any, Literal, NotRequired, TypedDict
 
 Verdict = Literal["pass", "fail", "skip", "error"]
