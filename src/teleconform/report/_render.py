@@ -11,8 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from teleconform.report import html, json, junit, markdown
 from teleconform.report._write import write_bytes_atomic
+from teleconform.report.html import render as html_page
+from teleconform.report.json import encode as json_bytes
+from teleconform.report.json import render as json_text
+from teleconform.report.junit import render as junit_xml
+from teleconform.report.markdown import render as markdown_summary
 
 FILENAMES: dict[str, str] = {
     "json": "report.json",
@@ -25,10 +29,10 @@ FILENAMES: dict[str, str] = {
 def render_reports(report: Mapping[str, Any]) -> dict[str, bytes]:
     """The four reports as bytes, keyed like FILENAMES; nothing is written."""
     return {
-        "json": json.encode(json.render(report)),
-        "junit": junit.render(report).encode("utf-8"),
-        "markdown": markdown.render(report).encode("utf-8"),
-        "html": html.render(report).encode("utf-8"),
+        "json": json_bytes(json_text(report)),
+        "junit": junit_xml(report).encode("utf-8"),
+        "markdown": markdown_summary(report).encode("utf-8"),
+        "html": html_page(report).encode("utf-8"),
     }
 
 
