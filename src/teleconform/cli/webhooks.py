@@ -28,8 +28,7 @@ EPILOG = """\
 exit status (as for `run`):
   0    the clause passed (or its failure is waived by --baseline)
   1    the clause failed (a MUST clause; with --strict: any)
-  2    usage or configuration error, or nothing was verified{empty}
-  3    {unreachable}
+  2    usage or configuration error, or nothing was verified{more}
 """
 
 
@@ -48,7 +47,7 @@ def check_parser() -> _Parser:
     p = _Parser(
         prog=CHECK,
         description="Deliver the LEAH-WH-02 cases to a webhook receiver; each must get a 200.",
-        epilog=EPILOG.format(empty="", unreachable="the receiver could not be reached"),
+        epilog=EPILOG.format(more="\n  3    the receiver could not be reached"),
         formatter_class=_HelpFormatter,
     )
     p.add_argument("url", metavar="URL", help="the receiver's URL, as registered with Leah")
@@ -75,7 +74,11 @@ def check_parser() -> _Parser:
     p.add_argument(
         "--seed", type=int, metavar="N", help="fixes the externalIds sent (default: random)"
     )
-    p.add_argument("--cacert", metavar="FILE", help="CA bundle to verify an HTTPS receiver")
+    p.add_argument(
+        "--cacert",
+        metavar="FILE",
+        help="CA bundle to verify an HTTPS receiver (default: the system's)",
+    )
     p.add_argument("--insecure", action="store_true", help="do not verify the receiver's TLS")
     _gate_options(p)
     return p
@@ -86,15 +89,16 @@ def listen_parser() -> _Parser:
     p = _Parser(
         prog=LISTEN,
         description="Receive Leah webhook deliveries, answer 200 and validate them (LEAH-WH-01).",
-        epilog=EPILOG.format(
-            empty=" (no delivery arrived)\n       unless --allow-empty",
-            unreachable="(not used: the listener waits for Leah)",
-        ),
+        epilog=EPILOG.format(more=" (no delivery arrived)\n       unless --allow-empty"),
         formatter_class=_HelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=0, help="0 (default): a free port")
-    p.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    p.add_argument(
+        "--certfile",
+        metavar="PEM",
+        help="serve HTTPS with this certificate (chain) (default: plain HTTP)",
+    )
     p.add_argument("--keyfile", metavar="PEM", help="its private key (if not in --certfile)")
     p.add_argument(
         "--report-dir",
@@ -102,8 +106,15 @@ def listen_parser() -> _Parser:
         metavar="DIR",
         help="where the reports go (default: %(default)s)",
     )
-    p.add_argument("--max-events", type=int, metavar="N", help="stop after N deliveries")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--max-events", type=int, metavar="N", help="stop after N deliveries (default: no limit)"
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="stop after S seconds (default: at SIGINT/SIGTERM)",
+    )
     p.add_argument(
         "--allow-empty", action="store_true", help="exit 0 even when no delivery arrived"
     )
