@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from teleconform.catalogue import load_catalogue
+from teleconform.cli.report import main
 from teleconform.report import FILENAMES, write_reports
-from teleconform.report.merge import main
 
 from ._gha import clean_env
 from .conftest import VENV_BIN
@@ -317,3 +317,28 @@ def test_the_cli_command_is_wired_to_merge(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_merging_loads_no_runner_http_client_or_command_line() -> None:
+    # a merge job pays for merging only: not the runner, httpx, schemathesis or the CLI parser
+    code = (
+        "import sys, teleconform.report.merge; "
+        "print('\\n'.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('teleconform', 'httpx', 'schemathesis'))))"
+    )
+    proc = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", code],
+        env=clean_env(VENV_BIN),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stdout.split()
+    assert "teleconform.report.merge" in loaded
+    heavy = [
+        m
+        for m in loaded
+        if m.startswith(("teleconform.runner", "teleconform.cli", "httpx", "schemathesis"))
+    ]
+    assert heavy == []

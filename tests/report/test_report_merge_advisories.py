@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from _report_fixtures import clause, report_with
 
+from teleconform.cli.report import main
 from teleconform.report import write_reports
-from teleconform.report.merge import main
 
 REFUSED = {
     "operation": "POST /api/v1/invite",

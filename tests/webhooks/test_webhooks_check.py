@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from teleconform.cli.webhooks import check_main
 from teleconform.sandbox._server import ThreadedServer, free_port
-from teleconform.webhooks import build_deliveries, check_main, run_cases, validate_event
+from teleconform.webhooks import build_deliveries, run_cases, validate_event
 from teleconform.webhooks.check import httpx_sender
 
 from . import _receivers as rx

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from teleconform.cli.webhooks import listen_main
 from teleconform.sandbox._server import free_port
-from teleconform.webhooks import EVENTS_FILE, WebhookListener, listen_main
+from teleconform.webhooks import EVENTS_FILE, WebhookListener
 
 EVENT = "appointment.guest.online"
 GOOD = {"event": EVENT, "payload": {"externalId": "A-1", "administrativeFileNumber": None}}

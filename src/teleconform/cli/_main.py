@@ -252,9 +252,9 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 DELEGATED = {
     ("check-traffic",): ("teleconform.traffic._check", "build_parser", "main"),
     ("cassettes", "audit"): ("teleconform.cassettes.audit", "build_parser", "main"),
-    ("report", "merge"): ("teleconform.report.merge", "_parser", "main"),
-    ("webhooks", "check"): ("teleconform.webhooks.check", "_parser", "check_main"),
-    ("webhooks", "listen"): ("teleconform.webhooks.listen", "_parser", "listen_main"),
+    ("report", "merge"): ("teleconform.cli.report", "parser", "main"),
+    ("webhooks", "check"): ("teleconform.cli.webhooks", "check_parser", "check_main"),
+    ("webhooks", "listen"): ("teleconform.cli.webhooks", "listen_parser", "listen_main"),
 }
 
 
@@ -482,7 +482,7 @@ def main(argv: Sequence[str]) -> int:
         if args.command == "report":
             if args.report_command != "merge":
                 raise UsageError("teleconform report: expected `merge DIR...`")
-            return _delegate("teleconform.report.merge:main", args.rest)
+            return _delegate("teleconform.cli.report:main", args.rest)
         if args.command == "cleanup":
             from teleconform.cli._commands import cleanup_command
 
@@ -496,7 +496,7 @@ def main(argv: Sequence[str]) -> int:
         if args.command == "webhooks":
             if args.webhooks_command not in ("check", "listen"):
                 raise UsageError("teleconform webhooks: expected `check URL` or `listen`")
-            return _delegate(f"teleconform.webhooks:{args.webhooks_command}_main", args.rest)
+            return _delegate(f"teleconform.cli.webhooks:{args.webhooks_command}_main", args.rest)
         if args.command == "drift":
             from teleconform.drift import drift_command
 

@@ -11,6 +11,7 @@ from typing import Any
 from teleconform.client._middleware import validating
 from teleconform.client._report import client_report, now_rfc3339
 from teleconform.client._validator import ClientValidator
+from teleconform.report.model import Report
 
 SANDBOX_MODULES = {"hcw": "teleconform.sandbox.hcw", "leah": "teleconform.sandbox.leah"}
 
@@ -108,7 +109,7 @@ class ValidatingSandbox:
         """Move the sandbox's clock forward by ``seconds``."""
         self.clock.advance(seconds)
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> Report:
         """The client report of everything the client sent so far."""
         return client_report([self.validator.run_json(self.base_url)], started_at=self.started_at)
 

@@ -17,6 +17,7 @@ from teleconform.catalogue import Clause, load_client_catalogue
 from teleconform.client._exchange import Exchange
 from teleconform.client._spec_check import SpecView, shipped_spec, view
 from teleconform.redact._evidence import PRE_REDACTION_LIMIT
+from teleconform.report._document import clause_totals
 from teleconform.traffic import Spec
 
 if TYPE_CHECKING:
@@ -241,9 +242,7 @@ class ClientValidator:
     def run_json(self, base_url: str, *, redactor: Any = None) -> dict[str, Any]:
         """This API's entry of a report's ``runs`` (``target.mode`` "client")."""
         clauses = self.clause_entries(redactor=redactor)
-        totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
-        for c in clauses:
-            totals[c["verdict"]] += 1
+        totals = clause_totals(clauses)
         return {
             "api": self.api,
             "target": {"mode": "client", "base_url": base_url},

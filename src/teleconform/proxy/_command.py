@@ -8,12 +8,12 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
 from urllib.parse import urlsplit
 
 from teleconform._errors import EXIT_TARGET, EXIT_USAGE, UsageError
 from teleconform.proxy._forward import ForwardingApp
 from teleconform.proxy._session import ProxySession
+from teleconform.report.model import Report
 from teleconform.sandbox._server import ThreadedServer
 
 
@@ -54,7 +54,7 @@ class Proxy:
         self._server.start()
         return self
 
-    def stop(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def stop(self) -> tuple[Report, Report]:
         self.app.close()
         self._server.stop()
         return self.session.finish()
@@ -131,7 +131,7 @@ def proxy_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_TARGET
-    status = exit_status(list(client["runs"]) + list(server["runs"]), args.strict, args.allow_empty)
+    status = exit_status(client["runs"] + server["runs"], args.strict, args.allow_empty)
     if status == EXIT_USAGE:
         print(
             "teleconform proxy: nothing was verified (no API exchange passed through)",

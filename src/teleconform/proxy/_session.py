@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,11 +21,12 @@ import httpx
 from teleconform.catalogue import load_catalogue
 from teleconform.client import ClientValidator, Exchange, client_report
 from teleconform.client._evidence import evidence_of
-from teleconform.client._report import now_rfc3339
 from teleconform.client._spec_check import shipped_spec
 from teleconform.proxy._forward import Relayed, hop_by_hop
 from teleconform.proxy._judge import JUDGED, Judgement, judge
 from teleconform.redact import Redactor
+from teleconform.report._document import clause_totals, now_rfc3339
+from teleconform.report.model import ClauseEntry, Evidence, Report, Run, Verdict
 
 EVIDENCE_PER_CLAUSE = 3
 
@@ -154,15 +155,15 @@ class ProxySession:
         hook(HttpExchange(request, response, elapsed_s=relayed.elapsed_s, label="proxy"))
 
     # -- end -------------------------------------------------------------------------------
-    def finish(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def finish(self) -> tuple[Report, Report]:
         """Judge what is queued, write the cassettes; the (client, server) report dicts."""
         self._queue.put(None)
         self._worker.join()
         if self._recording is not None:
             self._recording.finish()
         finished = now_rfc3339()
-        client_runs = []
-        server_runs = []
+        client_runs: list[dict[str, Any]] = []
+        server_runs: list[Run] = []
         if self.validator is not None and self.api is not None:
             client_runs.append(self.validator.run_json(self.target, redactor=self.redactor))
             server_runs.append(self._server_run())
@@ -171,13 +172,14 @@ class ProxySession:
             client_report(server_runs, started_at=self.started_at, finished_at=finished),
         )
 
-    def _server_run(self) -> dict[str, Any]:
+    def _server_run(self) -> Run:
         assert self.api is not None
         catalogue = load_catalogue()
-        clauses: list[dict[str, Any]] = []
+        clauses: list[ClauseEntry] = []
         for cid in JUDGED[self.api]:
             clause = catalogue[cid]
             entry = self.server.get(cid, _ServerClause())
+            verdict: Verdict
             if entry.fails:
                 messages = list(dict.fromkeys(m for m, _ in entry.fails))
                 verdict = "fail"
@@ -203,19 +205,17 @@ class ProxySession:
                     "verdict": verdict,
                     "waived": False,
                     "reason": reason,
-                    "evidence": evidence_of(shown, self.redactor),
+                    # EvidenceBuilder's entries are the Evidence shape (request, response, curl)
+                    "evidence": cast(list[Evidence], evidence_of(shown, self.redactor)),
                 }
             )
-        totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
-        for c in clauses:
-            totals[c["verdict"]] += 1
         return {
             "api": self.api,
             "target": {"mode": "live", "base_url": self.target},
             "clauses": clauses,
-            "totals": totals,
+            "totals": clause_totals(clauses),
             "requests_seen": self.relayed,
-            "left_behind": [],
+            "left_behind": [],  # the proxy only relays: it creates nothing itself
         }
 
 

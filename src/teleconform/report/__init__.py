@@ -1,49 +1,25 @@
-"""Report writers: report.json, junit.xml, summary.md and report.html from one report dict.
+"""Reports: the typed document (`model`), its one builder (`_document.build_report`), the
+writers (report.json, junit.xml, summary.md, report.html), the baseline and `merge`.
 
-The writers read only the CONTRACT-shaped report dict (see CONTRACT.md, "Reports") and never
-send requests. Evidence in it is already redacted by the runner; every writer still escapes
-all text, because evidence quotes server bodies verbatim.
+Lazy (PEP 562): importing `teleconform.report.model` or `.merge` does not load the writers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from teleconform.report import html, json, junit, markdown
-from teleconform.report._write import write_bytes_atomic
-
-FILENAMES: dict[str, str] = {
-    "json": "report.json",
-    "junit": "junit.xml",
-    "markdown": "summary.md",
-    "html": "report.html",
-}
-
-
-def render_reports(report: Mapping[str, Any]) -> dict[str, bytes]:
-    """The four reports as bytes, keyed like FILENAMES; nothing is written."""
-    return {
-        "json": json.encode(json.render(report)),
-        "junit": junit.render(report).encode("utf-8"),
-        "markdown": markdown.render(report).encode("utf-8"),
-        "html": html.render(report).encode("utf-8"),
-    }
-
-
-def write_reports(report: Mapping[str, Any], report_dir: Path) -> dict[str, Path]:
-    """Write report.json, junit.xml, summary.md and report.html into `report_dir`.
-
-    Creates the directory if needed and replaces each file atomically. Returns the written
-    paths keyed "json", "junit", "markdown", "html". All four are rendered before the first
-    one is written, so a rendering bug never leaves a mix of old and new reports behind.
-    """
-    rendered = render_reports(report)
-    report_dir = Path(report_dir)
-    return {
-        key: write_bytes_atomic(report_dir / FILENAMES[key], data) for key, data in rendered.items()
-    }
-
+if TYPE_CHECKING:
+    from teleconform.report._render import FILENAMES, render_reports, write_reports
 
 __all__ = ["FILENAMES", "render_reports", "write_reports"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("teleconform.report._render"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
 from teleconform._errors import ConfigError
+from teleconform.report.model import Run
 
 _WAIVER_KEYS = frozenset({"clause", "target", "reason", "expires"})
 
 
-def load_baseline(path: str, known: Collection[str] | None = None) -> list[dict[str, Any]]:
+class Waiver(TypedDict):
+    """An accepted deviation: clause id, target ("*", a mode or a base URL), why, until when."""
+
+    clause: str
+    target: str
+    reason: str
+    expires: dt.date
+
+
+def load_baseline(path: str, known: Collection[str] | None = None) -> list[Waiver]:
     """Accepted deviations: entries with clause, target, reason, expires (YYYY-MM-DD).
 
     `known`: the catalogue's clause ids; a waiver for any other id is a typo that would
@@ -27,7 +37,7 @@ def load_baseline(path: str, known: Collection[str] | None = None) -> list[dict[
     entries = data.get("waivers") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise ConfigError(f"--baseline {path}: expected a list of waivers")
-    checked = []
+    checked: list[Waiver] = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not _WAIVER_KEYS <= set(entry):
             raise ConfigError(f"--baseline {path}: entry {i} needs clause, target, reason, expires")
@@ -48,18 +58,28 @@ def load_baseline(path: str, known: Collection[str] | None = None) -> list[dict[
             expires = expires.date()
         if not isinstance(expires, dt.date):
             raise ConfigError(f"--baseline {path}: entry {i} expires is not a date")
-        checked.append({**entry, "expires": expires})
+        checked.append(
+            {
+                "clause": entry["clause"],
+                "target": entry["target"],
+                "reason": entry["reason"],
+                "expires": expires,
+            }
+        )
     return checked
 
 
-def _waiver_target_matches(wanted: str, target: dict[str, Any]) -> bool:
+def _waiver_target_matches(wanted: str, target: Mapping[str, Any]) -> bool:
     if wanted in ("*", target["mode"]):
         return True
     return wanted.rstrip("/") == str(target.get("base_url", "")).rstrip("/")
 
 
-def apply_baseline(run: dict[str, Any], waivers: list[dict[str, Any]], today: dt.date) -> None:
+def apply_baseline(run: Run | dict[str, Any], waivers: Sequence[Waiver], today: dt.date) -> None:
     """Mark listed failures waived (until their expiry date, inclusive).
+
+    ``run``: a `Run`, or (until `run` builds its document with `build_report`) its untyped
+    dict.
 
     When several entries match a clause, a current one wins over expired ones, so renewing a
     waiver by appending an entry works.

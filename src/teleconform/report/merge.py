@@ -1,23 +1,31 @@
-"""`teleconform report merge DIR... [--report-dir OUT]`: one set of reports from several runs.
+"""Merging reports: one report document from the report.json of several runs.
 
-CI jobs that split the clauses with `--shard i/n` each write a report directory; this reads
-their report.json files, merges the runs of each API (a clause reported by two inputs keeps the
-worse verdict: fail > error > pass > skip), recomputes the totals and writes report.json,
-junit.xml, summary.md and report.html again. The exit status is the CONTRACT one of the merged
-result, so a merge job can be the gate of a sharded pipeline.
+CI jobs that split the clauses with `--shard i/n` each write a report directory; `report
+merge` (its command line: `teleconform.cli.report`) reads their report.json files, merges the
+runs of each API (a clause reported by two inputs keeps the worse verdict: fail > error >
+pass > skip) and builds one document, its totals counted again by `build_report`.
+
+Only merging lives here: no command line, no runner, no HTTP client.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from teleconform._errors import EXIT_USAGE, UsageError
-from teleconform.cli._main import _Parser
+from teleconform.report._document import ReportHeader, build_report
+from teleconform.report.model import (
+    Advisory,
+    ClauseEntry,
+    MergedFrom,
+    Report,
+    Run,
+    Target,
+    empty_totals,
+)
 
 # Higher is worse. Among two `fail` results an unwaived one is worse than a waived one, so a
 # shard whose baseline did not cover the failure cannot be hidden by one whose baseline did.
@@ -29,47 +37,12 @@ class MergeError(Exception):
     """An input that is missing, unreadable or not a teleconform report: exit 2."""
 
 
-def _parser() -> _Parser:
-    p = _Parser(
-        prog="teleconform report merge",
-        description="Merge the report.json of several runs (e.g. --shard jobs) into one set.",
-    )
-    p.add_argument(
-        "dirs",
-        nargs="+",
-        metavar="DIR",
-        help="a report directory holding report.json (or the report.json itself)",
-    )
-    p.add_argument(
-        "--report-dir",
-        default="reports",
-        metavar="OUT",
-        help="where the merged reports go (default reports/)",
-    )
-    p.add_argument(
-        "--strict", action="store_true", help="SHOULD findings also fail (as `run --strict`)"
-    )
-    p.add_argument(
-        "--fail-on-advisory",
-        action="store_true",
-        help="advisories fail the run too (as `run --fail-on-advisory`)",
-    )
-    p.add_argument(
-        "--allow-empty", action="store_true", help="exit 0 even when no clause reached pass or fail"
-    )
-    p.add_argument(
-        "--require-all",
-        action="store_true",
-        help="a skipped MUST clause counts like a failure (as `run --require-all`)",
-    )
-    p.add_argument(
-        "--quiet", "-q", action="store_true", help="print only the totals, not the failing clauses"
-    )
-    return p
+def load_report(source: Path) -> Report:
+    """The report of a report directory (or a report.json), checked for the CONTRACT shape.
 
-
-def load_report(source: Path) -> dict[str, Any]:
-    """The report dict of a report directory (or a report.json), checked for the CONTRACT shape."""
+    Read from disk: the keys merging relies on (runs, api, target mode, clause id, level and
+    verdict) are checked; everything else is taken as found.
+    """
     if not source.exists():
         raise MergeError(f"{source}: no such report directory")
     path = source / "report.json" if source.is_dir() else source
@@ -104,10 +77,10 @@ def load_report(source: Path) -> dict[str, Any]:
                 or not isinstance(clause.get("level"), str)
             ):
                 raise MergeError(f"{where}.clauses[{j}]: needs id, level and a verdict")
-    return report
+    return cast(Report, report)
 
 
-def _worse(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def _worse(a: ClauseEntry, b: ClauseEntry) -> ClauseEntry:
     """The worse of two results of one clause (the first one on a tie), with the advisories
     of both: an advisory never decides a verdict, so none may be lost to the other input's."""
     rank_a = (_SEVERITY[a["verdict"]], not a.get("waived"))
@@ -119,17 +92,17 @@ def _worse(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return worse
 
 
-def _union(first: list[Any], second: list[Any]) -> list[Any]:
+def _union(first: list[Any], second: list[Any]) -> list[Advisory]:
     """Advisories of both lists, each (operation, check, message) once, in first-seen order."""
     seen: set[tuple[str, str, str]] = set()
-    merged = []
+    merged: list[Advisory] = []
     for item in [*first, *second]:
-        if not isinstance(item, dict):
+        if not isinstance(item, dict):  # read from disk: anything may be there
             continue
         key = (str(item.get("operation")), str(item.get("check")), str(item.get("message")))
         if key not in seen:
             seen.add(key)
-            merged.append(item)
+            merged.append(cast(Advisory, item))
     return merged
 
 
@@ -142,9 +115,7 @@ def _catalogue_order() -> dict[str, int]:
         return {}
 
 
-def _merge_runs(
-    api: str, runs: list[tuple[Path, dict[str, Any]]], order: dict[str, int]
-) -> dict[str, Any]:
+def _merge_runs(api: str, runs: list[tuple[Path, Run]], order: dict[str, int]) -> Run:
     modes = sorted({run["target"]["mode"] for _, run in runs})
     if len(modes) > 1:
         raise MergeError(f"{api}: the inputs ran in different modes ({', '.join(modes)})")
@@ -153,18 +124,18 @@ def _merge_runs(
     if modes[0] == "live" and len(urls) > 1:
         raise MergeError(f"{api}: the inputs ran against different targets ({', '.join(urls)})")
     first = runs[0][1]
-    clauses: dict[str, dict[str, Any]] = {}
+    clauses: dict[str, ClauseEntry] = {}
     for _, run in runs:
         for clause in run["clauses"]:
             seen = clauses.get(clause["id"])
             clauses[clause["id"]] = clause if seen is None else _worse(seen, clause)
     appearance = {cid: i for i, cid in enumerate(clauses)}
     ordered = sorted(clauses, key=lambda c: (c not in order, order.get(c, 0), appearance[c]))
-    merged: dict[str, Any] = {
+    return {
         "api": api,
-        "target": dict(first["target"]),
+        "target": cast(Target, dict(first["target"])),
         "clauses": [clauses[cid] for cid in ordered],
-        "totals": {},
+        "totals": empty_totals(),  # counted by build_report
         "requests_sent": sum(_int(run.get("requests_sent")) for _, run in runs),
         # the shards ran side by side: the slowest one is the wall time of the whole
         "elapsed_s": max(_float(run.get("elapsed_s")) for _, run in runs),
@@ -173,22 +144,24 @@ def _merge_runs(
         # each shard's claim holds for what it created: together, what the whole run left
         "left_behind": [x for _, run in runs for x in _list(run.get("left_behind"))],
     }
-    return merged
 
 
-def _int(value: Any) -> int:
+def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _float(value: Any) -> float:
+def _float(value: object) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _timestamp(values: Iterable[Any], pick: Any) -> str | None:
+def _timestamp(
+    values: Iterable[object],
+    pick: Callable[[list[tuple[dt.datetime, str]]], tuple[dt.datetime, str]],
+) -> str | None:
     parsed = []
     for value in values:
         if isinstance(value, str):
@@ -197,16 +170,14 @@ def _timestamp(values: Iterable[Any], pick: Any) -> str | None:
             except ValueError:
                 continue
     try:
-        return str(pick(parsed)[1]) if parsed else None
+        return pick(parsed)[1] if parsed else None
     except TypeError:  # naive and aware timestamps mixed: not comparable
-        return str(parsed[0][1])
+        return parsed[0][1]
 
 
-def merge_reports(reports: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
-    """One CONTRACT report dict from several; raises MergeError when they cannot be combined."""
-    from teleconform.report._document import totals_of
-
-    by_api: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
+def merge_reports(reports: Sequence[tuple[Path, Report]]) -> Report:
+    """One report from several; raises MergeError when they cannot be combined."""
+    by_api: dict[str, list[tuple[Path, Run]]] = {}
     for source, report in reports:
         for run in report["runs"]:
             by_api.setdefault(run["api"], []).append((source, run))
@@ -215,65 +186,15 @@ def merge_reports(reports: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
     runs = [_merge_runs(api, by_api[api], order) for api in apis]
     first = reports[0][1]
     seeds = list(dict.fromkeys(r.get("seed") for _, r in reports))
-    merged: dict[str, Any] = {
-        "schema_version": 1,
-        "tool": first.get("tool", {}),
-        "seed": seeds[0],
-        "started_at": _timestamp((r.get("started_at") for _, r in reports), min),
-        "finished_at": _timestamp((r.get("finished_at") for _, r in reports), max),
-        "totals": totals_of(runs),
-        "runs": runs,
-        # shards without --seed each drew their own seed; all of them are needed to reproduce
-        "merged_from": [{"source": str(src), "seed": r.get("seed")} for src, r in reports],
-    }
-    return merged
-
-
-def main(argv: list[str]) -> int:
-    """Entry point of ``teleconform report merge``; returns the CONTRACT exit status."""
-    try:
-        args = _parser().parse_args(argv)
-    except UsageError as exc:
-        print(str(exc).splitlines()[0], file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        reports = [(Path(d), load_report(Path(d))) for d in args.dirs]
-        merged = merge_reports(reports)
-    except MergeError as exc:
-        print(f"teleconform report merge: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    from teleconform.report import write_reports
-    from teleconform.report._document import exit_status
-
-    out = Path(args.report_dir)
-    try:
-        write_reports(merged, out)
-    except OSError as exc:
-        print(
-            f"teleconform report merge: cannot write --report-dir {out}: "
-            f"{exc.strerror or type(exc).__name__}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    if not args.quiet:
-        for run in merged["runs"]:
-            for c in run["clauses"]:
-                if c["verdict"] in ("fail", "error"):
-                    label = "fail (waived)" if c.get("waived") else c["verdict"]
-                    reason = str(c.get("reason", ""))[:200]
-                    print(f"  {c['id']:<14} {c['level']:<6} {label}: {reason}")
-    t = merged["totals"]
-    advised = sum(len(_list(c.get("advisories"))) for r in merged["runs"] for c in r["clauses"])
-    print(
-        f"{t['pass']} pass, {t['fail']} fail, {t['error']} error, {t['skip']} skip"
-        f" ({t['waived']} waived"
-        + (f", {advised} advisor{'y' if advised == 1 else 'ies'}" if advised else "")
-        + f"); {len(reports)} reports merged into {out}/"
+    # shards without --seed each drew their own seed; all of them are needed to reproduce
+    merged_from: tuple[MergedFrom, ...] = tuple(
+        {"source": str(src), "seed": r.get("seed")} for src, r in reports
     )
-    return exit_status(
-        merged["runs"],
-        args.strict,
-        args.allow_empty,
-        args.fail_on_advisory,
-        require_all=args.require_all,
+    header = ReportHeader(
+        seed=seeds[0],
+        started_at=_timestamp((r.get("started_at") for _, r in reports), min),
+        finished_at=_timestamp((r.get("finished_at") for _, r in reports), max),
+        tool=first.get("tool", {}),
+        merged_from=merged_from,
     )
+    return build_report(header, runs)

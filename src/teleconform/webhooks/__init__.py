@@ -3,26 +3,48 @@
 - ``check``: deliver the LEAH-WH-02 cases to an integrator's receiver (`webhooks check URL`);
 - ``listen``: receive Leah's deliveries, answer 200 and validate them (`webhooks listen`);
 - ``events``: the LEAH-WH-01 validation of one delivered event.
+
+The command lines are `teleconform.cli.webhooks`. Lazy (PEP 562): importing one module does
+not load the others (``check`` loads httpx).
 """
 
 from __future__ import annotations
 
-from teleconform.webhooks.check import (
-    CaseResult,
-    Delivery,
-    ReceiverUnreachable,
-    build_deliveries,
-    check_main,
-    run_cases,
-)
-from teleconform.webhooks.events import (
-    EVENT_NAME,
-    EventCheck,
-    EventSchema,
-    validate_delivery,
-    validate_event,
-)
-from teleconform.webhooks.listen import EVENTS_FILE, ReceivedEvent, WebhookListener, listen_main
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from teleconform.webhooks.check import (
+        CaseResult,
+        Delivery,
+        ReceiverUnreachable,
+        build_deliveries,
+        run_cases,
+    )
+    from teleconform.webhooks.events import (
+        EVENT_NAME,
+        EventCheck,
+        EventSchema,
+        validate_delivery,
+        validate_event,
+    )
+    from teleconform.webhooks.listen import EVENTS_FILE, ReceivedEvent, WebhookListener
+
+_WHERE = {
+    "CaseResult": "check",
+    "Delivery": "check",
+    "ReceiverUnreachable": "check",
+    "build_deliveries": "check",
+    "run_cases": "check",
+    "EVENT_NAME": "events",
+    "EventCheck": "events",
+    "EventSchema": "events",
+    "validate_delivery": "events",
+    "validate_event": "events",
+    "EVENTS_FILE": "listen",
+    "ReceivedEvent": "listen",
+    "WebhookListener": "listen",
+}
 
 __all__ = [
     "EVENTS_FILE",
@@ -35,9 +57,17 @@ __all__ = [
     "ReceiverUnreachable",
     "WebhookListener",
     "build_deliveries",
-    "check_main",
-    "listen_main",
     "run_cases",
     "validate_delivery",
     "validate_event",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"teleconform.webhooks.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

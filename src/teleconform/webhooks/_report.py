@@ -1,18 +1,22 @@
-"""Reports of `webhooks check` / `webhooks listen`: the CONTRACT report.json shape, one run."""
+"""Reports of `webhooks check` / `webhooks listen`: one Leah run, built by the report builder.
+
+The clause entry comes from the catalogue; the baseline, totals, timestamps and exit status
+are the ones `run` uses (`teleconform.report`), so a waiver or `--strict` means the same here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
 from collections.abc import Mapping, Sequence
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from teleconform._version import __version__
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_TARGET = 0, 1, 2, 3
+from teleconform.report._document import ReportHeader, build_report, exit_status, run_entry
+from teleconform.report.baseline import Waiver, apply_baseline
+from teleconform.report.model import ClauseEntry, Evidence, Report, Target, Verdict
 
 # Used only when the catalogue cannot be read (it ships with teleconform, so: a broken install).
 _FALLBACK_TITLES = {
@@ -21,24 +25,23 @@ _FALLBACK_TITLES = {
 }
 
 
-class UsageError(Exception):
-    """Bad flags or configuration: exit 2 with this one line."""
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """How a webhook command's report becomes its exit status, as for `run`."""
 
-
-def now_rfc3339() -> str:
-    """The current UTC time, RFC 3339, whole seconds."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    strict: bool = False
+    allow_empty: bool = False
+    waivers: tuple[Waiver, ...] = ()
 
 
 def clause_entry(
     clause_id: str,
-    verdict: str,
+    verdict: Verdict,
     reason: str,
-    evidence: Sequence[Mapping[str, Any]],
+    evidence: Sequence[Evidence],
     measurements: Mapping[str, Any] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """One clause of the report, with title and level from the catalogue."""
+) -> ClauseEntry:
+    """One clause of the report, with level, title and area from the catalogue."""
     level, title, area = "MUST", _FALLBACK_TITLES.get(clause_id, clause_id), "Webhooks"
     try:
         from teleconform.catalogue import load_catalogue
@@ -48,7 +51,7 @@ def clause_entry(
         found = None
     if found is not None:
         level, title, area = found.level, found.title, found.area
-    entry: dict[str, Any] = {
+    entry: ClauseEntry = {
         "id": clause_id,
         "level": level,
         "title": title,
@@ -56,77 +59,33 @@ def clause_entry(
         "verdict": verdict,
         "waived": False,
         "reason": reason,
-        "evidence": [dict(e) for e in evidence],
+        "evidence": list(evidence),
     }
     if measurements:
         entry["measurements"] = dict(measurements)
-    entry.update(extra)
     return entry
 
 
-def _totals(clauses: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    counts = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
-    for c in clauses:
-        counts[str(c["verdict"])] += 1
-    return counts
+def webhook_report(
+    *, command: str, seed: int, started_at: str, target: Target, entry: ClauseEntry, gate: Gate
+) -> Report:
+    """The report.json document: one run for API ``leah``, the baseline applied."""
+    run = run_entry("leah", target, [entry])
+    apply_baseline(run, gate.waivers, dt.date.today())
+    return build_report(ReportHeader(seed=seed, started_at=started_at, command=command), [run])
 
 
-def _dist_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def report_status(report: Report, gate: Gate) -> int:
+    """The CONTRACT exit status of the report (waivers applied when it was built)."""
+    return exit_status(report["runs"], gate.strict, gate.allow_empty)
 
 
-def build_report(
-    *,
-    seed: int,
-    started_at: str,
-    target: Mapping[str, Any],
-    clauses: Sequence[Mapping[str, Any]],
-    command: str,
-) -> dict[str, Any]:
-    """The report.json document: one run for API ``leah``."""
-    totals = _totals(clauses)
-    return {
-        "schema_version": 1,
-        "tool": {
-            "name": "teleconform",
-            "version": __version__,
-            "schemathesis": _dist_version("schemathesis"),
-            "hypothesis": _dist_version("hypothesis"),
-        },
-        "command": command,
-        "seed": seed,
-        "started_at": started_at,
-        "finished_at": now_rfc3339(),
-        "totals": dict(totals),
-        "runs": [
-            {
-                "api": "leah",
-                "target": dict(target),
-                "clauses": [dict(c) for c in clauses],
-                "totals": dict(totals),
-            }
-        ],
-    }
+def verdict_label(entry: ClauseEntry) -> str:
+    """The verdict as printed: a waived failure shows as `fail (waived)`, as in `run`."""
+    return "fail (waived)" if entry.get("waived") else entry["verdict"]
 
 
-def exit_status(report: Mapping[str, Any], *, allow_empty: bool = False) -> int:
-    """CONTRACT exit status: 1 when a MUST clause fails or errors, 2 when nothing was verified."""
-    reached = failed = False
-    for run in report["runs"]:
-        for c in run["clauses"]:
-            reached = reached or c["verdict"] in ("pass", "fail")
-            failed = failed or (c["verdict"] in ("fail", "error") and c["level"] == "MUST")
-    if failed:
-        return EXIT_FAIL
-    if not reached and not allow_empty:
-        return EXIT_USAGE
-    return EXIT_OK
-
-
-def write_report(report: Mapping[str, Any], report_dir: Path) -> None:
+def write_report(report: Report, report_dir: Path) -> None:
     """Write report.json, junit.xml, summary.md and report.html into ``report_dir``."""
     from teleconform.report import write_reports
 

@@ -7,29 +7,29 @@ may plausibly make; the receiver passes a case when it answers 200 within the ti
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 
+from teleconform._errors import EXIT_TARGET
 from teleconform._version import __version__
+from teleconform.report._document import now_rfc3339
+from teleconform.report.model import ClauseEntry, Evidence, Verdict, WebhookCase
 from teleconform.webhooks._report import (
-    EXIT_TARGET,
-    EXIT_USAGE,
-    UsageError,
-    build_report,
+    Gate,
     clause_entry,
-    exit_status,
-    now_rfc3339,
     print_line,
+    report_status,
     safe_url,
+    verdict_label,
+    webhook_report,
     write_report,
 )
 from teleconform.webhooks.events import EVENT_NAME
@@ -55,7 +55,7 @@ class CaseResult:
 
     case: str
     description: str
-    verdict: str  # pass | fail
+    verdict: Verdict  # pass | fail
     reason: str
     url: str
     body: bytes
@@ -63,7 +63,7 @@ class CaseResult:
     elapsed_s: float | None = None
     response: httpx.Response | None = None
 
-    def evidence(self) -> dict[str, Any]:
+    def evidence(self) -> Evidence:
         """A report evidence entry (the deliveries are synthetic: nothing personal in them)."""
         return {
             "case": self.case,
@@ -220,16 +220,17 @@ def httpx_sender(client: httpx.Client, url: str, headers: Mapping[str, str] | No
     return send
 
 
-def clause_from_results(results: Sequence[CaseResult]) -> dict[str, Any]:
+def clause_from_results(results: Sequence[CaseResult]) -> ClauseEntry:
     """The LEAH-WH-02 report entry folding every case."""
     failed = [r for r in results if r.verdict != "pass"]
+    verdict: Verdict
     if failed:
         reason = "; ".join(f"{r.case}: {r.reason}" for r in failed)
         verdict = "fail"
     else:
         reason = f"all {len(results)} cases answered 200 in time"
         verdict = "pass"
-    cases = [
+    cases: list[WebhookCase] = [
         {
             "case": r.case,
             "description": r.description,
@@ -240,116 +241,42 @@ def clause_from_results(results: Sequence[CaseResult]) -> dict[str, Any]:
         }
         for r in results
     ]
-    return clause_entry(
+    entry = clause_entry(
         CLAUSE,
         verdict,
         reason,
         [r.evidence() for r in results],
         {"cases_passed": len(results) - len(failed), "cases_total": len(results)},
-        cases=cases,
     )
+    entry["cases"] = cases
+    return entry
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+@dataclass(frozen=True, slots=True)
+class CheckSettings:
+    """A checked `webhooks check` command line (`teleconform.cli.webhooks` makes it)."""
+
+    url: str
+    report_dir: Path
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    headers: Mapping[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    verify: bool | ssl.SSLContext = True
+    gate: Gate = Gate()
 
 
-def _parser() -> _Parser:
-    p = _Parser(
-        prog=PROG,
-        description="Deliver the LEAH-WH-02 cases to a webhook receiver; each must get a 200.",
-    )
-    p.add_argument("url", metavar="URL", help="the receiver's URL, as registered with Leah")
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help="time limit per delivery (default: %(default)g, the clause's limit)",
-    )
-    p.add_argument(
-        "--report-dir",
-        default="reports",
-        metavar="DIR",
-        help="where the reports go (default: %(default)s)",
-    )
-    p.add_argument(
-        "--header",
-        action="append",
-        default=[],
-        metavar="K:V",
-        help="extra header on every delivery (repeatable); never printed",
-    )
-    p.add_argument(
-        "--seed", type=int, metavar="N", help="fixes the externalIds sent (default: random)"
-    )
-    p.add_argument("--cacert", metavar="FILE", help="CA bundle to verify an HTTPS receiver")
-    p.add_argument("--insecure", action="store_true", help="do not verify the receiver's TLS")
-    return p
-
-
-def _parse_headers(raw: Sequence[str]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for item in raw:
-        name, sep, value = item.partition(":")
-        name = name.strip()
-        if not sep or not name or any(c in name for c in ' \t()<>@,;"/[]?={}'):
-            raise UsageError(f"{PROG}: --header expects NAME:VALUE, got {name!r}")
-        headers[name] = value.strip()
-    return headers
-
-
-def _check_url(url: str) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise UsageError(f"{PROG}: invalid URL ({exc})") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError(f"{PROG}: URL must be http:// or https:// with a host")
-
-
-def check_main(argv: list[str]) -> int:
-    """Entry point of `teleconform webhooks check URL`; returns the exit status."""
-    try:
-        try:
-            args = _parser().parse_args(argv)
-        except SystemExit as exc:  # --help
-            return int(exc.code or 0)
-        _check_url(args.url)
-        if not args.timeout > 0:
-            raise UsageError(f"{PROG}: --timeout must be positive")
-        headers = _parse_headers(args.header)
-        verify: bool | ssl.SSLContext = True
-        if args.insecure:
-            verify = False
-        elif args.cacert:
-            if not Path(args.cacert).is_file():
-                raise UsageError(f"{PROG}: --cacert {args.cacert}: no such file")
-            try:
-                verify = ssl.create_default_context(cafile=args.cacert)
-            except ssl.SSLError as exc:
-                raise UsageError(f"{PROG}: --cacert {args.cacert}: {exc.reason}") from None
-        report_dir = Path(args.report_dir)
-        try:
-            report_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(
-                f"{PROG}: cannot write --report-dir {report_dir}: {exc.strerror}"
-            ) from None
-    except UsageError as exc:
-        print_line(str(exc).splitlines()[0], err=True)
-        return EXIT_USAGE
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+def check_command(settings: CheckSettings) -> int:
+    """Deliver the cases, write the reports, print a line per case; the exit status."""
+    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     token = f"{random.Random(seed).getrandbits(32):08x}"
     started_at = now_rfc3339()
-    shown = safe_url(args.url)
-    with httpx.Client(verify=verify, follow_redirects=False) as client:
+    shown = safe_url(settings.url)
+    with httpx.Client(verify=settings.verify, follow_redirects=False) as client:
         try:
             results = run_cases(
-                args.url,
-                httpx_sender(client, args.url, headers),
-                timeout_s=args.timeout,
+                settings.url,
+                httpx_sender(client, settings.url, settings.headers),
+                timeout_s=settings.timeout_s,
                 token=token,
             )
         except ReceiverUnreachable as exc:
@@ -360,15 +287,18 @@ def check_main(argv: list[str]) -> int:
             )
             return EXIT_TARGET
     entry = clause_from_results(results)
-    report = build_report(
+    report = webhook_report(
+        command="webhooks check",
         seed=seed,
         started_at=started_at,
         target={"mode": "live", "base_url": shown},
-        clauses=[entry],
-        command="webhooks check",
+        entry=entry,
+        gate=settings.gate,
     )
-    write_report(report, report_dir)
+    write_report(report, settings.report_dir)
     for r in results:
         print_line(f"  {r.verdict:<4}  {r.case:<17} {r.reason}")
-    print_line(f"{CLAUSE} {entry['verdict']}: {entry['reason']}; reports in {report_dir}/")
-    return exit_status(report)
+    print_line(
+        f"{CLAUSE} {verdict_label(entry)}: {entry['reason']}; reports in {settings.report_dir}/"
+    )
+    return report_status(report, settings.gate)

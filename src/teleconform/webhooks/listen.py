@@ -9,7 +9,6 @@ as they arrive, so an interrupted session still leaves them behind.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import random
@@ -23,22 +22,25 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, NoReturn
+from typing import Any
 
-from teleconform.webhooks._redact import BodyRedactor
+from teleconform._errors import EXIT_USAGE, UsageError
+from teleconform.redact import Redactor
+from teleconform.report._document import now_rfc3339
+from teleconform.report.model import ClauseEntry, Evidence, Verdict
 from teleconform.webhooks._report import (
-    EXIT_USAGE,
-    UsageError,
-    build_report,
+    Gate,
     clause_entry,
-    exit_status,
-    now_rfc3339,
     print_line,
+    report_status,
+    verdict_label,
+    webhook_report,
     write_report,
 )
 from teleconform.webhooks.events import EventCheck, EventSchema, default_schema, validate_delivery
 
 CLAUSE = "LEAH-WH-01"
+PROG = "teleconform webhooks listen"
 EVENTS_FILE = "webhook-events.jsonl"
 MAX_BODY = 1024 * 1024
 _PROBE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -57,15 +59,16 @@ class ReceivedEvent:
     body: bytes
     check: EventCheck
 
-    def record(self, redactor: BodyRedactor) -> dict[str, Any]:
+    def record(self, redactor: Redactor) -> dict[str, Any]:
         """The line written to webhook-events.jsonl (body redacted)."""
+        body = redactor.redact_body(self.body, self.content_type) or b""
         return {
             "index": self.index,
             "received_at": self.received_at,
             "method": self.method,
             "path": self.path,
             "content_type": self.content_type,
-            "body": redactor.redact(self.body, self.content_type),
+            "body": body.decode("utf-8", errors="replace"),
             "event": self.check.event,
             "payload_form": self.check.payload_form,
             "verdict": self.check.verdict,
@@ -203,7 +206,8 @@ class WebhookListener:
         self._records: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self._events_file = events_file
-        self._redactor = BodyRedactor()
+        # one per listener, so the placeholders stay consistent across its events
+        self._redactor = Redactor()
         self.connection_errors = 0
         tls: ssl.SSLContext | None = None
         if certfile is not None:
@@ -319,7 +323,7 @@ class WebhookListener:
                     return None
                 self._cond.wait(remaining)
 
-    def evidence(self, event: ReceivedEvent) -> dict[str, Any]:
+    def evidence(self, event: ReceivedEvent) -> Evidence:
         """A report evidence entry for one delivery (body redacted)."""
         with self._cond:
             return event_evidence(self.url, self._records[event.index - 1])
@@ -329,7 +333,7 @@ def _now_precise() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def event_evidence(base_url: str, record: dict[str, Any]) -> dict[str, Any]:
+def event_evidence(base_url: str, record: dict[str, Any]) -> Evidence:
     """Evidence for a recorded delivery: Leah's request and our 200."""
     return {
         "event_index": record.get("index"),
@@ -345,7 +349,7 @@ def event_evidence(base_url: str, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def clause_from_records(base_url: str, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def clause_from_records(base_url: str, records: Sequence[dict[str, Any]]) -> ClauseEntry:
     """The LEAH-WH-01 report entry folding every recorded delivery."""
     failing = [r for r in records if r.get("verdict") != "pass"]
     passing = [r for r in records if r.get("verdict") == "pass"]
@@ -358,7 +362,7 @@ def clause_from_records(base_url: str, records: Sequence[dict[str, Any]]) -> dic
         )
         more = f" (+{len(failing) - 3} more)" if len(failing) > 3 else ""
         reason = f"{len(failing)} of {len(records)} deliveries not as documented: {shown}{more}"
-        verdict = "fail"
+        verdict: Verdict = "fail"
     else:
         reason = f"all {len(records)} deliveries as documented"
         verdict = "pass"
@@ -367,94 +371,65 @@ def clause_from_records(base_url: str, records: Sequence[dict[str, Any]]) -> dic
     return clause_entry(CLAUSE, verdict, reason, evidence, measurements)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+@dataclass(frozen=True, slots=True)
+class ListenSettings:
+    """A checked `webhooks listen` command line (`teleconform.cli.webhooks` makes it)."""
+
+    report_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    certfile: str | None = None
+    keyfile: str | None = None
+    max_events: int | None = None
+    duration: float | None = None
+    gate: Gate = Gate()
 
 
-def _parser() -> _Parser:
-    p = _Parser(
-        prog="teleconform webhooks listen",
-        description="Receive Leah webhook deliveries, answer 200 and validate them (LEAH-WH-01).",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    p.add_argument("--port", type=int, default=0, help="0 (default): a free port")
-    p.add_argument("--certfile", metavar="PEM", help="serve HTTPS with this certificate (chain)")
-    p.add_argument("--keyfile", metavar="PEM", help="its private key (if not in --certfile)")
-    p.add_argument(
-        "--report-dir",
-        default="reports",
-        metavar="DIR",
-        help="where the reports go (default: %(default)s)",
-    )
-    p.add_argument("--max-events", type=int, metavar="N", help="stop after N deliveries")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    p.add_argument(
-        "--allow-empty", action="store_true", help="exit 0 even when no delivery arrived"
-    )
-    return p
+def listen_command(settings: ListenSettings) -> int:
+    """Serve until stopped, then write the reports; the exit status.
 
-
-def listen_main(argv: list[str]) -> int:
-    """Entry point of `teleconform webhooks listen`; returns the exit status."""
-    prog = "teleconform webhooks listen"
+    Raises UsageError (exit 2, nothing received) when the address or the certificate cannot
+    be used or the report directory cannot be written.
+    """
     stop = threading.Event()
+    report_dir = settings.report_dir
     try:
-        try:
-            args = _parser().parse_args(argv)
-        except SystemExit as exc:  # --help
-            return int(exc.code or 0)
-        if args.keyfile and not args.certfile:
-            raise UsageError(f"{prog}: --keyfile needs --certfile")
-        if not 0 <= args.port <= 65535:
-            raise UsageError(f"{prog}: --port must be 0..65535")
-        if args.max_events is not None and args.max_events < 1:
-            raise UsageError(f"{prog}: --max-events must be at least 1")
-        if args.duration is not None and not args.duration > 0:
-            raise UsageError(f"{prog}: --duration must be positive")
-        for flag, value in (("--certfile", args.certfile), ("--keyfile", args.keyfile)):
-            if value and not Path(value).is_file():
-                raise UsageError(f"{prog}: {flag} {value}: no such file")
-        report_dir = Path(args.report_dir)
-        on_event = _event_printer(stop, args.max_events)
-        try:
-            listener = WebhookListener(
-                args.host,
-                args.port,
-                certfile=args.certfile,
-                keyfile=args.keyfile,
-                events_file=report_dir / EVENTS_FILE,
-                on_event=on_event,
-            )
-        except ssl.SSLError as exc:
-            raise UsageError(f"{prog}: cannot use the certificate/key: {exc.reason}") from None
-        except OSError as exc:
-            what = exc.strerror or type(exc).__name__
-            raise UsageError(
-                f"{prog}: cannot listen on {args.host}:{args.port} or write {report_dir}: {what}"
-            ) from None
-    except UsageError as exc:
-        print_line(str(exc).splitlines()[0], err=True)
-        return EXIT_USAGE
+        listener = WebhookListener(
+            settings.host,
+            settings.port,
+            certfile=settings.certfile,
+            keyfile=settings.keyfile,
+            events_file=report_dir / EVENTS_FILE,
+            on_event=_event_printer(stop, settings.max_events),
+        )
+    except ssl.SSLError as exc:
+        raise UsageError(f"{PROG}: cannot use the certificate/key: {exc.reason}") from None
+    except OSError as exc:
+        what = exc.strerror or type(exc).__name__
+        raise UsageError(
+            f"{PROG}: cannot listen on {settings.host}:{settings.port} or write {report_dir}: "
+            f"{what}"
+        ) from None
     started_at = now_rfc3339()
-    _serve_until(listener, stop, args.duration)
+    _serve_until(listener, stop, settings.duration)
     entry = clause_from_records(listener.url, listener.records)
-    report = build_report(
+    report = webhook_report(
+        command="webhooks listen",
         seed=random.SystemRandom().randrange(2**31),
         started_at=started_at,
         target={"mode": "live", "base_url": listener.url, "role": "webhook listener"},
-        clauses=[entry],
-        command="webhooks listen",
+        entry=entry,
+        gate=settings.gate,
     )
     write_report(report, report_dir)
     print_line(
-        f"{CLAUSE} {entry['verdict']}: {entry['reason']}; events in "
+        f"{CLAUSE} {verdict_label(entry)}: {entry['reason']}; events in "
         f"{report_dir / EVENTS_FILE}, reports in {report_dir}/"
     )
-    status = exit_status(report, allow_empty=args.allow_empty)
+    status = report_status(report, settings.gate)
     if status == EXIT_USAGE:
         print_line(
-            f"{prog}: no delivery arrived, nothing was verified (--allow-empty to accept)", err=True
+            f"{PROG}: no delivery arrived, nothing was verified (--allow-empty to accept)", err=True
         )
     return status
 
