@@ -82,4 +82,4 @@ def test_the_whole_test_run_lints_before_pytest() -> None:
     script = (REPO / "scripts" / "test.sh").read_text()
     assert "sh scripts/test.sh" in (REPO / ".ci" / "run").read_text()
     lint = script.index('sh "$ROOT/scripts/lint.sh"')
-    assert script.index('if [ $# -eq 0 ]; then') < lint < script.index("-m pytest")
+    assert script.index("if [ $# -eq 0 ]; then") < lint < script.index("-m pytest")
