@@ -1,6 +1,7 @@
 #!/bin/sh
-# Set-up plus the project's own tests. Installs everything the tests need, including Debian's
-# chromium for the HTML report's browser test when running as root (CI does).
+# Set-up, the linters (scripts/lint.sh), then the project's own tests. Installs everything the
+# tests need, including Debian's chromium for the HTML report's browser test when running as
+# root (CI does).
 set -eu
 TELECONFORM_EXTRAS="[test]" . "$(dirname "$0")/_venv.sh"
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
@@ -11,4 +12,9 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     fi
 fi
 cd "$ROOT"
+# The whole suite (no arguments: what .ci/run does) starts with the linters; a targeted run
+# (`sh scripts/test.sh tests/test_cli.py`) skips them: `sh scripts/lint.sh` runs them alone.
+if [ $# -eq 0 ]; then
+    sh "$ROOT/scripts/lint.sh"
+fi
 exec "$VENV/bin/python" -m pytest -n 2 "$@"

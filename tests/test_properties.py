@@ -569,3 +569,57 @@ def test_loading_the_suites_does_not_import_schemathesis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# -- layout ------------------------------------------------------------------------------------
+
+
+def _runtime_imports(path: Path, package: str) -> set[str]:
+    """Modules a file imports when it runs (inside functions too; not under TYPE_CHECKING)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+            found.add(base)
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("import_module"):
+            if node.args and isinstance(node.args[0], ast.Constant):
+                found.add(str(node.args[0].value))
+    return found
+
+
+def test_the_property_modules_import_each_other_without_a_cycle() -> None:
+    package_dir = REPO / "src" / "teleconform" / "properties"
+    modules = {f"teleconform.properties.{p.stem}": p for p in package_dir.glob("_*.py")}
+    modules.pop("teleconform.properties.__init__", None)
+    graph = {
+        name: {m for m in _runtime_imports(path, "teleconform.properties") if m in modules} - {name}
+        for name, path in modules.items()
+    }
+    assert "teleconform.properties._spec" in graph["teleconform.properties._run"]  # graph is read
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+            for nxt in graph[start]
+        )
+
+    cyclic = sorted(name for name in graph if reaches(name, name, {name}))
+    assert cyclic == [], f"import cycle among {cyclic}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from teleconform._resources import specs_dir
-from teleconform._yaml import load_yaml_file
+from teleconform.specs import load_document
 
 LEVELS = ("MUST", "SHOULD")
 APIS = ("hcw", "leah")
@@ -72,7 +72,7 @@ def _default_client_catalogue() -> tuple[tuple[str, Clause], ...]:
 
 
 def _load(path: Path) -> dict[str, Clause]:
-    data = load_yaml_file(path)
+    data = load_document(path)
     clauses: dict[str, Clause] = {}
     for raw in data["clauses"]:
         clause = _clause(raw)

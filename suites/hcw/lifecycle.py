@@ -147,6 +147,7 @@ def consultation_lifecycle(ctx: Context) -> None:
     ctx.precondition(
         token is not None, "the invite carries no inviteToken or patient link", created
     )
+    assert token is not None  # the precondition above stopped the check otherwise
     patient_login = ctx.request("POST", LOGIN_INVITE, json={"inviteToken": token})
     login_body = json_body(patient_login)
     user = login_body.get("user") if isinstance(login_body, dict) else None

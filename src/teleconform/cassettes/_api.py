@@ -110,9 +110,8 @@ import httpx
 import yaml
 
 from teleconform._errors import ConfigError
-from teleconform._resources import SPEC_FILES, data_root, spec_path
+from teleconform._resources import data_root
 from teleconform.cassettes._format import (
-    YAML_LOADER,
     Cassette,
     CassetteError,
     load_cassette,
@@ -129,6 +128,7 @@ from teleconform.cassettes._replay import (
 )
 from teleconform.catalogue import load_catalogue
 from teleconform.runner._http import Exchange
+from teleconform.specs import SPEC_FILES, SpecDocumentError, load_spec_document, spec_file
 
 __all__ = [
     "LABEL_EXTENSION",
@@ -163,17 +163,17 @@ def spec_info(api: str) -> dict[str, str]:
     """The spec of an API as cassettes record it: file name and request-relevant digest."""
     name = SPEC_FILES[api]
     # "sha256=" marks a digest for the cassette audit (not a token).
-    return {"file": name, "digest": f"sha256={spec_digest(spec_path(name))}"}
+    return {"file": name, "digest": f"sha256={spec_digest(spec_file(api))}"}
 
 
 def spec_templates(api: str) -> list[str]:
     """The path templates of an API's spec (empty when the spec is absent or unreadable)."""
     try:
-        spec = yaml.load(spec_path(SPEC_FILES[api]).read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    except (OSError, yaml.YAMLError):
+        spec = load_spec_document(api)
+    except (OSError, yaml.YAMLError, SpecDocumentError):
         return []
-    paths = spec.get("paths") if isinstance(spec, dict) else None
-    return [str(p) for p in paths] if isinstance(paths, dict) else []
+    paths = spec.get("paths")
+    return [str(p) for p in paths] if isinstance(paths, Mapping) else []
 
 
 def load_api_cassettes(folder: Path, api: str) -> list[Cassette]:

@@ -11,11 +11,14 @@ from typing import Any
 
 import yaml
 
+from teleconform._yaml import SafeLoader
+from teleconform.specs import SpecDocumentError, load_document
+
 FORMAT = "teleconform-cassette/1"
 VCR_VERSION = 1
 
 # libyaml makes loading all cassettes of a run take milliseconds, not seconds.
-YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER: Any = SafeLoader  # the one YAML loader (teleconform._yaml)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # Keys of a spec that never change what is sent, so editing them does not make cassettes stale.
@@ -181,8 +184,8 @@ def spec_digest(path: Path) -> str:
     if not path.is_file():
         return "absent"
     try:
-        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)  # noqa: S506 (safe)
-    except (OSError, yaml.YAMLError):
+        spec = load_document(path)
+    except (OSError, yaml.YAMLError, SpecDocumentError):
         return "unreadable"
 
     def strip(node: Any) -> Any:

@@ -10,8 +10,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from teleconform import _resources
 from teleconform.client._exchange import NOT_JSON, Exchange
+from teleconform.specs import spec_file
 from teleconform.traffic import match as match_operation
 from teleconform.traffic._check import (
     Operation,
@@ -26,7 +26,7 @@ from teleconform.traffic._check import (
 @cache
 def shipped_spec(api: str) -> Spec:
     """The shipped OpenAPI spec of ``api``."""
-    return load_spec(_resources.spec_path(_resources.SPEC_FILES[api]), api)
+    return load_spec(spec_file(api), api)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,16 +13,6 @@ import httpx
 from schemathesis.core import NOT_SET
 from schemathesis.transport.serialization import contains_binary
 
-from teleconform.properties._api import (
-    CASE_EXTENSION,
-    Budget,
-    Disruptive,
-    InvalidAuth,
-    Prepare,
-    PropertyReport,
-    Resource,
-    _safe_contacts,
-)
 from teleconform.properties._check import (
     AUTH_NOT_ENFORCED,
     CREATED_NOT_FOUND,
@@ -33,6 +23,7 @@ from teleconform.properties._check import (
     json_finding,
     validate,
 )
+from teleconform.properties._contacts import safe_contacts
 from teleconform.properties._gen import (
     NEGATIVE,
     POSITIVE,
@@ -51,6 +42,15 @@ from teleconform.properties._spec import (
     Unresolved,
     evaluate,
     pointer,
+)
+from teleconform.properties._types import (
+    CASE_EXTENSION,
+    Budget,
+    Disruptive,
+    InvalidAuth,
+    Prepare,
+    PropertyReport,
+    Resource,
 )
 from teleconform.properties._wire import Wire, make_contacts_safe, to_wire
 from teleconform.runner._http import TransportError
@@ -101,7 +101,7 @@ class PropertyRun:
         self.auth: dict[str, str] = {}
         self.transport_errors = 0
         self.created: list[tuple[Operation, GeneratedCase, httpx.Response]] = []
-        self.email, self.phone = _safe_contacts()
+        self.email, self.phone = safe_contacts()
         self._sent = 0  # number of the next described request
         self._description: dict[str, Any] | None = None
         self._answers: dict[int, httpx.Response] = {}  # replay: answers probes refer to

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from schemathesis import Case
+from schemathesis import APIOperation, Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
-from schemathesis.openapi import from_path
-from schemathesis.schemas import APIOperation
+from schemathesis.openapi import from_dict
 from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from teleconform.specs import spec_document_copy
 
 # No config discovery (a schemathesis.toml in the working directory must not change what we
 # send), no undeclared-method probes in the coverage phase.
@@ -76,7 +77,10 @@ def load_spec(path: Path) -> LoadedSpec:
 
 
 def _load(path: Path) -> LoadedSpec:
-    schema = from_path(path, config=SchemathesisConfig.from_dict(_CONFIG))
+    # schemathesis rewrites the dict it is given (stringify_keys), hence a private copy; the
+    # location is what its from_path would set (the base of relative $refs).
+    schema = from_dict(spec_document_copy(path), config=SchemathesisConfig.from_dict(_CONFIG))
+    schema.location = path.absolute().as_uri()
     operations: list[Operation] = []
     for result in schema.get_all_operations():
         if isinstance(result, Ok):

@@ -31,7 +31,6 @@ from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
 import yaml
 
-from teleconform._yaml import load_yaml_file
 from teleconform.redact._patterns import (
     CREDENTIAL_HEADERS,
     DEFAULT_FIELDS,
@@ -92,17 +91,18 @@ def _kind(mark: str) -> str:
 @cache
 def _spec_fields() -> dict[str, str]:
     """Marks of the shipped specs (empty when they are absent or unreadable)."""
+    from teleconform.specs import SPEC_FILES, SpecDocumentError, load_document, spec_file
+
     fields: dict[str, str] = {}
     try:
-        from teleconform import _resources
-
-        for name in _resources.SPEC_FILES.values():
-            path = _resources.spec_path(name)
+        for api in SPEC_FILES:
+            path = spec_file(api)
             if path.is_file():
-                spec = load_yaml_file(path)
-                if isinstance(spec, Mapping):
-                    fields.update(sensitive_fields_from_spec(spec))
-    except (OSError, yaml.YAMLError, FileNotFoundError):
+                try:
+                    fields.update(sensitive_fields_from_spec(load_document(path)))
+                except SpecDocumentError:  # not a mapping: no marks
+                    continue
+    except (OSError, yaml.YAMLError):
         return {}
     return fields
 

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from teleconform.traffic._check import (
         Operation,
         Spec,
+        build_parser,
         check_exchange,
         describe,
         load_spec,
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "build_parser",
     "check_exchange",
     "describe",
     "load_spec",

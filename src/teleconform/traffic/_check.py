@@ -33,6 +33,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from teleconform.redact import Redactor
+from teleconform.specs import SPEC_FILES, SpecDocumentError, load_document, spec_file
 from teleconform.traffic.har import RecordedExchange, TrafficError, load_exchanges
 
 __all__ = ["Spec", "Violation", "check_exchange", "load_spec", "main", "default_specs"]
@@ -86,10 +87,12 @@ def _api_of(path: Path, doc: Mapping[str, Any]) -> str:
 def load_spec(path: Path, api: str | None = None) -> Spec:
     """Load an OpenAPI 3.1 YAML/JSON document; raises TrafficError when unreadable."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_document(path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TrafficError(f"{path}: cannot read the spec ({exc.__class__.__name__})") from None
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("paths"), Mapping):
+    except SpecDocumentError:
+        doc = {}
+    if not isinstance(doc.get("paths"), Mapping):
         raise TrafficError(f"{path}: not an OpenAPI document (no paths)")
     api = api or _api_of(path, doc)
     uri = f"urn:teleconform:spec:{api}:{path.name}"
@@ -135,12 +138,10 @@ def _template_regex(template: str) -> tuple[re.Pattern[str], int]:
 
 def default_specs() -> list[Spec]:
     """The shipped HCW@Home and Leah specs (those present)."""
-    from teleconform import _resources
-
     specs = []
-    for api, name in _resources.SPEC_FILES.items():
+    for api in SPEC_FILES:
         try:
-            path = _resources.spec_path(name)
+            path = spec_file(api)
         except FileNotFoundError:
             continue
         if path.is_file():
