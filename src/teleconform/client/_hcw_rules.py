@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 
 from teleconform.client._exchange import NOT_JSON, Exchange
+from teleconform.client._rules import Judge
 from teleconform.client._spec_check import SpecView, schema_properties, shipped_spec
-from teleconform.client._validator import Judge
 
 SSO_WINDOW_S = 300.0
 SSO_FUTURE_SKEW_S = 30.0

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from teleconform.client._exchange import Exchange
+from teleconform.client._rules import Judge
 from teleconform.client._spec_check import SpecView
-from teleconform.client._validator import Judge
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 START_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|\+00:00)?$")

@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from teleconform.catalogue import Clause, load_client_catalogue
 from teleconform.client._exchange import Exchange
-from teleconform.client._spec_check import SpecView, shipped_spec, view
+from teleconform.client._hcw_rules import HcwRules
+from teleconform.client._leah_rules import LeahRules
+from teleconform.client._rules import Judge, Rules
+from teleconform.client._spec_check import shipped_spec, view
 from teleconform.redact._evidence import PRE_REDACTION_LIMIT
 from teleconform.report._document import clause_totals
 from teleconform.traffic import Spec
@@ -55,32 +58,9 @@ class Finding:
         return f"{self.clause} [{self.level}] {self.message}{where}"
 
 
-class Judge(Protocol):
-    """How rules report: ``judge(clause_id, ok, message, exchange)``."""
-
-    def __call__(self, clause: str, ok: bool, message: str, exchange: Exchange | None) -> None: ...
-
-
-class Rules(Protocol):
-    """The clause rules of one API; they keep their own state between exchanges."""
-
-    def observe(self, exchange: Exchange, spec: SpecView, judge: Judge) -> None:
-        """Judge one exchange (in the order the client sent them)."""
-
-    def finish(self, judge: Judge) -> None:
-        """Judge what only the end of the traffic decides (e.g. a refusal never recovered)."""
-
-    def skip_reason(self, clause: str) -> str:
-        """Why ``clause`` was not exercised, in the client's terms."""
-
-
 def _rules_for(api: str, credentials: Mapping[str, str]) -> Rules:
     if api == "hcw":
-        from teleconform.client._hcw_rules import HcwRules
-
         return HcwRules(credentials)
-    from teleconform.client._leah_rules import LeahRules
-
     return LeahRules(credentials)
 
 
