@@ -22,10 +22,9 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-from teleconform._yaml import load_yaml_file
+from teleconform.specs import SpecDocumentError, load_document, spec_file
 
 EVENT_NAME = "appointment.guest.online"
-SPEC_FILE = "leah.openapi.yaml"
 _SPEC_URI = "urn:teleconform:leah-openapi"
 
 
@@ -256,19 +255,18 @@ def _pointer(parts: list[str]) -> str:
     return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def load_spec(path: Path | None = None) -> dict[str, Any] | None:
+def load_spec(path: Path | None = None) -> Mapping[str, Any] | None:
     """The Leah OpenAPI document (installed one by default), or None when it is not there."""
-    if path is None:
-        try:
-            from teleconform._resources import spec_path
-
-            path = spec_path(SPEC_FILE)
-        except FileNotFoundError:
-            return None
+    try:
+        path = spec_file("leah") if path is None else path
+    except FileNotFoundError:
+        return None
     if not path.is_file():
         return None
-    data = load_yaml_file(path)
-    return data if isinstance(data, dict) else None
+    try:
+        return load_document(path)
+    except SpecDocumentError:
+        return None
 
 
 @cache
