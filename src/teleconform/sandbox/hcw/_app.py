@@ -74,7 +74,7 @@ from starlette.routing import Route
 
 from teleconform.sandbox._faults import FAULT_HEADER, check_fault_names, parse_fault_header
 from teleconform.sandbox._profiles import Profile, resolve_profile
-from teleconform.sandbox.hcw import _tokens as tokens
+from teleconform.sandbox.hcw import _auth as tokens
 from teleconform.sandbox.hcw._faults import FAULTS
 from teleconform.sandbox.hcw._profiles import PROFILES, READINGS
 from teleconform.sandbox.hcw._store import (

@@ -53,7 +53,7 @@ from starlette.routing import Route
 from teleconform.sandbox._faults import Fault, check_fault_names
 from teleconform.sandbox._profiles import Profile, resolve_profile
 from teleconform.sandbox.leah._faults import LEAH_FAULTS
-from teleconform.sandbox.leah._handlers import LeahApi, Reject
+from teleconform.sandbox.leah._validation import LeahApi, Reject
 from teleconform.sandbox.leah._profiles import PROFILES, READINGS
 from teleconform.sandbox.leah._render import Dialect
 from teleconform.sandbox.leah._store import SEED, LeahState
