@@ -1,4 +1,6 @@
-"""JWTs of the HCW@Home sandbox: access/refresh tokens and the SSO token check.
+"""Authentication in the HCW@Home sandbox: JWTs, the request's token, the two logins.
+
+JWTs: access/refresh tokens and the SSO token check (the SSO callback is in ``_sso``).
 
 Access tokens are HS256 ``{id, iat, exp}`` living 15 minutes, like HCW@Home's TokenService.
 Expiry is checked against the app's injected clock, not the wall clock, so tests can move
@@ -11,11 +13,23 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Collection
+import secrets
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from starlette.responses import JSONResponse, Response
+
+from teleconform.sandbox.hcw._context import Ctx
+from teleconform.sandbox.hcw._render import ApiError
+from teleconform.sandbox.hcw._store import APP_SECRET, REFRESH_SECRET, User
+from teleconform.sandbox.hcw._validation import (
+    DOCUMENTED_LOGIN_FIELDS,
+    json_body,
+    object_body,
+    refuse_unknown_fields,
+)
 
 ACCESS_LIFETIME_S = 15 * 60
 REFRESH_LIFETIME_S = 18 * 3600
@@ -150,3 +164,126 @@ def _check_timestamp(claims: dict[str, Any], now: float, rules: SsoRules) -> Non
         raise SsoRefused("Timestamp is older than 5 minutes")
     if -age > rules.future_skew_s:
         raise SsoRefused("Timestamp is in the future")
+
+
+# ---------------------------------------------------------------- requests
+
+
+def token_candidates(ctx: Ctx) -> list[str]:
+    found: list[str] = []
+    auth = ctx.request.headers.get("authorization")
+    if ctx.reading("access_token_headers") == "x-access-token":
+        auth = None  # the documented header only
+    if auth is not None:
+        found.append(auth[7:].strip() if auth.startswith("Bearer ") else "")
+    xat = ctx.request.headers.get("x-access-token")
+    if xat is not None and not ctx.on("bearer-only"):
+        found.append(xat.strip())
+    return found
+
+
+def authenticate(ctx: Ctx) -> User:
+    unauthorized = ApiError(401, {"error": "Unauthorized"})
+    candidates = token_candidates(ctx)
+    if not candidates:
+        raise unauthorized
+    for token in candidates:
+        try:
+            user_id = verify_access(
+                token, APP_SECRET, ctx.now(), check_signature=not ctx.on("api-signature-unchecked")
+            )
+        except MalformedToken as exc:
+            if ctx.on("malformed-token-500"):
+                raise ApiError(500, {"success": False, "message": "jwt malformed"}) from exc
+            continue
+        user = ctx.store.users.get(user_id) if user_id else None
+        if user is not None:
+            return user
+    raise unauthorized
+
+
+def require_role(user: User, roles: Iterable[str]) -> None:
+    if user.role not in roles:
+        raise ApiError(403, {"error": "Forbidden"}, text="Forbidden")
+
+
+async def login_local(ctx: Ctx) -> Response:
+    data = object_body(await json_body(ctx))
+    refuse_unknown_fields(ctx, data, DOCUMENTED_LOGIN_FIELDS)
+    email, password = data.get("email"), data.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        raise ApiError(400, {"message": "Missing credentials", "user": False})
+    user = ctx.store.user_by_email(email, frozenset({"scheduler", "admin", "doctor"}))
+    if (
+        user is None
+        or user.password is None
+        or not secrets.compare_digest(
+            user.password.encode(), password.encode("utf-8", "surrogatepass")
+        )
+    ):
+        body: dict[str, Any] = {"message": "Incorrect email or password", "user": False}
+        status = 401
+        if user is None and ctx.on("unknown-email-404"):
+            status, body = 404, {"message": "User not found", "user": False}
+        if ctx.on("wrong-creds-400"):
+            status = 400
+        if user is not None and ctx.on("wrong-creds-token"):
+            body["token"] = issue(APP_SECRET, user.id, ctx.now(), ACCESS_LIFETIME_S)
+        raise ApiError(status, body)
+    if ctx.on("login-2fa-required"):
+        local = issue(APP_SECRET, user.id, ctx.now(), 3600, localLoginToken=True, singleFactor=True)
+        return JSONResponse({"localLoginToken": local, "user": user.id, "role": user.role})
+    access = issue(APP_SECRET, user.id, ctx.now(), ACCESS_LIFETIME_S)
+    refresh = issue(REFRESH_SECRET, user.id, ctx.now(), REFRESH_LIFETIME_S)
+    details = user.public()
+    if not ctx.on("login-no-jwt"):
+        details |= {"token": access, "refreshToken": refresh}
+    out: dict[str, Any] = {"message": "Login Successful", "user": details}
+    if ctx.reading("login_jwt") == "cookie-only":
+        out = {"message": "Login Successful"}  # the guide's example: the JWT is in the cookie
+    if ctx.on("login-message-missing"):
+        out = {"success": True, "user": details}
+    response = JSONResponse(out)
+    if ctx.on("login-no-jwt"):
+        response.set_cookie("sails.sid", secrets.token_urlsafe(24), httponly=True, samesite="lax")
+    elif not ctx.on("no-cookie"):
+        response.set_cookie(
+            "token", access, max_age=ACCESS_LIFETIME_S, httponly=True, samesite="lax"
+        )
+    return response
+
+
+async def login_invite(ctx: Ctx) -> Response:
+    data = object_body(await json_body(ctx))
+    token = data.get("inviteToken")
+    if not isinstance(token, str) or not token:
+        raise ApiError(400, {"error": "inviteToken is required"})
+    invite = ctx.store.invite_by_token(token)
+    if invite is None or (invite.status == "ACCEPTED" and ctx.reading("patient_login") == "once"):
+        raise ApiError(401, {"error": "Invalid invite token"})
+    patients = ctx.store.patients_of(invite.id)
+    patient = (
+        patients[0] if patients and ctx.reading("patient_accounts") == "one-per-invite" else None
+    )
+    if patient is None:
+        patient = User(
+            ctx.store.new_id(ctx.now()),
+            invite.email_address,
+            "patient",
+            invite.first_name,
+            invite.last_name,
+            invite_id=invite.id,
+        )
+        ctx.store.users[patient.id] = patient
+    if invite.status == "SENT":
+        invite.status = "ACCEPTED"
+        invite.updated_at = ctx.now_ms()
+    access = issue(APP_SECRET, patient.id, ctx.now(), ACCESS_LIFETIME_S)
+    refresh = issue(REFRESH_SECRET, patient.id, ctx.now(), REFRESH_LIFETIME_S)
+    details = patient.public() | {
+        "temporaryAccount": True,
+        "inviteToken": invite.id,
+        "token": access,
+        "refreshToken": refresh,
+    }
+    return JSONResponse({"user": details})

@@ -12,7 +12,14 @@ readings, its deviations are faults of ``_hcw_faults.FAULTS``.
 
 from __future__ import annotations
 
-from teleconform.sandbox._profiles import DEFAULT_PROFILE, Profile, Reading, profile_table
+from teleconform.sandbox._profiles import (
+    DEFAULT_PROFILE,
+    Profile,
+    Reading,
+    profile_table,
+    resolve_profile,
+)
+from teleconform.sandbox.hcw._faults import FAULTS
 
 _GUIDE_CODES = 'the guide\'s "Response format": "400 : malformed request", "401 : ..."'
 _DELETE = (
@@ -315,3 +322,8 @@ PROFILES: dict[str, Profile] = profile_table(
         },
     ),
 )
+
+
+def resolve(profile: str | Profile | None) -> Profile:
+    """A built-in profile by name, a profile file (.yaml/.json) or a Profile, completed."""
+    return resolve_profile(profile, "hcw", PROFILES, READINGS, FAULTS)
