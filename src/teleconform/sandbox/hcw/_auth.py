@@ -170,6 +170,7 @@ def _check_timestamp(claims: dict[str, Any], now: float, rules: SsoRules) -> Non
 
 
 def token_candidates(ctx: Ctx) -> list[str]:
+    """The access tokens the request carries, in the headers this app reads."""
     found: list[str] = []
     auth = ctx.request.headers.get("authorization")
     if ctx.reading("access_token_headers") == "x-access-token":
@@ -183,6 +184,7 @@ def token_candidates(ctx: Ctx) -> list[str]:
 
 
 def authenticate(ctx: Ctx) -> User:
+    """The user of the first valid access token, or ApiError 401."""
     unauthorized = ApiError(401, {"error": "Unauthorized"})
     candidates = token_candidates(ctx)
     if not candidates:
@@ -203,11 +205,13 @@ def authenticate(ctx: Ctx) -> User:
 
 
 def require_role(user: User, roles: Iterable[str]) -> None:
+    """ApiError 403 unless the user has one of these roles."""
     if user.role not in roles:
         raise ApiError(403, {"error": "Forbidden"}, text="Forbidden")
 
 
 async def login_local(ctx: Ctx) -> Response:
+    """POST /api/v1/login-local {email, password}: the access JWT (body and cookie)."""
     data = object_body(await json_body(ctx))
     refuse_unknown_fields(ctx, data, DOCUMENTED_LOGIN_FIELDS)
     email, password = data.get("email"), data.get("password")
@@ -254,6 +258,7 @@ async def login_local(ctx: Ctx) -> Response:
 
 
 async def login_invite(ctx: Ctx) -> Response:
+    """POST /api/v1/login-invite {inviteToken}: a temporary patient account's JWT."""
     data = object_body(await json_body(ctx))
     token = data.get("inviteToken")
     if not isinstance(token, str) or not token:

@@ -23,6 +23,7 @@ _TOO_EARLY_S = 600
 
 
 async def request_consultation(ctx: Ctx) -> Response:
+    """POST /api/v1/consultation {invitationToken}: the patient's pending consultation."""
     user = authenticate(ctx)
     require_role(user, {"patient"})
     data = object_body(await json_body(ctx))
@@ -77,6 +78,7 @@ async def request_consultation(ctx: Ctx) -> Response:
 
 
 async def accept_consultation(ctx: Ctx) -> Response:
+    """POST /api/v1/consultation/{id}/accept: the doctor makes it active."""
     user = authenticate(ctx)
     require_role(user, {"doctor", "admin"})
     cons = ctx.store.consultations.get(ctx.request.path_params["id"])
@@ -95,6 +97,7 @@ async def accept_consultation(ctx: Ctx) -> Response:
 
 
 async def close_consultation(ctx: Ctx) -> Response:
+    """POST /api/v1/invite/{id}/consultation/close: close it, destroy the invite."""
     user = authenticate(ctx)
     require_role(user, frozenset({"scheduler", "admin"}))
     invite_id = ctx.request.path_params["id"]

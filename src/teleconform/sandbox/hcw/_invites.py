@@ -24,6 +24,7 @@ _INVITER_ROLES = frozenset({"scheduler", "doctor", "admin"})
 
 
 def lookup_invite(ctx: Ctx, user: User | None) -> Invite:
+    """The invite of the path's id that ``user`` may see, or ApiError 404."""
     invite_id = ctx.request.path_params["id"]
     if ctx.on("unknown-id-500") and not ctx.store.well_formed_id(invite_id):
         raise ApiError(
@@ -36,6 +37,7 @@ def lookup_invite(ctx: Ctx, user: User | None) -> Invite:
 
 
 async def list_invites(ctx: Ctx) -> Response:
+    """GET /api/v1/invite?limit&skip: the caller's invites, as a bare array."""
     user = authenticate(ctx)
     require_role(user, _INVITER_ROLES)
     params = ctx.request.query_params
@@ -51,6 +53,7 @@ async def list_invites(ctx: Ctx) -> Response:
 
 
 async def create_invite(ctx: Ctx) -> Response:
+    """POST /api/v1/invite: a patient invite, answered with its patientURL."""
     user = authenticate(ctx)
     require_role(user, _INVITER_ROLES)
     data = object_body(await json_body(ctx))
@@ -105,6 +108,7 @@ async def create_invite(ctx: Ctx) -> Response:
 
 
 async def get_invite(ctx: Ctx) -> Response:
+    """GET /api/v1/invite/{id}."""
     public = ctx.on("no-auth-200") and not token_candidates(ctx)
     user = None if public else authenticate(ctx)
     if user is not None:
@@ -119,6 +123,7 @@ async def get_invite(ctx: Ctx) -> Response:
 
 
 async def update_invite(ctx: Ctx) -> Response:
+    """PATCH /api/v1/invite/{id}: change fields (not once the patient accepted)."""
     user = authenticate(ctx)
     require_role(user, _INVITER_ROLES)
     invite = lookup_invite(ctx, user)
@@ -156,6 +161,7 @@ async def update_invite(ctx: Ctx) -> Response:
 
 
 async def delete_invite(ctx: Ctx) -> Response:
+    """DELETE /api/v1/invite/{id}: refused once a consultation was requested."""
     user = authenticate(ctx)
     require_role(user, _INVITER_ROLES)
     invite = lookup_invite(ctx, user)

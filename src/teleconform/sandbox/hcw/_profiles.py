@@ -7,7 +7,7 @@ SHOULD clause of the ``hcw`` catalogue; the conformant profiles combine them.
 
 ``hcw-athome-5.4.62`` is the genuine backend as observed (shared reference
 ``hcw-athome-observed.md`` and ``hcw-athome-backend-facts.md``): its conformant choices are
-readings, its deviations are faults of ``_hcw_faults.FAULTS``.
+readings, its deviations are faults of ``_faults.FAULTS``.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def _error_text(body: Any, status: int) -> str:
 
 
 def error_response(ctx: Ctx, status: int, body: Any, text: str | None = None) -> Response:
+    """An error answer in the shape this app's reading and faults give."""
     if ctx.on("html-error-pages"):
         title = _STATUS_TEXT.get(status, "Error")
         return HTMLResponse(f"<!doctype html><title>{title}</title><h1>{title}</h1>", status)
@@ -63,6 +64,7 @@ def error_response(ctx: Ctx, status: int, body: Any, text: str | None = None) ->
 
 
 def not_found() -> ApiError:
+    """The 404 error answer."""
     return ApiError(404, {"error": "Not Found"}, text="Not Found")
 
 
@@ -75,6 +77,7 @@ def _ms_to_iso(ms: int) -> str:
 
 
 def invite_json(ctx: Ctx, invite: Invite) -> dict[str, Any]:
+    """An invite as HCW@Home 5.4.62 serialises it."""
     created: Any = invite.created_at
     updated: Any = invite.updated_at
     if ctx.on("invite-iso-dates"):
@@ -120,6 +123,7 @@ def invite_json(ctx: Ctx, invite: Invite) -> dict[str, Any]:
 def consultation_json(
     ctx: Ctx, cons: Consultation, *, status: str | None = None, iso_closed: bool = False
 ) -> dict[str, Any]:
+    """A consultation record (``status`` overrides the one shown)."""
     closed_at: Any = _ms_to_iso(cons.closed_at) if iso_closed and cons.closed_at else cons.closed_at
     body: dict[str, Any] = {
         "_id": cons.id,
@@ -162,6 +166,7 @@ def consultation_json(
 def close_answer(
     ctx: Ctx, cons: Consultation, *, status: str | None = None, iso: bool = False
 ) -> dict[str, Any]:
+    """The closed consultation, with the id field(s) this app's reading names."""
     body = consultation_json(ctx, cons, status=status, iso_closed=iso)
     field = ctx.reading("close_id_field")
     if field != "both":

@@ -60,6 +60,7 @@ def _offsite(value: str) -> bool:
 
 
 async def sso_callback(ctx: Ctx) -> Response:
+    """GET|POST /api/v1/external-auth-callback?token&returnUrl: SSO sign-in."""
     values = ctx.request.query_params.getlist("token")
     if not values or not values[0]:
         if ctx.on("sso-no-token-200"):

@@ -63,6 +63,7 @@ DOCUMENTED_LOGIN_FIELDS = frozenset({"email", "password"})
 
 
 async def json_body(ctx: Ctx) -> Any:
+    """The request's JSON body ({} when empty), or ApiError 400/415."""
     raw = await ctx.request.body()
     if not raw:
         # body-parser's special case: an empty body is {}; whitespace alone is a strict-mode
@@ -87,12 +88,14 @@ async def json_body(ctx: Ctx) -> Any:
 
 
 def object_body(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ApiError 400."""
     if not isinstance(value, dict):
         raise ApiError(400, {"success": False, "error": "The body must be a JSON object"})
     return value
 
 
 def refuse_unknown_fields(ctx: Ctx, data: dict[str, Any], known: frozenset[str]) -> None:
+    """ApiError 400 for fields outside ``known``, on the reading that refuses them."""
     unknown = sorted(set(data) - known)
     if unknown and ctx.reading("unknown_fields") == "refused":
         raise ApiError(400, {"success": False, "error": f"Unknown field(s): {', '.join(unknown)}"})
@@ -185,6 +188,7 @@ def resolve_refs(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_common(ctx: Ctx, data: dict[str, Any]) -> None:
+    """The checks shared by invite create and update (types, gender, e-mail, language, TZ)."""
     _check_types(ctx, data)
     if data.get("gender") is not None:
         _check_gender(ctx, data["gender"])

@@ -32,6 +32,7 @@ from teleconform.sandbox.leah._validation import (
 
 
 def find_appointment(ctx: Ctx) -> Appointment:
+    """The appointment of the path's id, or a 404 Reject."""
     appt = ctx.state.appointments.get(ctx.request.path_params["id"])
     if appt is None:
         raise error(ctx, 404, "Not Found")
@@ -39,6 +40,7 @@ def find_appointment(ctx: Ctx) -> Appointment:
 
 
 async def create_appointment(ctx: Ctx) -> Response:
+    """POST /api/appointments: 201 with the new appointment."""
     authenticate(ctx)
     negotiate(ctx)
     require_content_type(ctx, JSON_TYPES)
@@ -105,6 +107,7 @@ async def create_appointment(ctx: Ctx) -> Response:
 
 
 async def get_appointment(ctx: Ctx) -> Response:
+    """GET /api/appointments/{id}."""
     authenticate(ctx)
     negotiate(ctx)
     appt = find_appointment(ctx)
@@ -112,12 +115,14 @@ async def get_appointment(ctx: Ctx) -> Response:
 
 
 async def appointment_item(ctx: Ctx) -> Response:
+    """GET or PATCH /api/appointments/{id} (one route, so 405 lists both)."""
     if ctx.request.method == "PATCH":
         return await patch_appointment(ctx)
     return await get_appointment(ctx)
 
 
 async def patch_appointment(ctx: Ctx) -> Response:
+    """PATCH /api/appointments/{id} (merge-patch): reschedule, edit, cancel."""
     authenticate(ctx)
     negotiate(ctx)
     appt = find_appointment(ctx)

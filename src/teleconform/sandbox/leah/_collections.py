@@ -240,6 +240,7 @@ def collection(
     items: list[dict[str, Any]],
     search: Sequence[SearchVariable],
 ) -> dict[str, Any]:
+    """One page of a Hydra collection of ``items``, with this request's faults."""
     try:
         page = paginate(
             pairs,
@@ -328,6 +329,7 @@ def _collection_faults(
 
 
 def list_response(ctx: Ctx, build: Callable[[], dict[str, Any]]) -> Response:
+    """A collection answer: key and Accept checked, the body built by ``build``."""
     try:
         authenticate(ctx)
     except Reject:

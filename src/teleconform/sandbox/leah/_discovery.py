@@ -13,6 +13,7 @@ from teleconform.sandbox.leah._validation import negotiate
 
 
 async def entrypoint(ctx: Ctx) -> Response:
+    """GET /api: the API Platform entrypoint."""
     authenticate(ctx)
     negotiate(ctx)
     return jsonld(
@@ -28,6 +29,7 @@ async def entrypoint(ctx: Ctx) -> Response:
 
 
 async def jsonld_context(ctx: Ctx) -> Response:
+    """GET /api/contexts/{name}: a resource's JSON-LD context."""
     authenticate(ctx)
     negotiate(ctx)
     name = ctx.request.path_params["name"]

@@ -25,7 +25,8 @@ def inventory(app: Starlette) -> dict[str, list[Any]]:
 
 
 async def show_inventory(ctx: Ctx) -> Response:
-    # test control: readable with the key even when a fault makes the API refuse it
+    """GET /_sandbox/inventory: ``inventory()`` as stable JSON (not part of the API)."""
+    # readable with the key even when a fault makes the API refuse it
     authenticate(replace(ctx, faults=ctx.faults - {"valid-key-refused"}))
     text = json.dumps(ctx.app.inventory(), sort_keys=True, separators=(",", ":"))
     return Response(text.encode("utf-8"), media_type=PLAIN_JSON)

@@ -25,6 +25,7 @@ OFFICE_SEARCH = (
 
 
 async def list_offices(ctx: Ctx) -> Response:
+    """GET /api/offices (filter healthcareWorker.email)."""
     pairs = parse_query(ctx.request.url.query)
 
     def build() -> dict[str, Any]:
@@ -55,6 +56,7 @@ async def list_offices(ctx: Ctx) -> Response:
 
 
 async def get_office(ctx: Ctx) -> Response:
+    """GET /api/offices/{id}."""
     authenticate(ctx)
     negotiate(ctx)
     office = ctx.state.offices_by_id.get(ctx.request.path_params["id"])

@@ -4,7 +4,7 @@ Each reading is a place where Leah's document ("Leah's API Documentation") or AP
 the framework it is built on (shared reference ``api-platform-hydra-facts.md``), leaves room;
 each allowed value carries the sentence or fact that allows it. Every profile below is
 *conformant*: it satisfies every MUST and SHOULD clause of ``specs/clauses.yaml``, and the whole
-Leah suite must pass on it (tests/suites/test_leah_profiles.py).
+Leah suite must pass on it (tests/suites/test_leah_profile_runs.py).
 """
 
 from __future__ import annotations

@@ -228,11 +228,13 @@ def rfc3339(instant: datetime, offset: timedelta = timedelta(0)) -> str:
 
 
 def worker_iri(ctx: Ctx, worker: HealthcareWorker) -> str:
+    """A worker's IRI (its sequence number under a fault)."""
     ident = str(worker.seq) if ctx.on("member-id-not-uuid") else worker.id
     return f"/api/healthcare_workers/{ident}"
 
 
 def worker_node(ctx: Ctx, worker: HealthcareWorker) -> dict[str, Any]:
+    """A healthcare worker as a JSON-LD node."""
     node: dict[str, Any] = {
         "@id": worker_iri(ctx, worker),
         "@type": "HealthcareWorker",
@@ -247,6 +249,7 @@ def worker_node(ctx: Ctx, worker: HealthcareWorker) -> dict[str, Any]:
 
 
 def office_node(ctx: Ctx, office: Office) -> dict[str, Any]:
+    """An office as a JSON-LD node."""
     organization: Any = f"/api/organizations/{ctx.state.seed.organization_id}"
     if ctx.on("office-organization-embedded"):
         organization = {"@id": organization, "@type": "Organization", "name": "Sandbox clinic"}
@@ -270,6 +273,7 @@ def office_node(ctx: Ctx, office: Office) -> dict[str, Any]:
 
 
 def appointment_node(ctx: Ctx, appt: Appointment) -> dict[str, Any]:
+    """An appointment as a JSON-LD document."""
     start = None
     if appt.start is not None:
         offset = paris_offset(appt.start) if ctx.on("startTime-not-utc") else timedelta(0)
@@ -293,6 +297,7 @@ def appointment_node(ctx: Ctx, appt: Appointment) -> dict[str, Any]:
 
 
 def transfer_node(ctx: Ctx, transfer: Transfer) -> dict[str, Any]:
+    """A transfer as a JSON-LD document."""
     worker = ctx.state.workers_by_id[transfer.worker_id]
     files: list[str] | None = [f"/api/transfer_files/{f.id}" for f in transfer.files]
     if not files and ctx.on("transfer-files-null"):

@@ -48,6 +48,7 @@ from teleconform.sandbox.leah._workers import find_worker
 
 
 def find_transfer(ctx: Ctx) -> Transfer:
+    """The transfer of the path's id, or a 404 Reject."""
     transfer = ctx.state.transfers.get(ctx.request.path_params["id"])
     if transfer is None:
         raise error(ctx, 404, "Not Found")
@@ -55,6 +56,7 @@ def find_transfer(ctx: Ctx) -> Transfer:
 
 
 async def create_transfer(ctx: Ctx) -> Response:
+    """POST /api/transfers {healthcareWorker}: a new, empty transfer."""
     authenticate(ctx)
     negotiate(ctx)
     require_content_type(ctx, JSON_TYPES)
@@ -93,16 +95,19 @@ async def create_transfer(ctx: Ctx) -> Response:
 
 
 async def get_transfer(ctx: Ctx) -> Response:
+    """GET /api/transfers/{id}."""
     authenticate(ctx)
     negotiate(ctx)
     return jsonld(ctx, transfer_node(ctx, find_transfer(ctx)))
 
 
 def expired(ctx: Ctx, transfer: Transfer) -> bool:
+    """Whether the transfer's expiry has passed on the app's clock."""
     return ctx.now() >= transfer.expires_at
 
 
 async def upload_files(ctx: Ctx) -> Response:
+    """POST /api/transfers/{id}/files (multipart ``file[]``): add files."""
     authenticate(ctx)
     negotiate(ctx)
     transfer = find_transfer(ctx)
@@ -191,6 +196,7 @@ async def _store_uploads(ctx: Ctx, transfer: Transfer, parts: list[Any]) -> Resp
 
 
 async def share_transfer(ctx: Ctx) -> Response:
+    """POST /api/transfers/{id}/share {email}."""
     authenticate(ctx)
     negotiate(ctx)
     transfer = find_transfer(ctx)

@@ -79,6 +79,7 @@ def negotiate(ctx: Ctx) -> None:
 
 
 def require_content_type(ctx: Ctx, allowed: Sequence[str]) -> None:
+    """A 415 Reject unless the Content-Type is one of ``allowed``."""
     raw = ctx.request.headers.get("content-type")
     if raw is None:
         raise error(ctx, 415, 'The "Content-Type" header must exist.')
@@ -93,6 +94,7 @@ def require_content_type(ctx: Ctx, allowed: Sequence[str]) -> None:
 
 
 async def json_object(ctx: Ctx) -> dict[str, Any]:
+    """The request's body as a JSON object, or a 400 Reject."""
     raw = await ctx.request.body()
     try:
         data = json.loads(raw)
@@ -104,6 +106,7 @@ async def json_object(ctx: Ctx) -> dict[str, Any]:
 
 
 def string_field(ctx: Ctx, body: dict[str, Any], name: str) -> str | None:
+    """A string (or null) attribute of the body, or a 400 Reject naming its type."""
     value = body.get(name)
     if value is None or isinstance(value, str):
         return value
@@ -150,6 +153,7 @@ def resolve_iri(
 
 
 def parse_start(ctx: Ctx, value: Any) -> datetime:
+    """startTime as an aware UTC datetime (no offset: UTC), or a 400 Reject."""
     if not isinstance(value, str) or not value.strip():
         raise error(
             ctx,
@@ -181,6 +185,7 @@ def parse_start(ctx: Ctx, value: Any) -> datetime:
 
 
 def contact_violations(email: str | None, phone: str | None) -> list[Violation]:
+    """Violations of the e-mail and phone number constraints."""
     found = []
     if email is not None and email and not EMAIL_RE.match(email):
         found.append(Violation("email", "This value is not a valid email address.", INVALID_EMAIL))
@@ -194,6 +199,7 @@ def contact_violations(email: str | None, phone: str | None) -> list[Violation]:
 
 
 def future_violation(ctx: Ctx, start: datetime) -> list[Violation]:
+    """The violation of a startTime that is not in the future."""
     if start <= ctx.now():
         return [Violation("startTime", "This value should be greater than now.", GREATER_THAN)]
     return []

@@ -74,6 +74,7 @@ def deliver_all(
 
 
 async def register_webhook(ctx: Ctx) -> Response:
+    """POST /_sandbox/webhooks {url}: add a receiver (test control)."""
     authenticate(ctx)
     body = await json_object(ctx)
     url = body.get("url")
@@ -87,6 +88,7 @@ async def register_webhook(ctx: Ctx) -> Response:
 
 
 async def list_deliveries(ctx: Ctx) -> Response:
+    """GET /_sandbox/webhooks/deliveries: every attempt so far (test control)."""
     authenticate(ctx)
     with ctx.state.lock:
         rows = [
@@ -104,6 +106,7 @@ async def list_deliveries(ctx: Ctx) -> Response:
 
 
 async def guest_online(ctx: Ctx) -> Response:
+    """POST /_sandbox/appointments/{id}/guest-online: send the event (test control)."""
     authenticate(ctx)
     appt = find_appointment(ctx)
     payload: dict[str, Any] = {"externalId": appt.external_id, "administrativeFileNumber": None}

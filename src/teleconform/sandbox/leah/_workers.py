@@ -23,12 +23,14 @@ WORKER_SEARCH = (SearchVariable("email", "email"), SearchVariable("email[]", "em
 
 
 def find_worker(ctx: Ctx, ident: str) -> HealthcareWorker | None:
+    """The worker of an id (a sequence number under a fault), or None."""
     if ctx.on("member-id-not-uuid") and ident.isdigit():
         return ctx.state.workers_by_seq.get(int(ident))
     return ctx.state.workers_by_id.get(ident)
 
 
 async def list_workers(ctx: Ctx) -> Response:
+    """GET /api/healthcare_workers (filter email)."""
     pairs = parse_query(ctx.request.url.query)
 
     def build() -> dict[str, Any]:
@@ -51,6 +53,7 @@ async def list_workers(ctx: Ctx) -> Response:
 
 
 async def get_worker(ctx: Ctx) -> Response:
+    """GET /api/healthcare_workers/{id}."""
     authenticate(ctx)
     negotiate(ctx)
     worker = find_worker(ctx, ctx.request.path_params["id"])
