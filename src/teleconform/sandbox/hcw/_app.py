@@ -168,7 +168,7 @@ def create_app(
         Route(f"{api}/consultation", wrap(request_consultation), methods=["POST"]),
         Route(f"{api}/consultation/{{id}}/accept", wrap(accept_consultation), methods=["POST"]),
         # test control, not part of the API: what the run left behind (see inventory())
-        Route("/_sandbox/inventory", show_inventory, methods=["GET"]),
+        Route("/_sandbox/inventory", wrap(show_inventory), methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

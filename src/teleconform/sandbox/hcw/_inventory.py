@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from teleconform.sandbox.hcw._context import Ctx
 from teleconform.sandbox.hcw._store import Store
 
 
@@ -22,6 +22,6 @@ def inventory(app: Starlette) -> dict[str, Any]:
     return {"api": "hcw", "profile": app.state.profile.name, **store.inventory()}
 
 
-async def show_inventory(request: Request) -> Response:
-    """``GET /_sandbox/inventory``: ``inventory()`` of this app (not part of the API)."""
-    return JSONResponse(inventory(request.app))
+async def show_inventory(ctx: Ctx) -> Response:
+    """GET /_sandbox/inventory: ``inventory()`` of this app (not part of the API)."""
+    return JSONResponse(inventory(ctx.request.app))
