@@ -17,8 +17,6 @@ from teleconform.sandbox.hcw._context import Ctx
 from teleconform.sandbox.hcw._render import ApiError
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-
 _STRING_FIELDS = (
     "firstName",
     "lastName",
@@ -31,13 +29,8 @@ _STRING_FIELDS = (
     "doctorLanguage",
     "patientTZ",
 )
-
-
 _GENDERS = frozenset({"male", "female"})
-
-
 _MODEL_GENDERS = frozenset({"male", "female", "other", "unknown"})
-
 
 # The creation fields the guide lists ("Invite creation on behalf of doctor", "... assigned to a
 # queue"); the update refers to the creation. A server reading unknown_fields=refused knows no
@@ -57,8 +50,6 @@ DOCUMENTED_INVITE_FIELDS = frozenset(
         "queue",
     }
 )
-
-
 DOCUMENTED_LOGIN_FIELDS = frozenset({"email", "password"})
 
 

@@ -107,11 +107,7 @@ class Page:
 # MAX_PAGE get API Platform's overflow answer, and client page sizes are capped like
 # API Platform's maximum_items_per_page, except that a larger size is refused, not lowered.
 MAX_PAGE = 1_000_000
-
-
 MAX_ITEMS_PER_PAGE = 1000
-
-
 _ITEMS_PER_PAGE = re.compile(r"\s*\+?\d+\s*")
 
 

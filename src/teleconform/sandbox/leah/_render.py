@@ -21,42 +21,19 @@ from teleconform.sandbox.leah._context import Ctx, Dialect
 from teleconform.sandbox.leah._store import Appointment, HealthcareWorker, Office, Transfer
 
 LD_JSON = "application/ld+json; charset=utf-8"
-
-
 PROBLEM_JSON = "application/problem+json; charset=utf-8"
-
-
 PLAIN_JSON = "application/json"
-
-
 HYDRA_ERROR_LINK = '<http://www.w3.org/ns/hydra/error>; rel="http://www.w3.org/ns/json-ld#error"'
-
 
 # Symfony constraint codes, so violation lists look like the real thing.
 NOT_BLANK = "c1051bb4-d103-4f74-8988-acbcafc7fdc3"
-
-
 INVALID_EMAIL = "bd79c0ab-ddba-46cc-a703-a7a4b08de310"
-
-
 INVALID_PHONE = "ca23f4ca-38f4-4325-9bcc-eb570a4abe7f"
-
-
 GREATER_THAN = "778b7ae0-84d3-481a-9dec-35fdb64b1d78"
-
-
 NO_SUCH_CHOICE = "8e179f1b-97aa-4560-a02f-2a8b42e49df7"
-
-
 TOO_LARGE = "df8637af-d466-48c6-a59d-e7126250a654"
-
-
 INVALID_MIME = "744f00bc-4389-4c74-92de-9a43cde55534"
-
-
 TOO_MANY = "756b1212-697c-468d-a9ad-50dd783bb169"
-
-
 LOCKED = "7911c98d-b845-4da0-94b7-a8dac36bc55a"
 
 

@@ -28,17 +28,9 @@ EMAIL_RE = re.compile(
     r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
     r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$"
 )
-
-
 PHONE_RE = re.compile(r"^\+?[0-9 ().-]+$")
-
-
 JSON_TYPES = ("application/json", "application/ld+json")
-
-
 MERGE_PATCH = "application/merge-patch+json"
-
-
 ACCEPTABLE = {
     "*/*",
     "application/*",
