@@ -12,7 +12,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from teleconform.sandbox._profiles import DEFAULT_PROFILE, Profile
-from teleconform.sandbox.leah import CREDENTIALS, FAULTS, PROFILES, READINGS, create_app, resolve
+from teleconform.sandbox.leah import (
+    CREDENTIALS,
+    FAULTS,
+    PROFILES,
+    READINGS,
+    create_app,
+    inventory,
+    resolve,
+)
 
 KEY = {"LEAH-AUTH-TOKEN": CREDENTIALS["TELECONFORM_LEAH_API_KEY"]}
 MERGE = {**KEY, "Content-Type": "application/merge-patch+json"}
@@ -253,7 +261,7 @@ def test_inventory_lists_what_was_created_and_is_still_there() -> None:
         "transfers": [{"id": path.rsplit("/", 1)[1], "files": 2}],
         "webhook_receivers": ["https://receiver.example.org/hook"],
     }
-    assert app.state.leah.inventory() == expected
+    assert inventory(app) == expected
     served = c.get("/_sandbox/inventory", headers=KEY)
     assert served.json() == expected
     assert served.text == json.dumps(expected, sort_keys=True, separators=(",", ":"))
@@ -264,9 +272,7 @@ def test_inventory_keeps_cancelled_appointments_on_the_kept_reading() -> None:
     c = TestClient(app)
     iri = book(c)
     c.patch(iri, content=b'{"status": "cancelled"}', headers=MERGE)
-    assert app.state.leah.inventory()["appointments"] == [
-        {"id": iri.rsplit("/", 1)[1], "status": "cancelled"}
-    ]
+    assert inventory(app)["appointments"] == [{"id": iri.rsplit("/", 1)[1], "status": "cancelled"}]
 
 
 def test_profiles_use_only_known_faults() -> None:

@@ -1,6 +1,6 @@
 """The Leah suites pass on every conformant profile of the sandbox.
 
-Each profile is a different legitimate reading of Leah's document (sandbox/_leah_profiles.py);
+Each profile is a different legitimate reading of Leah's document (sandbox/leah/_profiles.py);
 the scenario suites (every suites/leah module but the property tests, webhooks included) must
 give every clause they serve ``pass`` on each, with seed 1 and with a seed that changes from
 run to run (printed, and taken from TELECONFORM_TEST_SEED when set, to reproduce a failure).

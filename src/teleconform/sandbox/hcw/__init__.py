@@ -7,6 +7,7 @@ from teleconform.sandbox.hcw._app import (
     READINGS,
     create_app,
     inventory,
+    resolve,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "inventory",
     "PROFILES",
     "READINGS",
+    "resolve",
 ]

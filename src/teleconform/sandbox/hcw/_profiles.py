@@ -7,12 +7,19 @@ SHOULD clause of the ``hcw`` catalogue; the conformant profiles combine them.
 
 ``hcw-athome-5.4.62`` is the genuine backend as observed (shared reference
 ``hcw-athome-observed.md`` and ``hcw-athome-backend-facts.md``): its conformant choices are
-readings, its deviations are faults of ``_hcw_faults.FAULTS``.
+readings, its deviations are faults of ``_faults.FAULTS``.
 """
 
 from __future__ import annotations
 
-from teleconform.sandbox._profiles import DEFAULT_PROFILE, Profile, Reading, profile_table
+from teleconform.sandbox._profiles import (
+    DEFAULT_PROFILE,
+    Profile,
+    Reading,
+    profile_table,
+    resolve_profile,
+)
+from teleconform.sandbox.hcw._faults import FAULTS
 
 _GUIDE_CODES = 'the guide\'s "Response format": "400 : malformed request", "401 : ..."'
 _DELETE = (
@@ -315,3 +322,8 @@ PROFILES: dict[str, Profile] = profile_table(
         },
     ),
 )
+
+
+def resolve(profile: str | Profile | None) -> Profile:
+    """A built-in profile by name, a profile file (.yaml/.json) or a Profile, completed."""
+    return resolve_profile(profile, "hcw", PROFILES, READINGS, FAULTS)

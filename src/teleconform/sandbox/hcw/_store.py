@@ -24,6 +24,15 @@ SSO_SECRET = "teleconform-sandbox-shared-external-auth-secret"
 APP_SECRET = "teleconform-sandbox-app-secret-not-for-production-use"
 REFRESH_SECRET = "teleconform-sandbox-refresh-secret-not-for-production-use"
 
+# The seeded accounts, as the environment variables a run reads them from.
+CREDENTIALS: dict[str, str] = {
+    "TELECONFORM_HCW_EMAIL": SCHEDULER_EMAIL,
+    "TELECONFORM_HCW_PASSWORD": SCHEDULER_PASSWORD,
+    "TELECONFORM_HCW_DOCTOR_EMAIL": DOCTOR_EMAIL,
+    "TELECONFORM_HCW_QUEUE": QUEUE_NAME,
+    "TELECONFORM_HCW_SSO_SECRET": SSO_SECRET,
+}
+
 
 @dataclass
 class User:

@@ -6,6 +6,7 @@ from teleconform.sandbox.leah._app import (
     PROFILES,
     READINGS,
     create_app,
+    inventory,
     resolve,
 )
 
@@ -13,6 +14,7 @@ __all__ = [
     "create_app",
     "CREDENTIALS",
     "FAULTS",
+    "inventory",
     "PROFILES",
     "READINGS",
     "resolve",

@@ -26,7 +26,7 @@ Test control (not part of Leah's API, API key required):
 
 - ``GET /_sandbox/inventory``: everything created since start (appointments still on the
   server with their status, transfers with their file count, webhook receivers), as stable JSON;
-  ``app.state.leah.inventory()`` in process.
+  ``inventory(app)`` in process.
 
 Profiles: ``create_app(profile=NAME|Profile|path)`` picks a behaviour profile (``PROFILES``,
 readings in ``READINGS``; default ``as-documented``, as in Leah's documentation: ``hydra:``
@@ -42,7 +42,7 @@ Faults: ``FAULTS`` (name → clauses it breaks); switch them on for the app with
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -50,35 +50,37 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from teleconform.sandbox._faults import Fault, check_fault_names
-from teleconform.sandbox._profiles import Profile, resolve_profile
-from teleconform.sandbox.leah._faults import LEAH_FAULTS
-from teleconform.sandbox.leah._handlers import LeahApi, Reject
-from teleconform.sandbox.leah._profiles import PROFILES, READINGS
-from teleconform.sandbox.leah._render import Dialect
-from teleconform.sandbox.leah._store import SEED, LeahState
+from teleconform.sandbox._faults import FAULT_HEADER, check_fault_names, parse_fault_header
+from teleconform.sandbox._profiles import Profile
+from teleconform.sandbox.leah._appointments import appointment_item, create_appointment
+from teleconform.sandbox.leah._context import Ctx, Dialect, Sandbox
+from teleconform.sandbox.leah._discovery import entrypoint, jsonld_context
+from teleconform.sandbox.leah._faults import FAULTS
+from teleconform.sandbox.leah._inventory import inventory, show_inventory
+from teleconform.sandbox.leah._offices import get_office, list_offices
+from teleconform.sandbox.leah._profiles import PROFILES, READINGS, resolve
+from teleconform.sandbox.leah._render import Reject, error_response, unrouted_response
+from teleconform.sandbox.leah._store import CREDENTIALS, SEED, LeahState
+from teleconform.sandbox.leah._transfers import (
+    create_transfer,
+    get_transfer,
+    share_transfer,
+    upload_files,
+)
+from teleconform.sandbox.leah._webhooks import guest_online, list_deliveries, register_webhook
+from teleconform.sandbox.leah._workers import get_worker, list_workers
 
 __all__ = [
     "CREDENTIALS",
-    "DEFAULT_PAGE_SIZE",
     "FAULTS",
     "PROFILES",
     "READINGS",
     "create_app",
+    "inventory",
     "resolve",
 ]
 
-FAULTS: dict[str, Fault] = LEAH_FAULTS
-DEFAULT_PAGE_SIZE = 30
-CREDENTIALS: dict[str, str] = {
-    "TELECONFORM_LEAH_API_KEY": SEED.api_key,
-    "TELECONFORM_LEAH_HCW_EMAIL": SEED.configured_worker.email,
-}
-
-
-def resolve(profile: str | Profile | None = None) -> Profile:
-    """A Leah profile by name, file path or object, with every reading filled in."""
-    return resolve_profile(profile, "leah", PROFILES, READINGS, FAULTS)
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(
@@ -93,8 +95,8 @@ def create_app(
     """A fresh Leah sandbox app (its own state) with a profile and the given faults on.
 
     ``clock`` returns epoch seconds (default ``time.time``); it dates transfers and decides
-    what a future startTime is. ``app.state.leah`` exposes the handler object for tests,
-    ``app.state.profile`` the resolved profile.
+    what a future startTime is. ``app.state.leah`` is the app's ``Sandbox`` (state and
+    settings, for tests), ``app.state.profile`` the resolved profile.
     """
     chosen = resolve(profile)
     readings = dict(chosen.readings)
@@ -110,7 +112,7 @@ def create_app(
         problem_errors=None if error_format == "by-version" else error_format == "problem+json",
         escape=readings["json_escaping"] == "php",
     )
-    api = LeahApi(
+    sandbox = Sandbox(
         state=LeahState(SEED),
         dialect=dialect,
         page_size=int(readings["page_size"]),
@@ -119,35 +121,49 @@ def create_app(
         webhook_backoff=webhook_backoff,
         readings=readings,
     )
+
+    def wrap(handler: Callable[[Ctx], Awaitable[Response]]) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            header = parse_fault_header(request.headers.get(FAULT_HEADER), FAULTS)
+            ctx = Ctx(request, sandbox, sandbox.faults | header)
+            try:
+                return await handler(ctx)
+            except Reject as rejected:
+                return rejected.response
+
+        return endpoint
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return unrouted_response(sandbox.dialect, request, exc)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return error_response(sandbox.dialect, 500, "Internal Server Error")
+
     routes = [
-        Route("/api", api.entrypoint, methods=["GET"]),
-        Route("/api/contexts/{name}", api.context, methods=["GET"]),
-        Route("/api/healthcare_workers", api.list_workers, methods=["GET"]),
-        Route("/api/healthcare_workers/{id}", api.get_worker, methods=["GET"]),
-        Route("/api/offices", api.list_offices, methods=["GET"]),
-        Route("/api/offices/{id}", api.get_office, methods=["GET"]),
-        Route("/api/appointments", api.create_appointment, methods=["POST"]),
-        Route("/api/appointments/{id}", api.appointment_item, methods=["GET", "PATCH"]),
-        Route("/api/transfers", api.create_transfer, methods=["POST"]),
-        Route("/api/transfers/{id}", api.get_transfer, methods=["GET"]),
-        Route("/api/transfers/{id}/files", api.upload_files, methods=["POST"]),
-        Route("/api/transfers/{id}/share", api.share_transfer, methods=["POST"]),
-        Route("/_sandbox/webhooks", api.register_webhook, methods=["POST"]),
-        Route("/_sandbox/webhooks/deliveries", api.list_deliveries, methods=["GET"]),
-        Route("/_sandbox/appointments/{id}/guest-online", api.guest_online, methods=["POST"]),
-        Route("/_sandbox/inventory", api.inventory_route, methods=["GET"]),
+        Route("/api", wrap(entrypoint), methods=["GET"]),
+        Route("/api/contexts/{name}", wrap(jsonld_context), methods=["GET"]),
+        Route("/api/healthcare_workers", wrap(list_workers), methods=["GET"]),
+        Route("/api/healthcare_workers/{id}", wrap(get_worker), methods=["GET"]),
+        Route("/api/offices", wrap(list_offices), methods=["GET"]),
+        Route("/api/offices/{id}", wrap(get_office), methods=["GET"]),
+        Route("/api/appointments", wrap(create_appointment), methods=["POST"]),
+        Route("/api/appointments/{id}", wrap(appointment_item), methods=["GET", "PATCH"]),
+        Route("/api/transfers", wrap(create_transfer), methods=["POST"]),
+        Route("/api/transfers/{id}", wrap(get_transfer), methods=["GET"]),
+        Route("/api/transfers/{id}/files", wrap(upload_files), methods=["POST"]),
+        Route("/api/transfers/{id}/share", wrap(share_transfer), methods=["POST"]),
+        Route("/_sandbox/webhooks", wrap(register_webhook), methods=["POST"]),
+        Route("/_sandbox/webhooks/deliveries", wrap(list_deliveries), methods=["GET"]),
+        Route("/_sandbox/appointments/{id}/guest-online", wrap(guest_online), methods=["POST"]),
+        Route("/_sandbox/inventory", wrap(show_inventory), methods=["GET"]),
     ]
-
-    async def rejected(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Reject)
-        return exc.response
-
     app = Starlette(
         routes=routes,
-        exception_handlers={Reject: rejected, HTTPException: api.http_error, Exception: api.crash},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.state.credentials = dict(CREDENTIALS)
-    app.state.leah = api
-    app.state.faults = sorted(api.faults)
+    app.state.leah = sandbox
+    app.state.faults = sorted(sandbox.faults)
     app.state.profile = chosen
     return app

@@ -18,7 +18,7 @@ def _f(name: str, clauses: str, description: str) -> Fault:
     return Fault(name, frozenset(clauses.split()), description)
 
 
-LEAH_FAULTS: dict[str, Fault] = fault_table(
+FAULTS: dict[str, Fault] = fault_table(
     # -- authentication -------------------------------------------------------------------
     _f(
         "no-auth-required",

@@ -4,12 +4,19 @@ Each reading is a place where Leah's document ("Leah's API Documentation") or AP
 the framework it is built on (shared reference ``api-platform-hydra-facts.md``), leaves room;
 each allowed value carries the sentence or fact that allows it. Every profile below is
 *conformant*: it satisfies every MUST and SHOULD clause of ``specs/clauses.yaml``, and the whole
-Leah suite must pass on it (tests/suites/test_leah_profiles.py).
+Leah suite must pass on it (tests/suites/test_leah_profile_runs.py).
 """
 
 from __future__ import annotations
 
-from teleconform.sandbox._profiles import DEFAULT_PROFILE, Profile, Reading, profile_table
+from teleconform.sandbox._profiles import (
+    DEFAULT_PROFILE,
+    Profile,
+    Reading,
+    profile_table,
+    resolve_profile,
+)
+from teleconform.sandbox.leah._faults import FAULTS
 
 DOC = "Leah's API Documentation"
 FACTS = "api-platform-hydra-facts.md"
@@ -182,3 +189,8 @@ PROFILES: dict[str, Profile] = profile_table(
         sources=(DOC, FACTS),
     ),
 )
+
+
+def resolve(profile: str | Profile | None = None) -> Profile:
+    """A Leah profile by name, file path or object, with every reading filled in."""
+    return resolve_profile(profile, "leah", PROFILES, READINGS, FAULTS)

@@ -1,28 +1,28 @@
-"""How the Leah sandbox writes JSON-LD, Hydra collections and errors, API Platform style.
+"""How the Leah sandbox writes its answers, API Platform style: JSON-LD bodies and errors.
 
-A ``Dialect`` combines three choices the profiles vary: the Hydra spelling (``prefixed``: API
-Platform 2.x/3.x, what Leah's documentation shows, null values kept; unprefixed: the 4.x
-default, null values skipped), the error format (legacy ``hydra:Error`` /
-``ConstraintViolationList`` in application/ld+json, or RFC 7807 application/problem+json with
-the JSON-LD keys) and the JSON escaping (PHP's ``\\/`` and HTML escapes, or plain JSON).
+The resources' bodies (workers, offices, appointments, transfers) are built here, with the
+faults that change them; the spelling and error format come from the app's ``Dialect``
+(``_context``); Hydra collections are in ``_collections``.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote, unquote_plus
 
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
+
+from teleconform.sandbox.leah._context import Ctx, Dialect
+from teleconform.sandbox.leah._store import Appointment, HealthcareWorker, Office, Transfer
 
 LD_JSON = "application/ld+json; charset=utf-8"
 PROBLEM_JSON = "application/problem+json; charset=utf-8"
 PLAIN_JSON = "application/json"
-PHP_INT_MAX = 2**63 - 1
 HYDRA_ERROR_LINK = '<http://www.w3.org/ns/hydra/error>; rel="http://www.w3.org/ns/json-ld#error"'
 
 # Symfony constraint codes, so violation lists look like the real thing.
@@ -58,42 +58,32 @@ def encode(data: Any, *, escape: bool = True) -> bytes:
 
 
 def jsonld(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None, *, escape: bool = True
+    ctx: Ctx, data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """A JSON-LD response."""
+    """A JSON-LD response, escaped as the profile's encoder does."""
     return Response(
-        encode(data, escape=escape),
+        encode(data, escape=ctx.dialect.escape),
         status_code=status,
         headers={"content-type": LD_JSON, **(headers or {})},
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    """Spelling of Hydra keys, format of errors, JSON escaping."""
+class Reject(Exception):
+    """Stop handling a request with this response (bad input, missing auth...)."""
 
-    prefixed: bool
-    problem_errors: bool | None = None  # None: as the spelling's API Platform version does
-    escape: bool = True
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
-    @property
-    def problem(self) -> bool:
-        """Whether errors are RFC 7807 application/problem+json."""
-        return (not self.prefixed) if self.problem_errors is None else self.problem_errors
 
-    def encode(self, data: Any) -> bytes:
-        return encode(data, escape=self.escape)
+def error(ctx: Ctx, status: int, message: str, headers: dict[str, str] | None = None) -> Reject:
+    """A generic error answer to raise (see ``error_response``)."""
+    return Reject(error_response(ctx.dialect, status, message, headers))
 
-    def key(self, term: str) -> str:
-        return f"hydra:{term}" if self.prefixed else term
 
-    def strip_nulls(
-        self, data: dict[str, Any], *, merge_patch_resource: bool = False
-    ) -> dict[str, Any]:
-        """2.x keeps nulls except on merge-patch resources; 3.0+ always skips them."""
-        if self.prefixed and not merge_patch_resource:
-            return data
-        return {k: v for k, v in data.items() if v is not None}
+def invalid(ctx: Ctx, *violations: Violation) -> Reject:
+    """A 422 answer with these constraint violations, to raise."""
+    return Reject(violations_response(ctx.dialect, violations))
 
 
 def error_response(
@@ -109,7 +99,7 @@ def error_response(
             h("description"): message,
         }
         return Response(
-            dialect.encode(body),
+            encode(body, escape=dialect.escape),
             status_code=status,
             headers={"content-type": LD_JSON, **(headers or {})},
         )
@@ -127,7 +117,7 @@ def error_response(
         del body["@context"]
         body.update({"hydra:title": "An error occurred", "hydra:description": message})
     return Response(
-        dialect.encode(body),
+        encode(body, escape=dialect.escape),
         status_code=status,
         headers={"content-type": PROBLEM_JSON, "link": HYDRA_ERROR_LINK, **(headers or {})},
     )
@@ -153,7 +143,9 @@ def violations_response(dialect: Dialect, violations: Sequence[Violation]) -> Re
             h("description"): description,
             "violations": items,
         }
-        return Response(dialect.encode(body), status_code=422, headers={"content-type": LD_JSON})
+        return Response(
+            encode(body, escape=dialect.escape), status_code=422, headers={"content-type": LD_JSON}
+        )
     code = violations[0].code if violations else NOT_BLANK
     body = {
         "@context": "/api/contexts/ConstraintViolation",
@@ -172,212 +164,139 @@ def violations_response(dialect: Dialect, violations: Sequence[Violation]) -> Re
         body["@type"] = "ConstraintViolationList"
         body.update({"hydra:title": "An error occurred", "hydra:description": description})
     return Response(
-        dialect.encode(body),
+        encode(body, escape=dialect.escape),
         status_code=422,
         headers={"content-type": PROBLEM_JSON, "link": HYDRA_ERROR_LINK},
     )
 
 
-# -- query strings ------------------------------------------------------------------------------
-def parse_query(raw: str) -> list[tuple[str, str]]:
-    """Query parameters in order, names and values decoded (dots kept, as API Platform does)."""
-    pairs = []
-    for part in raw.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        pairs.append((unquote_plus(name), unquote_plus(value)))
-    return pairs
-
-
-def php_int(value: str) -> int:
-    """PHP's (since 7.1) (int) cast of a string: its leading number or 0, capped to 64 bits.
-
-    A leading float, exponent included, is truncated ("1.5" is 1, "6.4e+16" is 64000000000000000).
-    """
-    match = re.match(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)", value)
-    if not match:
-        return 0
-    text = match.group(1)
-    if re.fullmatch(r"[+-]?\d+", text):
-        number = int(text)
+def unrouted_response(dialect: Dialect, request: Request, exc: HTTPException) -> Response:
+    """The answer to a request no route takes (404, 405) or another HTTP exception."""
+    method_url = f"{request.method} {request.url}"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f'No route found for "{method_url}": Method Not Allowed (Allow: {allowed})'
+    elif exc.status_code == 404:
+        message = f'No route found for "{method_url}"'
     else:
-        try:
-            as_float = float(text)
-        except OverflowError:  # pragma: no cover - float() gives inf rather than raising
-            as_float = math.inf
-        if math.isnan(as_float):
-            return 0
-        if math.isinf(as_float):
-            return PHP_INT_MAX if as_float > 0 else -PHP_INT_MAX - 1
-        number = int(as_float)
-    return max(-PHP_INT_MAX - 1, min(PHP_INT_MAX, number))
+        message = str(exc.detail)
+    return error_response(dialect, exc.status_code, message, dict(exc.headers or {}))
 
 
-def _array_name(name: str) -> str:
-    """Numeric array indexes collapse to [] (IriHelper does the same)."""
-    return re.sub(r"\[\d+\]$", "[]", name)
+def paris_offset(instant: datetime) -> timedelta:
+    """Europe/Paris UTC offset (EU rule: summer time from the last Sunday of March, 01:00 UTC,
+    to the last Sunday of October, 01:00 UTC). Hand-written so no tz database is needed."""
+
+    def last_sunday(month: int) -> datetime:
+        day = datetime(instant.year, month, 31, 1, tzinfo=UTC)
+        return day - timedelta(days=(day.weekday() + 1) % 7)
+
+    utc = instant.astimezone(UTC)
+    summer = last_sunday(3) <= utc < last_sunday(10)
+    return timedelta(hours=2 if summer else 1)
 
 
-def build_query(pairs: Iterable[tuple[str, str]], page: int | None) -> str:
-    """Re-encode like http_build_query(RFC 3986) with the page parameter moved last."""
-    kept: list[tuple[str, str]] = []
-    scalars: dict[str, int] = {}
-    for name, value in pairs:
-        if name == "page":
-            continue
-        name = _array_name(name)
-        if not name.endswith("[]"):
-            if name in scalars:  # PHP keeps the last value of a repeated scalar parameter
-                kept[scalars[name]] = (name, value)
-                continue
-            scalars[name] = len(kept)
-        kept.append((name, value))
-    if page is not None:
-        kept.append(("page", str(page)))
-    return "&".join(f"{quote(n, safe='')}={quote(v, safe='')}" for n, v in kept)
+def rfc3339(instant: datetime, offset: timedelta = timedelta(0)) -> str:
+    """PHP's DATE_RFC3339: seconds precision and a numeric offset (never Z)."""
+    local = instant.astimezone(timezone(offset))
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def query_values(pairs: Sequence[tuple[str, str]], name: str) -> list[str] | None:
-    """Values of filter ``name`` given as ``name=v`` (last wins) or ``name[]=v``; None if absent."""
-    scalar = [v for n, v in pairs if n == name]
-    array = [v for n, v in pairs if _array_name(n) == f"{name}[]"]
-    if not scalar and not array:
-        return None
-    return ([scalar[-1]] if scalar else []) + array
+def worker_iri(ctx: Ctx, worker: HealthcareWorker) -> str:
+    """A worker's IRI (its sequence number under a fault)."""
+    ident = str(worker.seq) if ctx.on("member-id-not-uuid") else worker.id
+    return f"/api/healthcare_workers/{ident}"
 
 
-class PaginationError(ValueError):
-    """Bad page/itemsPerPage (API Platform answers 400)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    number: int
-    limit: int
-    last: int
-    offset: int
-
-
-# The sandbox's bounds (specs/leah.openapi.yaml documents the same maxima): pages beyond
-# MAX_PAGE get API Platform's overflow answer, and client page sizes are capped like
-# API Platform's maximum_items_per_page, except that a larger size is refused, not lowered.
-MAX_PAGE = 1_000_000
-MAX_ITEMS_PER_PAGE = 1000
-_ITEMS_PER_PAGE = re.compile(r"\s*\+?\d+\s*")
-
-
-def paginate(
-    pairs: Sequence[tuple[str, str]],
-    total: int,
-    default_size: int,
-    *,
-    client_items_per_page: bool = True,
-    lenient_items_per_page: bool = False,
-) -> Page:
-    """The page requested, validated the way API Platform's Pagination does.
-
-    ``page`` is read with PHP's integer cast. ``itemsPerPage`` is ignored unless
-    ``client_items_per_page`` (API Platform's ``pagination_client_items_per_page``, off by
-    default); when read, it must be a whole number of at most MAX_ITEMS_PER_PAGE, or, with
-    ``lenient_items_per_page``, a malformed value is ignored and a larger one capped (what
-    ``maximum_items_per_page`` does).
-    """
-    page_values = [v for n, v in pairs if n == "page"]
-    number = php_int(page_values[-1]) if page_values else 1
-    if number < 1:
-        raise PaginationError("Page should not be less than 1")
-    limit_values = [v for n, v in pairs if n == "itemsPerPage"] if client_items_per_page else []
-    if lenient_items_per_page and limit_values:
-        if not _ITEMS_PER_PAGE.fullmatch(limit_values[-1]):
-            limit_values = []
-    limit = php_int(limit_values[-1]) if limit_values else default_size
-    if lenient_items_per_page:
-        limit = min(limit, MAX_ITEMS_PER_PAGE)
-    if limit < 0:
-        raise PaginationError("Limit should not be less than 0")
-    if limit_values and (
-        not _ITEMS_PER_PAGE.fullmatch(limit_values[-1]) or limit > MAX_ITEMS_PER_PAGE
-    ):
-        raise PaginationError(
-            f"Items per page should be a whole number from 0 to {MAX_ITEMS_PER_PAGE}"
-        )
-    if limit == 0 and number > 1:
-        raise PaginationError("Page should not be greater than 1 if limit is equal to 0")
-    if number > MAX_PAGE or (limit and (number - 1) * limit > PHP_INT_MAX):
-        raise PaginationError("Page parameter is too large.")
-    last = 1 if limit == 0 else max(1, math.ceil(total / limit))
-    return Page(number, limit, last, (number - 1) * limit)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchVariable:
-    variable: str
-    property: str
-
-
-def collection_body(
-    dialect: Dialect,
-    *,
-    short_name: str,
-    path: str,
-    members: list[Any],
-    total: int,
-    page: Page,
-    pairs: Sequence[tuple[str, str]],
-    search: Sequence[SearchVariable],
-    link_pairs: Sequence[tuple[str, str]] | None = None,
-    last_override: int | None = None,
-    trailing_empty: bool = False,
-) -> dict[str, Any]:
-    """A Hydra collection page as API Platform's CollectionNormalizer and its decorators write it.
-
-    ``trailing_empty``: the last page (the caller passes it when that page is full) still gets
-    a ``next`` to one empty page (API Platform before PR #3967). ``link_pairs`` and
-    ``last_override`` exist for faults (links that lose filters, a wrong last page).
-    """
-    h = dialect.key
-    body: dict[str, Any] = {
-        "@context": f"/api/contexts/{short_name}",
-        "@id": path,
-        "@type": h("Collection"),
-        h("member"): members,
-        h("totalItems"): total,
+def worker_node(ctx: Ctx, worker: HealthcareWorker) -> dict[str, Any]:
+    """A healthcare worker as a JSON-LD node."""
+    node: dict[str, Any] = {
+        "@id": worker_iri(ctx, worker),
+        "@type": "HealthcareWorker",
+        "firstname": worker.firstname,
+        "lastname": worker.lastname,
+        "email": worker.email,
+        "currentOrganization": f"/api/organizations/{ctx.state.seed.organization_id}",
     }
-    paginated = page.last > 1
-    extra = [n for n, _ in pairs if n not in ("page", "pagination")]
-    if paginated or extra:
-        view: dict[str, Any] = {
-            "@id": _iri(path, build_query(pairs, page.number if paginated else None)),
-            "@type": h("PartialCollectionView"),
-        }
-        if paginated:
-            links = link_pairs if link_pairs is not None else pairs
-            last = last_override if last_override is not None else page.last
-            view[h("first")] = _iri(path, build_query(links, 1))
-            view[h("last")] = _iri(path, build_query(links, last))
-            if page.number > 1:
-                view[h("previous")] = _iri(path, build_query(links, page.number - 1))
-            if page.number < page.last or (trailing_empty and page.number == page.last):
-                view[h("next")] = _iri(path, build_query(links, page.number + 1))
-        body[h("view")] = view
-    variables = ",".join(s.variable for s in search)
-    body[h("search")] = {
-        "@type": h("IriTemplate"),
-        h("template"): f"{path}{{?{variables}}}",
-        h("variableRepresentation"): "BasicRepresentation",
-        h("mapping"): [
-            {
-                "@type": "IriTemplateMapping",
-                "variable": s.variable,
-                "property": s.property,
-                "required": False,
-            }
-            for s in search
-        ],
+    if ctx.on("hcw-missing-email"):
+        del node["email"]
+    return node
+
+
+def office_node(ctx: Ctx, office: Office) -> dict[str, Any]:
+    """An office as a JSON-LD node."""
+    organization: Any = f"/api/organizations/{ctx.state.seed.organization_id}"
+    if ctx.on("office-organization-embedded"):
+        organization = {"@id": organization, "@type": "Organization", "name": "Sandbox clinic"}
+    node: dict[str, Any] = {
+        "@id": f"/api/offices/{office.id}",
+        "@type": "https://schema.org/Place" if ctx.on("member-type-schema-org") else "Office",
+        "id": office.seq if ctx.on("office-id-integer") else office.id,
+        "slug": office.slug,
+        "organization": organization,
+        "features": [f"/api/features/{f}" for f in office.features],
+        "createdAt": (
+            office.created_at.strftime("%Y-%m-%d %H:%M:%S")
+            if ctx.on("office-createdat-no-offset")
+            else rfc3339(office.created_at)
+        ),
+        "currentMeeting": None,
     }
-    return body
+    if ctx.on("office-missing-slug"):
+        del node["slug"]
+    return ctx.dialect.strip_nulls(node)
 
 
-def _iri(path: str, query: str) -> str:
-    return f"{path}?{query}" if query else path
+def appointment_node(ctx: Ctx, appt: Appointment) -> dict[str, Any]:
+    """An appointment as a JSON-LD document."""
+    start = None
+    if appt.start is not None:
+        offset = paris_offset(appt.start) if ctx.on("startTime-not-utc") else timedelta(0)
+        start = rfc3339(appt.start, offset)
+    status = appt.status
+    if status == "scheduled" and ctx.on("appointment-status-pending"):
+        status = "pending"
+    node: dict[str, Any] = {
+        "@context": "/api/contexts/Appointment",
+        "@id": f"/api/appointments/{appt.id}",
+        "@type": "Appointment",
+        "status": status,
+        "startTime": start,
+        "email": appt.email,
+        "phoneNumber": None if ctx.on("appointment-phone-not-echoed") else appt.phone,
+        "office": f"/api/offices/{appt.office_id}" if appt.office_id else None,
+        "externalId": appt.external_id,
+    }
+    # Appointment has a merge-patch PATCH, so even 2.x skips its null values.
+    return ctx.dialect.strip_nulls(node, merge_patch_resource=True)
+
+
+def transfer_node(ctx: Ctx, transfer: Transfer) -> dict[str, Any]:
+    """A transfer as a JSON-LD document."""
+    worker = ctx.state.workers_by_id[transfer.worker_id]
+    files: list[str] | None = [f"/api/transfer_files/{f.id}" for f in transfer.files]
+    if not files and ctx.on("transfer-files-null"):
+        files = None
+    status = transfer.status
+    if status == "ready" and ctx.on("upload-keeps-in-progress"):
+        status = "in_progress"
+    node: dict[str, Any] = {
+        "@context": "/api/contexts/Transfer",
+        "@id": f"/api/transfers/{transfer.id}",
+        "@type": "Transfer",
+        "id": transfer.id,
+        "hash": transfer.hash,
+        "expiresAt": rfc3339(transfer.expires_at),
+        "healthcareWorker": worker.id
+        if ctx.on("transfer-hcw-not-iri")
+        else worker_iri(ctx, worker),
+        "status": status,
+        "files": files,
+        "type": "healthcare_worker",
+        "email": None,
+        "firstname": None,
+        "lastname": None,
+    }
+    return ctx.dialect.strip_nulls(node)

@@ -184,6 +184,12 @@ def build_seed(n_workers: int = 33, n_offices: int = 35) -> SeedData:
 
 SEED = build_seed()
 
+# The seeded API key and worker, as the environment variables a run reads them from.
+CREDENTIALS: dict[str, str] = {
+    "TELECONFORM_LEAH_API_KEY": SEED.api_key,
+    "TELECONFORM_LEAH_HCW_EMAIL": SEED.configured_worker.email,
+}
+
 
 class LeahState:
     """Mutable state of one sandbox app (appointments, transfers, webhooks)."""
