@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from teleconform._errors import EXIT_USAGE, UsageError
-from teleconform.cli._main import _Parser
+from teleconform.cli._parser import _Parser
 
 # Higher is worse. Among two `fail` results an unwaived one is worse than a waived one, so a
 # shard whose baseline did not cover the failure cannot be hidden by one whose baseline did.
