@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from teleconform._errors import (
     EXIT_BUG,
     EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
     EXIT_USAGE,
     UsageError,
 )
@@ -114,7 +116,7 @@ def main(argv: Sequence[str]) -> int:
         print(
             f"teleconform: interrupted ({'SIGTERM' if terminated else 'SIGINT'})", file=sys.stderr
         )
-        return 143 if terminated else 130
+        return EXIT_SIGTERM if terminated else EXIT_SIGINT
     except Exception as exc:  # the last line of defence: exit 4, never a traceback
         from teleconform._logging import log_path, write_crash
 
