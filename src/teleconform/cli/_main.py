@@ -27,7 +27,7 @@ DELEGATED = {
     ("webhooks", "check"): ("teleconform.webhooks.check", "_parser", "check_main"),
     ("webhooks", "listen"): ("teleconform.webhooks.listen", "_parser", "listen_main"),
 }
-# what `teleconform <group>` says when its subcommand is missing or unknown
+# what `teleconform <group>` says without its subcommand (argparse refuses unknown ones)
 _GROUP_USAGE = {
     "cassettes": "teleconform cassettes: expected `audit DIR`",
     "report": "teleconform report: expected `merge DIR...`",
