@@ -308,8 +308,8 @@ def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
     exercised` beside a pass, exit 0."""
     import json
 
-    from teleconform import runner
     from teleconform.cli._main import main
+    from teleconform.runner import _core as runner
 
     root = tmp_path / "suites"
     (root / "hcw").mkdir(parents=True)

@@ -516,7 +516,3 @@ def main(argv: list[str]) -> int:
         )
         return 2
     return 1 if report.violations else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
