@@ -100,3 +100,20 @@ def test_where_shows_deciders_and_faults_under_each_clause(
     assert main(["clauses", "leah"]) == 0
     plain = capsys.readouterr().out.splitlines()
     assert all(line.startswith("LEAH-") for line in plain)
+
+
+def test_the_plain_table_loads_no_suite() -> None:
+    """Only --where and --json pay for importing the suites (schemathesis, the runner)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib; from teleconform.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): assert main(['clauses']) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'schemathesis', 'httpx'}),"
+        " 'teleconform.runner' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.split() == ["[]", "False"], proc.stdout
