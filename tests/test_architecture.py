@@ -1,8 +1,9 @@
 """ARCHITECTURE.md's import rules, enforced on the transitive import graph.
 
-The graph counts every import a module can execute, including imports inside functions,
-except those under ``if TYPE_CHECKING:``. A lazy package ``__init__`` (PEP 562) re-exports
-names from a body module; importing such a name is an edge to the body, not to the package.
+The graph counts every import a module can execute, including imports inside functions and
+module names handed to importlib as strings, except those under ``if TYPE_CHECKING:``. A lazy
+package ``__init__`` (PEP 562) re-exports names from a body module; importing such a name is an
+edge to the body, not to the package.
 """
 
 from __future__ import annotations
@@ -108,8 +109,23 @@ def direct_graph() -> dict[str, frozenset[str]]:
     edges = {}
     for name, path in _modules().items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        edges[name] = frozenset(t for node in _runtime_imports(tree) for t in _targets(name, node))
+        targets = {t for node in _runtime_imports(tree) for t in _targets(name, node)}
+        if path.name != "__init__.py":  # a lazy __init__'s strings load on attribute access
+            targets |= _named_in_strings(tree)
+        edges[name] = frozenset(targets)
     return edges
+
+
+def _named_in_strings(tree: ast.AST) -> set[str]:
+    # modules handed to importlib as strings ("teleconform.cli.report", "pkg.mod:func")
+    return {
+        node.value.partition(":")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "." in node.value.partition(":")[0]
+        and node.value.partition(":")[0] in _modules()
+    }
 
 
 @functools.cache

@@ -145,21 +145,30 @@ def test_cassettes_audit_through_the_cli(
 
 
 # -- help ------------------------------------------------------------------------------------
-COMMANDS = [
-    [],
-    ["run"],
-    ["clauses"],
-    ["sandbox"],
-    ["check-traffic"],
-    ["cassettes"],
-    ["cassettes", "audit"],
-    ["report"],
-    ["report", "merge"],
-    ["cleanup"],
-    ["webhooks"],
-    ["webhooks", "check"],
-    ["webhooks", "listen"],
-]
+def _command_paths() -> list[list[str]]:
+    """Every command of the parser tree, e.g. ["webhooks", "listen"], and [] for the top."""
+    from teleconform.cli._parser import build_parser
+
+    paths: list[list[str]] = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        paths.append(path)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, [*path, name])
+
+    walk(build_parser(), [])
+    return paths
+
+
+COMMANDS = _command_paths()
+
+
+def test_the_help_walk_covers_the_command_tree() -> None:
+    assert len(COMMANDS) >= 15
+    for path in (["proxy"], ["drift"], ["webhooks", "listen"], ["cassettes", "audit"]):
+        assert path in COMMANDS
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "teleconform")
@@ -497,3 +506,20 @@ def test_a_reader_that_goes_away_is_not_an_internal_error(tmp_path: Path) -> Non
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert "internal error" not in err
+
+
+# -- layout: cli/ is the top of the import graph (the graph rules: tests/test_architecture.py)
+def test_the_parser_tree_loads_no_command() -> None:
+    """`teleconform --help` and a usage error build the parser without any command module."""
+    code = (
+        "import sys; import teleconform.cli._main; "
+        "print(sorted(m for m in sys.modules if m.startswith(('teleconform.cli.', "
+        "'teleconform.runner', 'teleconform.sandbox', 'httpx'))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(proc.stdout.replace("'", '"')) == [
+        "teleconform.cli._main",
+        "teleconform.cli._parser",
+    ]

@@ -1,4 +1,4 @@
-"""``teleconform drift REPORT.json [-o PROFILE]``: a sandbox profile from a run's deviations.
+"""A sandbox profile from a run's deviations (the command: ``teleconform drift``, ``cli/drift.py``).
 
 Each failing clause of a run is mapped to the sandbox fault(s) that reproduce it. A fault is
 a candidate only when every clause it declares failed in the run (choosing it must not make
@@ -14,9 +14,7 @@ path ending in ``/``), DIR/drift-<api>.yaml; without ``-o``, drift-<api>.yaml he
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +24,6 @@ import yaml
 
 from teleconform.sandbox._faults import Fault
 
-EXIT_OK, EXIT_USAGE = 0, 2
 _REASON_CHARS = 300
 
 
@@ -375,40 +372,3 @@ def write_profile(drift: Drift, path: Path, source: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(drift.profile(source), sort_keys=False, allow_unicode=True, width=100)
     path.write_text(text, encoding="utf-8")
-
-
-def drift_command(report_path: str, output: str | None) -> int:
-    """`teleconform drift REPORT.json [-o PROFILE]`: exit 0 written, 2 unreadable input."""
-    try:
-        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
-        if not isinstance(report, Mapping):
-            raise ValueError("not a JSON object")
-        drifts = drift_report(report)
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"teleconform drift: cannot read {report_path}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValueError as exc:
-        print(
-            f"teleconform drift: {report_path} is not a teleconform report: {exc}", file=sys.stderr
-        )
-        return EXIT_USAGE
-    if not drifts:
-        print(f"teleconform drift: {report_path} has no server run to drift from", file=sys.stderr)
-        return EXIT_USAGE
-    paths = output_paths(output, [d.api for d in drifts])
-    for drift in drifts:
-        path = paths[drift.api]
-        try:
-            write_profile(drift, path, Path(report_path).name)
-        except OSError as exc:
-            print(f"teleconform drift: cannot write {path}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        print(
-            f"{drift.api}: wrote {path} ({len(drift.faults)} faults, "
-            f"{len(drift.not_reproduced)} not reproduced)"
-        )
-        for choice in drift.choices:
-            print(f"  fault {choice.fault}: {', '.join(choice.clauses)}")
-        for item in drift.not_reproduced:
-            print(f"  not reproduced {item['clause']}: {item['reason']}")
-    return EXIT_OK

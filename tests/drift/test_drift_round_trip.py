@@ -20,7 +20,8 @@ import httpx
 import pytest
 import yaml
 
-from teleconform.drift import SOFT, drift_command
+from teleconform.cli.drift import drift_command
+from teleconform.drift import SOFT
 from teleconform.report._document import totals_of
 from teleconform.runner import ApiRun, run_api, sandbox_credentials
 from teleconform.runner._report_entry import run_to_json

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from teleconform._errors import EXIT_USAGE, UsageError
-from teleconform.cli._main import _Parser
+from teleconform.cli._parser import _Parser
 from teleconform.report.merge import MergeError, load_report, merge_reports
 from teleconform.report.model import Report
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from teleconform._errors import EXIT_USAGE, ConfigError, UsageError
-from teleconform.cli._main import _HelpFormatter, _Parser
+from teleconform.cli._parser import _HelpFormatter, _Parser
 from teleconform.report.baseline import Waiver, load_baseline
 from teleconform.webhooks._report import Gate, print_line
 from teleconform.webhooks.check import DEFAULT_TIMEOUT_S, CheckSettings, check_command

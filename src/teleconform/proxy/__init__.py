@@ -5,10 +5,10 @@
   (:mod:`teleconform.client`) and the one-exchange server clauses (:mod:`._judge`), records
   redacted cassettes, and builds the client (``target.mode`` "client") and server
   (``target.mode`` "live") reports;
-- :class:`Proxy` serves it; :func:`proxy_command` is the CLI.
+- :class:`Proxy` serves it; the CLI is :mod:`teleconform.cli.proxy`.
 """
 
-from teleconform.proxy._command import Proxy, proxy_command
+from teleconform.proxy._command import Proxy
 from teleconform.proxy._forward import HOP_BY_HOP, ForwardingApp, Relayed
 from teleconform.proxy._judge import JUDGED, judge
 from teleconform.proxy._session import ProxySession, detect_api
@@ -22,5 +22,4 @@ __all__ = [
     "Relayed",
     "detect_api",
     "judge",
-    "proxy_command",
 ]
