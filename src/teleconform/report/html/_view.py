@@ -2,7 +2,8 @@
 
 The markup is in the package's templates (templates/*.html); this module reads the report
 defensively (through report._common) and hands the templates plain values, so no template
-decides anything about verdicts. Text is escaped by the template engine, not here.
+decides anything about verdicts. Text is made safe by the template environment, not here:
+control characters made visible (`clean_text`) and markup escaped on output.
 """
 
 from __future__ import annotations
@@ -386,8 +387,8 @@ def _advisories(
 def _measurement(name: str, value: object) -> Measurement:
     if isinstance(value, Mapping | list):
         text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-        return Measurement(clean_text(name), clean_text(text), structured=True)
-    return Measurement(clean_text(name), clean_text(format_number(value)), structured=False)
+        return Measurement(name, text, structured=True)
+    return Measurement(name, format_number(value), structured=False)
 
 
 def _message(lead: str, headers: object, body: object) -> str:
@@ -399,7 +400,7 @@ def _message(lead: str, headers: object, body: object) -> str:
             cut = len(text) - MAX_BODY_CHARS
             text = text[:MAX_BODY_CHARS] + f"\n… {cut} more characters in report.json"
         lines += ["", text]
-    return clean_text("\n".join(lines))
+    return "\n".join(lines)
 
 
 def _exchange(n: int, exchange: Mapping[str, Any]) -> Exchange:
@@ -413,7 +414,7 @@ def _exchange(n: int, exchange: Mapping[str, Any]) -> Exchange:
         resp = _message(f"HTTP {status}", response.get("headers"), response.get("body"))
     else:
         status, resp = "no response", "(no response)"
-    return Exchange(n, method, url, clean_text(status), req, resp, clean_text(curl_of(exchange)))
+    return Exchange(n, method, url, status, req, resp, curl_of(exchange))
 
 
 def _figure(api: str, clause: Mapping[str, Any]) -> Figure | None:
