@@ -37,7 +37,7 @@ def test_a_static_file_that_would_end_its_element_is_refused(
 ) -> None:
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "bad.css").write_text(f"a{{color:red}}{closing}", encoding="utf-8")
-    monkeypatch.setattr(_templates.resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr("importlib.resources.files", lambda package: tmp_path)
     with pytest.raises(ValueError, match="static/bad.css"):
         _templates.asset("bad.css")
 
