@@ -158,7 +158,9 @@ def table(costs: list[RenderCost], report: Path, factor: int, repeat: int, round
         f"{report.stat().st_size // 1024} KB of report.json). *import* is importing "
         "teleconform.report, *first* the first render (templates compiled), *median*/*min* "
         f"of {repeat} more renders; {rounds} fresh interpreters per source, taking turns, "
-        "each figure the median over them (*min* the least).",
+        "each figure the median over them (*min* the least). Load average at the end: "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (a shared machine: compare rows "
+        "of one table, not across tables).",
         "",
         "| source | import ms | first render ms | median render ms | min render ms | page KB |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -17,9 +17,7 @@ from typing import Any
 
 from teleconform.report._common import (
     ADVISORY_NOTE,
-    LABELS,
     SSO_WINDOW_CLAUSE,
-    STATUSES,
     advisories_of,
     advisory_count,
     area_of,
@@ -201,7 +199,7 @@ class Page:
     attention: tuple[Attention, ...]
     runs: tuple[Run, ...]
     advisories: tuple[Advisory, ...]
-    advisory_note: str
+    advisory_sentence: str  # ADVISORY_NOTE as a sentence, for the advisories section
 
 
 def slug(value: object) -> str:
@@ -293,7 +291,7 @@ def page(report: Mapping[str, Any]) -> Page:
         advisories=tuple(
             a for run in runs for c in clauses_of(run) for a in _advisories(run, c, example=True)
         ),
-        advisory_note=ADVISORY_NOTE[0].upper() + ADVISORY_NOTE[1:],
+        advisory_sentence=ADVISORY_NOTE[0].upper() + ADVISORY_NOTE[1:],
     )
 
 
@@ -441,4 +439,14 @@ def _figure(api: str, clause: Mapping[str, Any]) -> Figure | None:
     )
 
 
-__all__ = ["ADVISORY_SYMBOL", "LABELS", "STATUSES", "SYMBOLS", "Page", "page", "plural"]
+__all__ = [
+    "ADVISORY_SYMBOL",
+    "MAX_BODY_CHARS",
+    "MAX_EXCHANGES",
+    "SYMBOLS",
+    "TILE_ORDER",
+    "Page",
+    "page",
+    "plural",
+    "slug",
+]
