@@ -143,7 +143,9 @@ def _median(costs: list[RenderCost]) -> RenderCost:
     )
 
 
-def table(costs: list[RenderCost], report: Path, factor: int, repeat: int, rounds: int) -> str:
+def table(
+    costs: list[RenderCost], report: Path, factor: int, repeat: int, rounds: int, note: str = ""
+) -> str:
     """The Markdown section for BENCHMARKS.md."""
     data = json.loads(report.read_text(encoding="utf-8"))
     clauses = [c for r in data.get("runs", []) for c in r.get("clauses", [])]
@@ -170,6 +172,8 @@ def table(costs: list[RenderCost], report: Path, factor: int, repeat: int, round
             f"| {c.commit} | {c.import_ms:.0f} | {c.first_ms:.0f} | {c.median_ms:.0f} | "
             f"{c.min_ms:.0f} | {c.page_kb:.0f} |"
         )
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -193,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed renders per process")
     parser.add_argument("--rounds", type=int, default=5, help="processes per source, in turns")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--note", default="", help="a paragraph under the table (what changed)")
     opts = parser.parse_args(argv)
     sources = [s.resolve() for s in (opts.source or [REPO])]
     with tempfile.TemporaryDirectory(prefix="teleconform-html-bench-") as tmp:
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             [measure(source, report, opts.repeat) for source in sources] for _ in range(opts.rounds)
         ]
         costs = [_median([r[i] for r in rounds]) for i in range(len(sources))]
-        section = table(costs, report, opts.factor, opts.repeat, opts.rounds)
+        section = table(costs, report, opts.factor, opts.repeat, opts.rounds, opts.note)
     print(section)
     if opts.write:
         write(section, REPO / "BENCHMARKS.md")
