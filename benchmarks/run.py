@@ -746,13 +746,19 @@ def save(results: dict[str, Any], opts: Options, started: float) -> None:
     )
 
 
+# Sections other scripts write between their markers (proxy_latency.py, html_render.py).
+KEPT_SECTIONS = ("proxy-latency", "html-render")
+
+
 def _kept_proxy_section(path: Path) -> str:
-    """The section benchmarks/proxy_latency.py writes (between its markers), kept as it is."""
-    start, end = "<!-- proxy-latency:start -->", "<!-- proxy-latency:end -->"
+    """The sections other benchmark scripts write (between their markers), kept as they are."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if start not in text or end not in text:
-        return ""
-    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    kept = ""
+    for name in KEPT_SECTIONS:
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in text and end in text:
+            kept += "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    return kept
 
 
 def main(argv: Sequence[str] | None = None) -> int:

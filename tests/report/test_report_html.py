@@ -105,7 +105,8 @@ def test_server_markup_is_escaped(mixed_report: dict[str, Any]) -> None:
     assert "iframe" not in tags and "img" not in tags
     assert [t for t, _ in parsed.tags].count("script") == 1
     assert "<script>document" not in page and "<iframe" not in page and "<b>bold" not in page
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in page
+    # markupsafe's entities (the template engine escapes, with autoescape on)
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page
     text = "".join(parsed.text)
     assert '<img src=x onerror="document.body.dataset.pwned=1">' in text
     assert "Zoë \\x01\\x1b[31m" in text  # control characters made visible, not dropped
@@ -125,6 +126,74 @@ def test_hostile_ids_and_attributes_are_escaped() -> None:
     (row,) = _rows(parsed)
     assert row["data-id"] == nasty and row["data-api"] == nasty and row["data-area"] == nasty
     assert re.fullmatch(r"clause-[A-Za-z0-9_-]+", row["id"] or "")
+
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "\"'><img src=x onerror=alert(2)>"
+HOSTILE = (SCRIPT, IMG, "</textarea></pre></style></title></svg>-->", "{{ 7*7 }}{% raw %}")
+
+
+def _everywhere(text: str) -> dict[str, Any]:
+    """A report carrying `text` in every field the page shows, in text and attributes."""
+    exchange = {
+        "request": {
+            "method": "post",
+            "url": f"http://h/x?q={text}",
+            "headers": [["x-h", text]],
+            "body": {"k": text},
+        },
+        "response": {"status": 500, "headers": {"x-r": text}, "body": text},
+    }
+    report = report_with(
+        clause(
+            text,
+            "fail",
+            title=text,
+            reason=text,
+            level=text,
+            area=text,
+            evidence=[exchange],
+            measurements={text: text, "structured": [text], "accepted_window_s": 900},
+            advisories=[
+                {"operation": text, "check": text, "message": text, "evidence": [exchange]}
+            ],
+        ),
+        clause("HCW-SSO-02", "fail", measurements={"accepted_window_s": 900}, title=text),
+        clause("HCW-INV-01", "skip", reason=f"{text} needs --allow-writes"),
+        api=text,
+    )
+    report["tool"]["version"] = text
+    report["started_at"] = text
+    report["runs"][0]["target"] = {"mode": "live", "base_url": text}
+    report["runs"][0]["left_behind"] = [{"kind": text, "id": text, "why": text}]
+    return report
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_in_every_field_stays_text(text: str) -> None:
+    page = html.render(_everywhere(text))
+    parsed = _parse(page)
+    tags = [t for t, _ in parsed.tags]
+    assert tags.count("script") == 1 and tags.count("style") == 2  # ours (and the noscript one)
+    assert "img" not in tags and "textarea" not in tags
+    assert not [a for _, a in parsed.tags if any(k.startswith("on") for k in a)]
+    assert "<img" not in page and "<textarea" not in page
+    assert page.count("<script>") == 1 and SCRIPT not in page
+    assert "49" not in "".join(parsed.text)  # no template syntax evaluated from data
+    # Each field is still shown, unchanged, once the page is parsed back.
+    shown = "".join(parsed.text)
+    assert shown.count(text) >= 10, shown.count(text)
+    attrs = [v for _, a in parsed.tags for v in a.values()]
+    assert attrs.count(text) >= 4  # data-id, data-api, data-area, data-level
+
+
+def test_every_template_is_autoescaped() -> None:
+    from teleconform.report.html import _templates
+
+    env = _templates.environment()
+    names = env.list_templates()
+    assert "report.html" in names and "_timeline.svg" in names
+    assert all(env.autoescape(name) for name in names)  # type: ignore[operator]
 
 
 def test_page_is_self_contained(mixed_report: dict[str, Any]) -> None:
@@ -166,7 +235,7 @@ def test_measurements_in_the_evidence_panel(mixed_report: dict[str, Any]) -> Non
     page = html.render(mixed_report)
     panel = page.split('id="evidence-leah-LEAH-HYDRA-04"', 1)[1].split("</dl>", 1)[0]
     assert '<dt>pages_walked</dt><dd class="scalar">3</dd>' in panel
-    assert '<dt>pages</dt><dd class="structured"><pre>[\n  &quot;/api/healthcare_workers' in panel
+    assert '<dt>pages</dt><dd class="structured"><pre>[\n  &#34;/api/healthcare_workers' in panel
 
 
 def test_long_bodies_and_many_exchanges_are_cut() -> None:
