@@ -326,3 +326,12 @@ def test_public_api_is_exactly_all() -> None:
     assert teleconform.__all__ == sorted(teleconform.__all__, key=str.casefold)
     for name in teleconform.__all__:
         assert getattr(teleconform, name) is not None
+
+
+def test_only_the_template_environment_imports_jinja2() -> None:
+    importers = {
+        name
+        for name, targets in direct_graph().items()
+        if any(t.split(".")[0] in {"jinja2", "markupsafe"} for t in targets)
+    }
+    assert importers == {"teleconform.report.html._templates"}
