@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from teleconform.catalogue import Clause
-from teleconform.runner import fold, run_api
+from teleconform.runner import RunSettings, fold, run_api
 from teleconform.suite import Outcome
 
 
@@ -96,11 +96,13 @@ def _run(suites_root: Path, **kwargs):  # type: ignore[no-untyped-def]
     client = TestClient(_app(), base_url="http://sandbox.test", raise_server_exceptions=False)
     kwargs.setdefault("catalogue", CATALOGUE)
     return run_api(
-        "hcw",
-        "http://sandbox.test",
-        client=client,
-        suites_root=suites_root,
-        **kwargs,
+        RunSettings(
+            "hcw",
+            "http://sandbox.test",
+            client=client,
+            suites_root=suites_root,
+            **kwargs,
+        )
     )
 
 
@@ -308,14 +310,14 @@ def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
     exercised` beside a pass, exit 0."""
     import json
 
-    from teleconform import runner
     from teleconform.cli._main import main
+    from teleconform.runner import _loading
 
     root = tmp_path / "suites"
     (root / "hcw").mkdir(parents=True)
     (root / "hcw" / "__init__.py").write_text("")
     (root / "hcw" / "planted.py").write_text(textwrap.dedent(PLANTED_TYPO))
-    monkeypatch.setattr(runner, "suites_dir", lambda: root)
+    monkeypatch.setattr(_loading, "suites_dir", lambda: root)
     out = tmp_path / "reports"
     status = main(
         [
