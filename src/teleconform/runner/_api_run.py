@@ -78,16 +78,7 @@ def run_api(settings: RunSettings) -> ApiRun:
     if settings.clauses is not None:
         selected &= settings.clauses
     creds = _credentials(settings)
-    http = HttpClient(
-        base_url=settings.base_url,
-        client=settings.client or httpx.Client(follow_redirects=False, verify=True),
-        extra_headers=dict(settings.extra_headers),
-        timeout_s=settings.timeout_s,
-        limiter=settings.rate_limiter or RateLimiter(None),
-        deadline=settings.deadline,
-        stop=settings.stop,
-    )
-    http.on_exchange.extend(settings.on_exchange)
+    http = _http_client(settings)
     findings = _Findings(selected)
     run_id = settings.run_id or uuid.uuid4().hex[:12]
     ledger = Ledger(settings.ledger_path, settings.api, settings.base_url, run_id)
@@ -97,32 +88,9 @@ def run_api(settings: RunSettings) -> ApiRun:
         http.before_send.append(watch.before_send)
         http.on_exchange.append(watch.on_exchange)
 
-    def add_created(kind: str, ident: str, cleanup: tuple[str, str] | None) -> None:
-        entry = ledger.created(kind, ident, cleanup)
-        if settings.on_created:
-            settings.on_created(entry)
-
     state: dict[str, Any] = settings.state if settings.state is not None else {}
     state[SECRETS_KEY] = secrets  # in memory only: cleaners check what is gone
-    ctx = Context(
-        api=settings.api,
-        mode=settings.mode,
-        http=http,
-        credentials=creds,
-        seed=settings.seed,
-        budget=settings.budget,
-        run_id=run_id,
-        clock=settings.clock or time.time,
-        writes_allowed=settings.writes,
-        disruptive_allowed=settings.disruptive_allowed,
-        state=state,
-        evidence=settings.evidence or EvidenceBuilder(),
-        on_created=add_created,
-        on_outcome=findings.record,
-        on_measure=findings.measure,
-        on_advisory=findings.advise,
-        stream=settings.stream,
-    )
+    ctx = _context(settings, http, creds, run_id, state, findings, ledger)
     for cid in selected:
         missing = missing_needs(catalogue[cid], creds)
         if missing:
@@ -157,6 +125,58 @@ def run_api(settings: RunSettings) -> ApiRun:
         cleanup_failures=cleanup_failures,
         elapsed_s=time.monotonic() - started,
         interrupted=interrupted,
+    )
+
+
+def _http_client(settings: RunSettings) -> HttpClient:
+    """The run's one HTTP client (a new httpx client unless the settings bring one)."""
+    http = HttpClient(
+        base_url=settings.base_url,
+        client=settings.client or httpx.Client(follow_redirects=False, verify=True),
+        extra_headers=dict(settings.extra_headers),
+        timeout_s=settings.timeout_s,
+        limiter=settings.rate_limiter or RateLimiter(None),
+        deadline=settings.deadline,
+        stop=settings.stop,
+    )
+    http.on_exchange.extend(settings.on_exchange)
+    return http
+
+
+def _context(
+    settings: RunSettings,
+    http: HttpClient,
+    credentials: dict[str, str],
+    run_id: str,
+    state: dict[str, Any],
+    findings: _Findings,
+    ledger: Ledger,
+) -> Context:
+    """The ``ctx`` every check of the run gets."""
+
+    def add_created(kind: str, ident: str, cleanup: tuple[str, str] | None) -> None:
+        entry = ledger.created(kind, ident, cleanup)
+        if settings.on_created:
+            settings.on_created(entry)
+
+    return Context(
+        api=settings.api,
+        mode=settings.mode,
+        http=http,
+        credentials=credentials,
+        seed=settings.seed,
+        budget=settings.budget,
+        run_id=run_id,
+        clock=settings.clock or time.time,
+        writes_allowed=settings.writes,
+        disruptive_allowed=settings.disruptive_allowed,
+        state=state,
+        evidence=settings.evidence or EvidenceBuilder(),
+        on_created=add_created,
+        on_outcome=findings.record,
+        on_measure=findings.measure,
+        on_advisory=findings.advise,
+        stream=settings.stream,
     )
 
 

@@ -227,7 +227,6 @@ def run_with_xdist(
     """Run each API's selected clauses (``apis``: its opened settings) in ``workers`` xdist
     processes."""
     result = XdistResult()
-    selected = {api: s.clauses for api, s in apis.items()}
     with tempfile.TemporaryDirectory(prefix="teleconform-workers-") as control:
         control_dir = Path(control)  # mode 0700: the rate file and worker pids
         (control_dir / "pids").mkdir()
@@ -236,41 +235,7 @@ def run_with_xdist(
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
         spec = make_run_spec(apis, str(control_dir), str(report_dir.resolve()))
         controller = _Controller(spec, catalogue, progress)
-        args = [
-            str(control_dir / "collect"),
-            "-c",
-            str(ini),
-            "--rootdir",
-            str(control_dir),
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:terminal",
-            "-p",
-            "no:logging",  # teleconform logs to its own file; pytest's capture is not needed
-            "-p",
-            "xdist.plugin",
-            "-p",
-            "teleconform.pytest_plugin",
-            "-n",
-            str(workers),
-            "--dist",
-            "loadgroup",
-            # a replaced worker would run the rest of a dead one's unit again: writes twice
-            "--max-worker-restart",
-            "0",
-            "--teleconform-api",
-            "all" if len(apis) > 1 else next(iter(apis)),
-            "--teleconform-seed",
-            str(next(iter(apis.values())).seed),
-        ]
-        if any(ids is not None for ids in selected.values()):
-            for api, ids in selected.items():
-                chosen = (
-                    ids if ids is not None else {c.id for c in catalogue.values() if c.api == api}
-                )
-                for cid in sorted(chosen):
-                    args += ["--teleconform-clause", cid]
+        args = _pytest_args(control_dir, ini, apis, workers, catalogue)
         output = io.StringIO()
         with _isolated_environment(), _forward_signals(control_dir) as stopping:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
@@ -284,34 +249,89 @@ def run_with_xdist(
             raise XdistFailed(f"the pytest-xdist session ended with status {int(code)}")
 
     result.refused = sorted(controller.refused.items())
-    for api, ids in selected.items():
-        if api in controller.refused:
-            continue
-        wanted = [c for c in catalogue.values() if c.api == api and (ids is None or c.id in ids)]
-        got = controller.entries.get(api, {})
-        clauses = [
-            got.get(clause.id)
-            or unverified_entry(clause, _missing_reason(clause.id, controller, result))
-            for clause in wanted
-        ]
-        units = controller.units.get(api, [])
-        target = apis[api]
-        result.runs[api] = {
-            "api": api,
-            "target": {"mode": target.mode, "base_url": target.base_url},
-            "clauses": clauses,
-            "totals": {},
-            "requests_sent": sum(int(u["requests_sent"]) for u in units),
-            "elapsed_s": round(max((float(u["elapsed_s"]) for u in units), default=0.0), 3),
-            "created": [e for u in units for e in u["created"]],
-            "cleanup_failures": [e for u in units for e in u["cleanup_failures"]],
-            # where each work unit ran: one worker per unit, each clause in one unit
-            "units": [
-                {k: u[k] for k in ("unit", "worker", "clauses", "requests_sent")}
-                for u in sorted(units, key=lambda u: str(u["unit"]))
-            ],
-        }
+    for api in apis:
+        if api not in controller.refused:
+            result.runs[api] = _api_entry(apis[api], catalogue, controller, result)
     return result
+
+
+def _pytest_args(
+    control_dir: Path,
+    ini: Path,
+    apis: Mapping[str, RunSettings],
+    workers: int,
+    catalogue: Mapping[str, Clause],
+) -> list[str]:
+    """The in-process session's command line: only xdist and the plugin, the selection."""
+    selected = {api: s.clauses for api, s in apis.items()}
+    args = [
+        str(control_dir / "collect"),
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(control_dir),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:logging",  # teleconform logs to its own file; pytest's capture is not needed
+        "-p",
+        "xdist.plugin",
+        "-p",
+        "teleconform.pytest_plugin",
+        "-n",
+        str(workers),
+        "--dist",
+        "loadgroup",
+        # a replaced worker would run the rest of a dead one's unit again: writes twice
+        "--max-worker-restart",
+        "0",
+        "--teleconform-api",
+        "all" if len(apis) > 1 else next(iter(apis)),
+        "--teleconform-seed",
+        str(next(iter(apis.values())).seed),
+    ]
+    if any(ids is not None for ids in selected.values()):
+        for api, ids in selected.items():
+            chosen = ids if ids is not None else {c.id for c in catalogue.values() if c.api == api}
+            for cid in sorted(chosen):
+                args += ["--teleconform-clause", cid]
+    return args
+
+
+def _api_entry(
+    target: RunSettings,
+    catalogue: Mapping[str, Clause],
+    controller: _Controller,
+    result: XdistResult,
+) -> dict[str, Any]:
+    """An API's report entry from what its workers reported; a clause without a verdict is
+    ``error`` saying why."""
+    api, ids = target.api, target.clauses
+    wanted = [c for c in catalogue.values() if c.api == api and (ids is None or c.id in ids)]
+    got = controller.entries.get(api, {})
+    clauses = [
+        got.get(clause.id)
+        or unverified_entry(clause, _missing_reason(clause.id, controller, result))
+        for clause in wanted
+    ]
+    units = controller.units.get(api, [])
+    return {
+        "api": api,
+        "target": {"mode": target.mode, "base_url": target.base_url},
+        "clauses": clauses,
+        "totals": {},
+        "requests_sent": sum(int(u["requests_sent"]) for u in units),
+        "elapsed_s": round(max((float(u["elapsed_s"]) for u in units), default=0.0), 3),
+        "created": [e for u in units for e in u["created"]],
+        "cleanup_failures": [e for u in units for e in u["cleanup_failures"]],
+        # where each work unit ran: one worker per unit, each clause in one unit
+        "units": [
+            {k: u[k] for k in ("unit", "worker", "clauses", "requests_sent")}
+            for u in sorted(units, key=lambda u: str(u["unit"]))
+        ],
+    }
 
 
 def _missing_reason(cid: str, controller: _Controller, result: XdistResult) -> str:
