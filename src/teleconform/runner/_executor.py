@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -209,9 +209,3 @@ def _result_after_stop(future: Future[ApiRun]) -> ApiRun:
                 "up; interrupt again while cleanup runs to stop it",
                 file=sys.stderr,
             )
-
-
-@contextmanager
-def opened_as_is(settings: RunSettings) -> Iterator[RunSettings]:
-    """A job's ``open`` when the settings already say everything (a given base URL)."""
-    yield settings
