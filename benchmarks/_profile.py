@@ -22,12 +22,12 @@ LANDMARKS: tuple[tuple[str, str, str], ...] = (
     ("  sending generated cases (incl. the sandbox's answer)", "_send", "_properties_run.py"),
     ("  response validation (schemathesis checks)", "validate", "teleconform/_properties_check.py"),
     ("  spec loading (once per process)", "load_spec", "teleconform/_properties_spec.py"),
-    ("every HTTP request (engine client)", "request", "teleconform/_http.py"),
-    ("suite import (load_checks)", "load_checks", "teleconform/runner.py"),
-    ("cleanup of created resources", "clean_up", "teleconform/runner.py"),
-    ("report writing", "_write_reports", "teleconform/_run.py"),
-    ("sandbox start", "start", "teleconform/_targets.py"),
-    ("sandbox stop", "stop", "teleconform/_targets.py"),
+    ("every HTTP request (engine client)", "request", "teleconform/runner/_http.py"),
+    ("suite import (load_checks)", "load_checks", "teleconform/runner/_loading.py"),
+    ("cleanup of created resources", "clean_up", "teleconform/runner/_cleanup.py"),
+    ("report writing", "write_reports", "teleconform/report/__init__.py"),
+    ("sandbox start", "start", "teleconform/runner/_targets.py"),
+    ("sandbox stop", "stop", "teleconform/runner/_targets.py"),
 )
 
 

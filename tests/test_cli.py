@@ -297,7 +297,7 @@ def test_require_all_counts_a_skipped_must_clause_as_failing(
 
 
 def test_unverified_clauses_are_grouped_by_what_they_need() -> None:
-    from teleconform.cli._run import unverified_lines
+    from teleconform.cli.run._console import unverified_lines
 
     def skip(cid: str, reason: str, level: str = "MUST") -> dict[str, Any]:
         return {"id": cid, "level": level, "verdict": "skip", "reason": reason}

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 
 from teleconform.properties import BUDGETS, safe_email, safe_phone
 from teleconform.properties import _gen as _properties_gen
-from teleconform.runner import ApiRun, run_api, sandbox_credentials
+from teleconform.runner import ApiRun, RunSettings, run_api, sandbox_credentials
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "properties"
@@ -46,22 +46,24 @@ def run_planted(
 ) -> ApiRun:
     client = TestClient(PLANTED.create_app(), raise_server_exceptions=False)
     return run_api(
-        api,
-        "http://testserver",
-        {
-            "hcw.email": PLANTED.EMAIL,
-            "hcw.password": PLANTED.PASSWORD,
-            "leah.api_key": PLANTED.TOKEN,
-        },
-        clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
-        client=client,
-        suites_root=FIXTURES / "suites",
-        seed=seed,
-        budget=budget,
-        mode=mode,
-        writes_allowed=writes_allowed,
-        extra_headers={"X-Teleconform-Fault": fault} if fault else None,
-        on_exchange=[exchanges.append] if exchanges is not None else [],
+        RunSettings(
+            api,
+            "http://testserver",
+            {
+                "hcw.email": PLANTED.EMAIL,
+                "hcw.password": PLANTED.PASSWORD,
+                "leah.api_key": PLANTED.TOKEN,
+            },
+            clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
+            client=client,
+            suites_root=FIXTURES / "suites",
+            seed=seed,
+            budget=budget,
+            mode=mode,
+            writes_allowed=writes_allowed,
+            extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+            on_exchange=[exchanges.append] if exchanges is not None else [],
+        )
     )
 
 
@@ -301,14 +303,16 @@ def test_clean_sandbox_gives_no_failure(api: str, tmp_path: Path) -> None:
     app = module.create_app()
     ids = HCW_IDS if api == "hcw" else LEAH_IDS
     run = run_api(
-        api,
-        "http://testserver",
-        sandbox_credentials(api, app),
-        clauses=ids,
-        client=TestClient(app, raise_server_exceptions=False),
-        suites_root=_suite_root(tmp_path, api),
-        seed=3,
-        budget="quick",
+        RunSettings(
+            api,
+            "http://testserver",
+            sandbox_credentials(api, app),
+            clauses=ids,
+            client=TestClient(app, raise_server_exceptions=False),
+            suites_root=_suite_root(tmp_path, api),
+            seed=3,
+            budget="quick",
+        )
     )
     assert run.verdicts == {cid: "pass" for cid in ids}, [c.reason for c in run.clauses]
 
@@ -330,15 +334,17 @@ def test_sandbox_fault_fails_its_clause(api: str, fault: str, clause: str, tmp_p
     module = importlib.import_module(f"teleconform.sandbox.{api}")
     app = module.create_app()
     run = run_api(
-        api,
-        "http://testserver",
-        sandbox_credentials(api, app),
-        clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
-        client=TestClient(app, raise_server_exceptions=False),
-        suites_root=_suite_root(tmp_path, api),
-        seed=1,
-        budget="quick",
-        extra_headers={"X-Teleconform-Fault": fault},
+        RunSettings(
+            api,
+            "http://testserver",
+            sandbox_credentials(api, app),
+            clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
+            client=TestClient(app, raise_server_exceptions=False),
+            suites_root=_suite_root(tmp_path, api),
+            seed=1,
+            budget="quick",
+            extra_headers={"X-Teleconform-Fault": fault},
+        )
     )
     assert run.verdicts[clause] == "fail", run.verdicts
 
@@ -370,16 +376,18 @@ def _hcw_run(tmp_path: Path, fault: str | None, **kw: Any) -> ApiRun:
     module = importlib.import_module("teleconform.sandbox.hcw")
     app = module.create_app()
     return run_api(
-        "hcw",
-        "http://testserver",
-        sandbox_credentials("hcw", app),
-        clauses=HCW_IDS,
-        client=TestClient(app, raise_server_exceptions=False),
-        suites_root=_suite_root(tmp_path, "hcw"),
-        seed=1,
-        budget="quick",
-        extra_headers={"X-Teleconform-Fault": fault} if fault else None,
-        **kw,
+        RunSettings(
+            "hcw",
+            "http://testserver",
+            sandbox_credentials("hcw", app),
+            clauses=HCW_IDS,
+            client=TestClient(app, raise_server_exceptions=False),
+            suites_root=_suite_root(tmp_path, "hcw"),
+            seed=1,
+            budget="quick",
+            extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+            **kw,
+        )
     )
 
 
@@ -477,13 +485,15 @@ def test_seeds_that_once_failed_pass_on_the_clean_sandbox(api: str, seed: int) -
     app = module.create_app()
     ids = HCW_IDS if api == "hcw" else LEAH_IDS
     run = run_api(
-        api,
-        "http://testserver",
-        sandbox_credentials(api, app),
-        clauses=ids,
-        client=TestClient(app, raise_server_exceptions=False),
-        seed=seed,
-        budget="standard",
+        RunSettings(
+            api,
+            "http://testserver",
+            sandbox_credentials(api, app),
+            clauses=ids,
+            client=TestClient(app, raise_server_exceptions=False),
+            seed=seed,
+            budget="standard",
+        )
     )
     assert run.verdicts == {cid: "pass" for cid in ids}, [c.reason for c in run.clauses]
 
@@ -529,16 +539,18 @@ def test_everything_the_property_tests_create_carries_the_run_id(
     app = module.create_app()
     exchanges: list[Any] = []
     run_api(
-        api,
-        "http://testserver",
-        sandbox_credentials(api, app),
-        clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
-        client=TestClient(app, raise_server_exceptions=False),
-        suites_root=_suite_root(tmp_path, api),
-        seed=2,
-        budget="quick",
-        run_id=RUN_ID,
-        on_exchange=[exchanges.append],
+        RunSettings(
+            api,
+            "http://testserver",
+            sandbox_credentials(api, app),
+            clauses=HCW_IDS if api == "hcw" else LEAH_IDS,
+            client=TestClient(app, raise_server_exceptions=False),
+            suites_root=_suite_root(tmp_path, api),
+            seed=2,
+            budget="quick",
+            run_id=RUN_ID,
+            on_exchange=[exchanges.append],
+        )
     )
     posts = [
         e

@@ -288,3 +288,25 @@ def test_plugin_replay_of_an_unrecorded_clause_is_one_usage_error(
     errors = [line for line in result.stderr.lines if "hold no recording of HCW-SSO-01" in line]
     assert len(errors) == 1
     assert "NotInCassette" not in result.stdout.str()
+
+
+def test_the_plugin_and_the_runner_never_import_the_cli() -> None:
+    """The CLI sits on top: the runner (xdist controller included) and this plugin, which a
+    worker loads, import nothing from `teleconform.cli`, not even inside a function."""
+    import ast
+
+    import teleconform
+
+    package = Path(teleconform.__file__).parent
+    offenders = []
+    for path in [package / "pytest_plugin.py", *sorted((package / "runner").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[:2] == ["teleconform", "cli"]
+            ]
+    assert not offenders, offenders

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from teleconform.catalogue import Clause
-from teleconform.runner import fold, run_api
+from teleconform.runner import RunSettings, fold, run_api
 from teleconform.suite import Outcome
 
 
@@ -96,11 +96,13 @@ def _run(suites_root: Path, **kwargs):  # type: ignore[no-untyped-def]
     client = TestClient(_app(), base_url="http://sandbox.test", raise_server_exceptions=False)
     kwargs.setdefault("catalogue", CATALOGUE)
     return run_api(
-        "hcw",
-        "http://sandbox.test",
-        client=client,
-        suites_root=suites_root,
-        **kwargs,
+        RunSettings(
+            "hcw",
+            "http://sandbox.test",
+            client=client,
+            suites_root=suites_root,
+            **kwargs,
+        )
     )
 
 
@@ -309,13 +311,13 @@ def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
     import json
 
     from teleconform.cli._main import main
-    from teleconform.runner import _core as runner
+    from teleconform.runner import _loading
 
     root = tmp_path / "suites"
     (root / "hcw").mkdir(parents=True)
     (root / "hcw" / "__init__.py").write_text("")
     (root / "hcw" / "planted.py").write_text(textwrap.dedent(PLANTED_TYPO))
-    monkeypatch.setattr(runner, "suites_dir", lambda: root)
+    monkeypatch.setattr(_loading, "suites_dir", lambda: root)
     out = tmp_path / "reports"
     status = main(
         [
@@ -344,3 +346,124 @@ def test_a_planted_typo_id_gives_error_and_exit_4_not_a_green_run(
     assert "HCW-AUTH-1" in clauses["HCW-AUTH-01"]["reason"]
     assert clauses["HCW-AUTH-03"]["verdict"] == "pass"
     assert "HCW-AUTH-1" in (out / "teleconform.log").read_text()
+
+
+# -- RunSettings: one value; what crosses to xdist workers ----------------------------------
+def test_run_settings_cross_to_a_worker_as_one_value() -> None:
+    """Everything a worker needs comes back from the wire; the limiter crosses as its rate,
+    the deadline as an epoch time, and the worker adds what is its own (the stop event)."""
+    import dataclasses
+    import threading
+    import time
+
+    from teleconform.runner import RunSettings
+    from teleconform.runner._http import RateLimiter
+
+    stop = threading.Event()
+    settings = RunSettings(
+        "leah",
+        "https://leah.example.org",
+        {"leah.api_key": "k"},
+        clauses=["LEAH-AUTH-01", "LEAH-AUTH-02"],
+        extra_headers={"X-A": "1"},
+        seed=7,
+        budget="deep",
+        mode="live",
+        writes_allowed=True,
+        disruptive_allowed=True,
+        timeout_s=3.5,
+        rate_limiter=RateLimiter(2.5),
+        run_id="tc-abc",
+        state={"safe_email": "a@example.org"},
+        deadline=time.monotonic() + 600,
+        ledger_path=Path("out/ledger-leah.jsonl"),
+        cleanup=False,
+        stream="unit-3",
+    )
+    wire = settings.to_wire()
+    assert RunSettings.wire_rate_limit(wire) == 2.5
+    back = RunSettings.from_wire(wire, stop=stop)
+    local = {"client", "rate_limiter", "clock", "catalogue", "evidence", "on_exchange"}
+    local |= {"on_created", "stop", "progress", "suites_root", "deadline", "ledger_path"}
+    for f in dataclasses.fields(RunSettings):
+        if f.name not in local:
+            assert getattr(back, f.name) == getattr(settings, f.name), f.name
+    assert back.clauses == frozenset({"LEAH-AUTH-01", "LEAH-AUTH-02"})
+    assert back.stop is stop and back.ledger_path == Path("out/ledger-leah.jsonl").resolve()
+    assert back.deadline is not None and back.deadline > time.monotonic() + 300
+
+
+def test_every_run_setting_crosses_to_workers_or_is_named_process_local() -> None:
+    """A new field must be put on the wire (or named here as this process's own), or
+    `run --workers` would silently drop it."""
+    import dataclasses
+
+    from teleconform.runner import RunSettings
+
+    wire = set(RunSettings("hcw", "http://x").to_wire())
+    renamed = {"rate_limiter": "rate_limit", "deadline": "deadline_at", "ledger_path": "ledger"}
+    local = {"client", "clock", "catalogue", "evidence", "on_exchange", "on_created"}
+    local |= {"stop", "progress", "suites_root"}
+    for f in dataclasses.fields(RunSettings):
+        assert renamed.get(f.name, f.name) in wire or f.name in local, f.name
+
+
+# -- executors --------------------------------------------------------------------------------
+def _job(root: Path, api: str, *, unusable: bool = False):  # type: ignore[no-untyped-def]
+    from contextlib import contextmanager
+    from dataclasses import replace
+
+    from teleconform.runner._executor import ApiJob, TargetUnusable
+
+    @contextmanager
+    def open_target(base):  # type: ignore[no-untyped-def]
+        if unusable:
+            raise TargetUnusable(f"teleconform: {api} target: no connection")
+        client = TestClient(_app(), base_url="http://sandbox.test")
+        yield replace(base, base_url="http://sandbox.test", client=client, suites_root=root)
+
+    def report(entry):  # type: ignore[no-untyped-def]
+        entry["target"]["profile"] = "toy"
+        return entry
+
+    return ApiJob(api, frozenset({"HCW-T-01", "HCW-T-02"}), open_target, report)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "threads"])
+def test_an_executor_runs_each_job_and_keeps_why_a_target_was_unusable(
+    suites_root: Path, kind: str
+) -> None:
+    import threading
+
+    from teleconform.runner import RunSettings
+    from teleconform.runner._executor import SequentialExecutor, ThreadExecutor
+
+    executor = SequentialExecutor() if kind == "sequential" else ThreadExecutor(2)
+    base = RunSettings("", "", catalogue=CATALOGUE, stop=threading.Event())
+    jobs = [_job(suites_root, "leah", unusable=True), _job(suites_root, "hcw")]
+    executed = executor.run(jobs, base)
+    assert executed.refused == ["teleconform: leah target: no connection"]
+    assert executed.interrupted == ""
+    (entry,) = executed.runs.values()
+    assert entry["target"] == {
+        "mode": "sandbox",
+        "base_url": "http://sandbox.test",
+        "profile": "toy",
+    }
+    assert {c["id"]: c["verdict"] for c in entry["clauses"]} == {
+        "HCW-T-01": "pass",
+        "HCW-T-02": "fail",
+    }
+
+
+def test_a_stopped_run_starts_no_further_job(suites_root: Path) -> None:
+    import threading
+
+    from teleconform.runner import RunSettings
+    from teleconform.runner._executor import SequentialExecutor
+
+    stop = threading.Event()
+    stop.set()
+    base = RunSettings("", "", catalogue=CATALOGUE, stop=stop)
+    executed = SequentialExecutor().run([_job(suites_root, "hcw")], base)
+    assert executed.runs == {} and executed.refused == []

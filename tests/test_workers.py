@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from teleconform.runner import run_api, run_api_parallel, sandbox_credentials, work_units
+from teleconform.runner import (
+    RunSettings,
+    run_api,
+    run_api_parallel,
+    sandbox_credentials,
+    work_units,
+)
 from teleconform.sandbox._server import ThreadedServer
 from teleconform.sandbox.hcw import create_app
 
@@ -35,10 +41,11 @@ def test_parallel_run_gives_the_sequential_verdicts() -> None:
             "HCW-INV-12",
             "HCW-CONS-01",
         ]
-        sequential = run_api("hcw", server.base_url, creds, clauses=clauses, seed=5, budget="quick")
-        parallel = run_api_parallel(
-            "hcw", server.base_url, creds, clauses=clauses, seed=5, budget="quick", workers=3
+        settings = RunSettings(
+            "hcw", server.base_url, creds, clauses=clauses, seed=5, budget="quick"
         )
+        sequential = run_api(settings)
+        parallel = run_api_parallel(settings, workers=3)
     assert parallel.verdicts == sequential.verdicts
     assert parallel.verdicts["HCW-AUTH-04"] == "fail" and parallel.verdicts["HCW-SSO-08"] == "fail"
     assert [c.id for c in parallel.clauses] == [c.id for c in sequential.clauses]
@@ -162,10 +169,10 @@ import sys
 if sys.argv == ["-c"]:  # an execnet worker process, not the teleconform controller
     import teleconform.runner as runner
     real = runner.run_api
-    def run_api(api, *args, clauses=None, **kwargs):
-        if "HCW-SSO-01" in set(clauses or ()):
+    def run_api(settings):
+        if "HCW-SSO-01" in set(settings.clauses or ()):
             raise KeyError("planted bug in the runner")
-        return real(api, *args, clauses=clauses, **kwargs)
+        return real(settings)
     runner.run_api = run_api
 """
 

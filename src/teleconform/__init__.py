@@ -9,7 +9,7 @@ from teleconform._version import __version__
 
 if TYPE_CHECKING:
     from teleconform.catalogue import Clause, load_catalogue
-    from teleconform.runner import ApiRun, ClauseResult, run_api
+    from teleconform.runner import ApiRun, ClauseResult, RunSettings, run_api
     from teleconform.suite import Context, clause
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Context",
     "load_catalogue",
     "run_api",
+    "RunSettings",
 ]
 
 # Lazy (PEP 562): `import teleconform.sandbox.hcw` in a host pytest session must not load
@@ -29,6 +30,7 @@ _HOMES = {
     "ApiRun": "teleconform.runner",
     "ClauseResult": "teleconform.runner",
     "run_api": "teleconform.runner",
+    "RunSettings": "teleconform.runner",
     "Clause": "teleconform.catalogue",
     "load_catalogue": "teleconform.catalogue",
     "Context": "teleconform.suite",

@@ -12,7 +12,8 @@ when its first item runs; every item carries its clause's report entry in
 ``teleconform run --workers N`` is such a controller (see ``teleconform.runner._xdist``): it hands
 each worker the run's settings in ``workerinput`` (never in the environment or on disk,
 since they include credentials), and a worker sends back, besides the clause entries, what
-its units sent, created and could not clean, or why its target refused the run.
+its units sent, created and could not clean, or why its target refused the run (the names
+of that exchange: ``teleconform.runner._worker_protocol``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import random
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +33,24 @@ import pytest
 from teleconform.catalogue import load_catalogue
 from teleconform.client._fixtures import teleconform_hcw, teleconform_leah  # noqa: F401 (fixtures)
 from teleconform.report._document import now_rfc3339
+from teleconform.runner._worker_protocol import (
+    PROPERTY,
+    RATE_FILE,
+    REFUSED_PROPERTY,
+    RUN_SPEC,
+    UNIT_PROPERTY,
+    clause_of_nodeid,
+    spec_rate_limit,
+    spec_seed,
+    spec_settings,
+)
 from teleconform.runner.ledger import left_behind
+
+__all__ = ["ClauseFailed", "ClauseItem", "clause_of_nodeid", "collected_runs", "unit_map"]
 
 _UNITS = pytest.StashKey[dict[str, dict[str, Any]]]()  # unit -> {clause id: entry}
 _STATE = pytest.StashKey[dict[str, Any]]()
 _ENTRIES = pytest.StashKey[dict[str, dict[str, Any]]]()  # (controller) api -> run entry
-PROPERTY = "teleconform-clause"
-UNIT_PROPERTY = "teleconform-unit"  # requests sent, created, cleanup failures of a unit
-REFUSED_PROPERTY = "teleconform-refused"  # a unit's preflight: unreachable or refused
-RUN_SPEC = "teleconform_run"  # workerinput key set by a `teleconform run --workers` controller
-RATE_FILE = "teleconform_rate_file"  # workerinput key: the session's shared rate-limit file
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -254,14 +264,6 @@ def _open_replay(config: pytest.Config, apis: list[str]) -> Any:
     return open_session(args, apis=apis, seed=0, tool=tool_info())
 
 
-def clause_of_nodeid(nodeid: str) -> str | None:
-    """The clause id of a clause item's node id (with or without xdist's ``@group``)."""
-    head, sep, tail = nodeid.rpartition("::")
-    if not sep or not head.endswith("teleconform"):
-        return None
-    return tail.split("@", 1)[0]
-
-
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Keep each work unit on one worker, whatever the pytest version does to node ids.
@@ -305,7 +307,7 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("--teleconform-seed", default=None)
     spec = run_spec(config)
     if spec is not None:
-        seed = spec["seed"]
+        seed = spec_seed(spec)
     config.stash[_STATE] = {
         "seed": seed if seed is not None else random.SystemRandom().randrange(2**31),
         "started_at": now_rfc3339(),
@@ -334,12 +336,15 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[RATE_FILE] = str(Path(state["rate_dir"].name) / "rate")
 
 
-def _rate_limiter(config: pytest.Config, mode: str) -> Any:
+def _rate_limiter(config: pytest.Config, api: str, mode: str) -> Any:
     """This process's limiter for live requests, shared with the other xdist workers."""
     from teleconform.runner._http import RateLimiter, SharedRateLimiter
 
     spec = run_spec(config)
-    rate = spec["rate_limit"] if spec is not None else config.getoption("--teleconform-rate-limit")
+    if spec is not None:
+        rate = spec_rate_limit(spec, api)
+    else:
+        rate = config.getoption("--teleconform-rate-limit")
     if not rate or mode != "live":
         return None
     state = config.stash[_STATE]
@@ -496,9 +501,8 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
         return units[unit]
     ids = [i.clause_id for i in session.items if isinstance(i, ClauseItem) and i.unit == unit]
     api = unit.split("-", 1)[0]
-    from teleconform.cli._run import with_hint
-    from teleconform.runner import PreflightFailed
     from teleconform.runner._http import TransportError
+    from teleconform.runner._preflight import PreflightFailed, with_hint
 
     try:
         run = _run_unit(config, api, ids, unit)
@@ -525,7 +529,7 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
 
 
 def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dict[str, Any]:
-    from teleconform.runner import run_api
+    from teleconform.runner import RunSettings, run_api
     from teleconform.runner._needs import needs_from_env, safe_contacts
     from teleconform.runner._report_entry import run_to_json
     from teleconform.runner._targets import SandboxTarget, parse_targets
@@ -554,12 +558,12 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
                 sandbox = state["sandboxes"][api] = SandboxTarget(api)
                 sandbox.start()
         base_url, mode, credentials = sandbox.server.base_url, "sandbox", sandbox.credentials
-    limiter = _rate_limiter(config, mode)
-    result = run_api(
-        api,
-        base_url,
-        credentials,
-        clauses=ids,
+    limiter = _rate_limiter(config, api, mode)
+    settings = RunSettings(
+        api=api,
+        base_url=base_url,
+        credentials=credentials,
+        clauses=frozenset(ids),
         seed=seed,
         budget=config.getoption("--teleconform-budget"),
         mode=mode,
@@ -572,14 +576,14 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
         else None,
         stream=unit,
     )
-    return run_to_json(result)
+    return run_to_json(run_api(settings))
 
 
 def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, Any]:
     """Replay ``api`` as ``teleconform run --replay`` does: the whole recorded run, in order,
     with the recorded seed, budget and permissions; only the selected clauses are reported."""
     from teleconform._errors import ConfigError
-    from teleconform.runner import run_api
+    from teleconform.runner import RunSettings, run_api
     from teleconform.runner._needs import safe_contacts
     from teleconform.runner._report_entry import run_to_json
 
@@ -591,10 +595,10 @@ def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, A
     try:
         config.stash[_STATE]["seed"] = replay.seed
         safe_email, safe_phone = safe_contacts(os.environ)
-        result = run_api(
-            api,
-            replay.base_url(api),
-            replay.credentials(api),
+        settings = RunSettings(
+            api=api,
+            base_url=replay.base_url(api),
+            credentials=replay.credentials(api),
             seed=replay.seed,
             budget=replay.budget,
             mode="replay",
@@ -606,6 +610,7 @@ def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, A
             run_id=f"tc-{uuid.uuid4().hex[:10]}",
             **replay.run_options(api),
         )
+        result = run_api(settings)
     finally:
         replay.finish()
     run = run_to_json(result)
@@ -617,34 +622,13 @@ def _run_unit_for_controller(
     config: pytest.Config, spec: dict[str, Any], api: str, ids: list[str], unit: str
 ) -> Any:
     """One work unit of a `teleconform run --workers` run, with the controller's settings."""
-    import time
-
     from teleconform.runner import run_api
 
     stop: threading.Event = config.stash[_STATE]["stop"]
     if (Path(spec["control_dir"]) / "stop").exists():
         stop.set()  # the controller was signalled before this worker could be
-    target = spec["apis"][api]
-    mode = target["mode"]
-    deadline = None
-    if spec.get("deadline_at") is not None:
-        deadline = time.monotonic() + (float(spec["deadline_at"]) - time.time())
+    settings = spec_settings(spec, api, clauses=frozenset(ids), stop=stop)
     return run_api(
-        api,
-        target["base_url"],
-        target["credentials"],
-        clauses=ids,
-        seed=int(spec["seed"]),
-        budget=spec["budget"],
-        mode=mode,
-        writes_allowed=bool(target["writes_allowed"]),
-        disruptive_allowed=bool(spec["disruptive_allowed"]),
-        timeout_s=float(spec["timeout"]),
-        rate_limiter=_rate_limiter(config, mode),
-        run_id=spec["run_id"],
-        state=dict(spec["state"]),
-        deadline=deadline,
-        stop=stop,
-        ledger_path=Path(target["ledger"]) if target.get("ledger") else None,
-        stream=unit,  # two units minting tokens in one second must not share a jti
+        # the stream: two units minting tokens in one second must not share a jti
+        replace(settings, rate_limiter=_rate_limiter(config, api, settings.mode), stream=unit)
     )

@@ -12,7 +12,7 @@ import pytest
 
 from teleconform.cassettes import Session, open_session
 from teleconform.report._document import tool_info
-from teleconform.runner import ApiRun, run_api
+from teleconform.runner import ApiRun, RunSettings, run_api
 from teleconform.sandbox._server import ThreadedServer
 
 from ._toy import CATALOGUE, CREDENTIALS, args, create_app, write_suites
@@ -37,16 +37,18 @@ def _run(
     **kw: Any,
 ) -> ApiRun:
     return run_api(
-        "hcw",
-        base_url,
-        credentials,
-        seed=session.seed,
-        budget=session.budget,
-        catalogue=CATALOGUE,
-        suites_root=suites,
-        run_id=f"tc-{uuid.uuid4().hex[:10]}",
-        state={"upload_size": upload_size, **session.state("hcw")},
-        **kw,
+        RunSettings(
+            "hcw",
+            base_url,
+            credentials,
+            seed=session.seed,
+            budget=session.budget,
+            catalogue=CATALOGUE,
+            suites_root=suites,
+            run_id=f"tc-{uuid.uuid4().hex[:10]}",
+            state={"upload_size": upload_size, **session.state("hcw")},
+            **kw,
+        )
     )
 
 

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from teleconform.cassettes import Session, open_session
 from teleconform.cassettes._format import load_cassette
 from teleconform.properties import _gen as _properties_gen
-from teleconform.runner import ApiRun, run_api
+from teleconform.runner import ApiRun, RunSettings, run_api
 
 from ._toy import args
 from .conftest import TOOL
@@ -36,17 +36,19 @@ def _record(folder: Path, fault: str | None) -> ApiRun:
     credentials = {"hcw.email": PLANTED.EMAIL, "hcw.password": PLANTED.PASSWORD}
     hook = session.recorder("hcw", BASE, credentials)
     run = run_api(
-        "hcw",
-        BASE,
-        credentials,
-        clauses=IDS,
-        seed=5,
-        budget="quick",
-        client=TestClient(PLANTED.create_app(), raise_server_exceptions=False),
-        suites_root=FIXTURES / "suites",
-        state=session.state("hcw"),
-        on_exchange=[hook],
-        extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+        RunSettings(
+            "hcw",
+            BASE,
+            credentials,
+            clauses=IDS,
+            seed=5,
+            budget="quick",
+            client=TestClient(PLANTED.create_app(), raise_server_exceptions=False),
+            suites_root=FIXTURES / "suites",
+            state=session.state("hcw"),
+            on_exchange=[hook],
+            extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+        )
     )
     session.finish()
     return run
@@ -56,17 +58,19 @@ def _replay(folder: Path, *, seed: int, budget: str) -> tuple[ApiRun, Session]:
     session = open_session(args(replay=True, cassettes=str(folder)), ["hcw"], 0, TOOL)
     try:
         run = run_api(
-            "hcw",
-            session.base_url("hcw"),
-            session.credentials("hcw"),
-            clauses=IDS,
-            seed=seed,
-            budget=budget,
-            mode="replay",
-            client=session.client("hcw"),
-            clock=session.clock("hcw"),
-            suites_root=FIXTURES / "suites",
-            state=session.state("hcw"),
+            RunSettings(
+                "hcw",
+                session.base_url("hcw"),
+                session.credentials("hcw"),
+                clauses=IDS,
+                seed=seed,
+                budget=budget,
+                mode="replay",
+                client=session.client("hcw"),
+                clock=session.clock("hcw"),
+                suites_root=FIXTURES / "suites",
+                state=session.state("hcw"),
+            )
         )
     finally:
         session.finish()

@@ -10,7 +10,7 @@ import pytest
 
 from teleconform.cassettes import cassettes_dir, load_api_cassettes, stale_reason
 from teleconform.cli._main import main
-from teleconform.cli._run import APIS
+from teleconform.cli.run._select import APIS
 
 SHIPPED = cassettes_dir()
 MAX_FILE_BYTES = 1024 * 1024

@@ -17,7 +17,7 @@ import pytest
 
 from teleconform.cassettes import GENERATOR_TOOLS, cassettes_dir, load_api_cassettes
 from teleconform.cli._main import main
-from teleconform.cli._run import APIS
+from teleconform.cli.run._select import APIS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

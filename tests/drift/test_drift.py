@@ -12,7 +12,7 @@ import yaml
 
 from teleconform.cli._main import main
 from teleconform.drift import drift_report, output_paths
-from teleconform.runner import run_api, sandbox_credentials
+from teleconform.runner import RunSettings, run_api, sandbox_credentials
 from teleconform.sandbox import hcw
 from teleconform.sandbox._server import ThreadedServer
 
@@ -208,13 +208,15 @@ def test_a_drifted_profile_given_to_create_app_reproduces_the_run(tmp_path: Path
     app = hcw.create_app(profile=str(tmp_path / "p.yaml"))
     with ThreadedServer(app) as server, httpx.Client(timeout=30) as client:
         run = run_api(
-            "hcw",
-            server.base_url,
-            sandbox_credentials("hcw", app),
-            client=client,
-            clauses=["HCW-AUTH-06", "HCW-AUTH-03"],
-            seed=1,
-            budget="quick",
+            RunSettings(
+                "hcw",
+                server.base_url,
+                sandbox_credentials("hcw", app),
+                client=client,
+                clauses=["HCW-AUTH-06", "HCW-AUTH-03"],
+                seed=1,
+                budget="quick",
+            )
         )
     assert run.verdicts == {"HCW-AUTH-06": "fail", "HCW-AUTH-03": "pass"}
     assert "400" in next(c.reason for c in run.clauses if c.id == "HCW-AUTH-06")

@@ -23,7 +23,7 @@ import yaml
 from teleconform.cli.drift import drift_command
 from teleconform.drift import SOFT
 from teleconform.report._document import totals_of
-from teleconform.runner import ApiRun, run_api, sandbox_credentials
+from teleconform.runner import ApiRun, RunSettings, run_api, sandbox_credentials
 from teleconform.runner._report_entry import run_to_json
 from teleconform.runner._targets import resolve_sandbox_profile
 from teleconform.sandbox import hcw, leah
@@ -68,16 +68,18 @@ def _bare_evidence(response: httpx.Response) -> dict[str, Any]:
 def _run(s: Served, faults: list[str], clauses: set[str]) -> ApiRun:
     headers = {"X-Teleconform-Fault": ",".join(faults)} if faults else None
     return run_api(
-        s.api,
-        s.base_url,
-        s.credentials,
-        client=s.client,
-        clauses=sorted(clauses),
-        extra_headers=headers,
-        seed=1,
-        budget="quick",
-        mode="sandbox",
-        evidence=_bare_evidence,
+        RunSettings(
+            s.api,
+            s.base_url,
+            s.credentials,
+            client=s.client,
+            clauses=sorted(clauses),
+            extra_headers=headers,
+            seed=1,
+            budget="quick",
+            mode="sandbox",
+            evidence=_bare_evidence,
+        )
     )  # type: ignore[arg-type]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from teleconform.runner import ApiRun, load_checks, run_api, sandbox_credentials
+from teleconform.runner import ApiRun, RunSettings, load_checks, run_api, sandbox_credentials
 from teleconform.sandbox.hcw import FAULTS, PROFILES, create_app
 
 BASE = "http://hcw.sandbox"
@@ -90,14 +90,16 @@ def _run(sandbox: tuple[TestClient, dict[str, str]], fault: str | None) -> ApiRu
     client, credentials = sandbox
     headers = {"X-Teleconform-Fault": fault} if fault else None
     return run_api(
-        "hcw",
-        BASE,
-        credentials,
-        client=client,
-        extra_headers=headers,
-        seed=1,
-        budget="quick",
-        mode="sandbox",
+        RunSettings(
+            "hcw",
+            BASE,
+            credentials,
+            client=client,
+            extra_headers=headers,
+            seed=1,
+            budget="quick",
+            mode="sandbox",
+        )
     )
 
 

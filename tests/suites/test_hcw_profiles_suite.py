@@ -22,7 +22,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from teleconform.__main__ import main
-from teleconform.runner import ApiRun, run_api, sandbox_credentials
+from teleconform.runner import ApiRun, RunSettings, run_api, sandbox_credentials
 from teleconform.sandbox.hcw import PROFILES, create_app
 
 BASE = "http://hcw.sandbox"
@@ -38,13 +38,15 @@ def _run(profile: str, budget: str) -> ApiRun:
         app, base_url=BASE, raise_server_exceptions=False, follow_redirects=False
     ) as client:
         return run_api(
-            "hcw",
-            BASE,
-            sandbox_credentials("hcw", app),
-            client=client,
-            seed=SEED,
-            budget=budget,
-            mode="sandbox",
+            RunSettings(
+                "hcw",
+                BASE,
+                sandbox_credentials("hcw", app),
+                client=client,
+                seed=SEED,
+                budget=budget,
+                mode="sandbox",
+            )
         )
 
 

@@ -23,7 +23,14 @@ import httpx
 import pytest
 
 from teleconform.catalogue import load_catalogue
-from teleconform.runner import ApiRun, PreflightFailed, load_checks, run_api, sandbox_credentials
+from teleconform.runner import (
+    ApiRun,
+    PreflightFailed,
+    RunSettings,
+    load_checks,
+    run_api,
+    sandbox_credentials,
+)
 from teleconform.sandbox._profiles import DEFAULT_PROFILE
 from teleconform.sandbox._server import ThreadedServer
 from teleconform.sandbox.leah import FAULTS, PROFILES, create_app
@@ -112,17 +119,19 @@ def _run(
 ) -> ApiRun:
     headers = {"X-Teleconform-Fault": fault} if fault else None
     return run_api(
-        "leah",
-        sandbox.base_url,
-        sandbox.credentials,
-        client=sandbox.client,
-        clauses=sorted(clauses),
-        extra_headers=headers,
-        seed=1,
-        budget="quick",
-        mode="sandbox",
-        suites_root=root,
-        evidence=None if full_evidence else _bare_evidence,
+        RunSettings(
+            "leah",
+            sandbox.base_url,
+            sandbox.credentials,
+            client=sandbox.client,
+            clauses=sorted(clauses),
+            extra_headers=headers,
+            seed=1,
+            budget="quick",
+            mode="sandbox",
+            suites_root=root,
+            evidence=None if full_evidence else _bare_evidence,
+        )
     )  # type: ignore[arg-type]
 
 
@@ -280,14 +289,16 @@ def test_webhook_fault_fails_its_clause_on_a_profile(fault: str, profile: str) -
     app = create_app(profile=profile, faults=[fault], webhook_backoff=0.01)
     with ThreadedServer(app) as server, httpx.Client(timeout=30) as client:
         run = run_api(
-            "leah",
-            server.base_url,
-            sandbox_credentials("leah", app),
-            client=client,
-            clauses=sorted(FAULTS[fault].clauses),
-            seed=1,
-            budget="quick",
-            mode="sandbox",
+            RunSettings(
+                "leah",
+                server.base_url,
+                sandbox_credentials("leah", app),
+                client=client,
+                clauses=sorted(FAULTS[fault].clauses),
+                seed=1,
+                budget="quick",
+                mode="sandbox",
+            )
         )
     assert {c for c, v in run.verdicts.items() if v == "fail"} == set(FAULTS[fault].clauses)
 

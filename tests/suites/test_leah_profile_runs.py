@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from teleconform.runner import load_checks, run_api, sandbox_credentials
+from teleconform.runner import RunSettings, load_checks, run_api, sandbox_credentials
 from teleconform.sandbox._server import ThreadedServer
 from teleconform.sandbox.leah import PROFILES, create_app, resolve
 
@@ -59,14 +59,16 @@ def test_the_leah_suites_pass_on_every_conformant_profile(
     served = {c for check in load_checks("leah", scenario_root) for c in check.clauses}
     with ThreadedServer(app) as server:
         run = run_api(
-            "leah",
-            server.base_url,
-            sandbox_credentials("leah", app),
-            client=http,
-            seed=seed,
-            budget="standard",
-            mode="sandbox",
-            suites_root=scenario_root,
+            RunSettings(
+                "leah",
+                server.base_url,
+                sandbox_credentials("leah", app),
+                client=http,
+                seed=seed,
+                budget="standard",
+                mode="sandbox",
+                suites_root=scenario_root,
+            )
         )
     verdicts = run.verdicts
     assert served <= set(verdicts)

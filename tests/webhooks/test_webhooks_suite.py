@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from teleconform.runner import ApiRun, run_api, sandbox_credentials
+from teleconform.runner import ApiRun, RunSettings, run_api, sandbox_credentials
 from teleconform.sandbox import leah
 from teleconform.sandbox._server import ThreadedServer, free_port
 from teleconform.webhooks import EVENTS_FILE, WebhookListener
@@ -38,14 +38,16 @@ def _run(
     base_url, creds = target
     credentials = {**creds, **{k.replace("__", "."): v for k, v in needs.items()}}
     return run_api(
-        "leah",
-        base_url,
-        credentials,
-        clauses=[clause],
-        mode=mode,
-        seed=3,
-        budget="quick",
-        extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+        RunSettings(
+            "leah",
+            base_url,
+            credentials,
+            clauses=[clause],
+            mode=mode,
+            seed=3,
+            budget="quick",
+            extra_headers={"X-Teleconform-Fault": fault} if fault else None,
+        )
     )
 
 

@@ -29,7 +29,7 @@ _NORMALISE = [
     (re.compile(r"\b\d\d([./])\d\d[./]1900\b"), r"#\g<1>1900"),
     # JWT placeholders: any header, payload {"redacted": N}, fixed or empty signature.
     (re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJyZWRhY3RlZCI6[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "JWT#"),
-    # Run ids mark created resources and differ from run to run (teleconform.cli._run, runner).
+    # Run ids mark created resources and differ from run to run (teleconform.cli.run, runner).
     (re.compile(r"\btc-[0-9a-f]{10}\b"), "tc-#"),
 ]
 

@@ -72,7 +72,7 @@ def main(argv: Sequence[str]) -> int:
             parser.print_help()
             return EXIT_USAGE
         if args.command == "run":
-            from teleconform.cli._run import run_command
+            from teleconform.cli.run import run_command
 
             return run_command(args)
         if args.command == "clauses":

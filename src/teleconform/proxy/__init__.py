@@ -8,9 +8,9 @@
 - :class:`Proxy` serves it; the CLI is :mod:`teleconform.cli.proxy`.
 """
 
-from teleconform.proxy._proxy import Proxy
 from teleconform.proxy._forward import HOP_BY_HOP, ForwardingApp, Relayed
 from teleconform.proxy._judge import JUDGED, judge
+from teleconform.proxy._proxy import Proxy
 from teleconform.proxy._session import ProxySession, detect_api
 
 __all__ = [

@@ -47,6 +47,7 @@ class RateLimiter:
     """A thread-safe minimum spacing between requests (requests per second, run-wide)."""
 
     def __init__(self, per_second: float | None) -> None:
+        self.per_second = per_second  # what a worker process needs to share this limit
         self._interval = 1.0 / per_second if per_second and per_second > 0 else 0.0
         self._lock = threading.Lock()
         self._next = 0.0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from teleconform.runner._core import ApiRun
+from teleconform.catalogue import Clause
+from teleconform.runner._fold import ApiRun
 from teleconform.runner.ledger import left_behind
 
 
 def run_to_json(run: ApiRun) -> dict[str, Any]:
+    """The report entry of a finished API run."""
     return {
         "api": run.api,
         "target": {"mode": run.mode, "base_url": run.base_url},
@@ -20,4 +23,43 @@ def run_to_json(run: ApiRun) -> dict[str, Any]:
         "cleanup_failures": run.cleanup_failures,
         # on a sandbox (thrown away after the run) or a replay, nothing stays anywhere
         "left_behind": left_behind(run.cleanup_failures) if run.mode == "live" else [],
+    }
+
+
+def unverified_entry(clause: Clause, reason: str) -> dict[str, Any]:
+    """The report entry of a selected clause that got no verdict: ``error`` with ``reason``."""
+    return {
+        "id": clause.id,
+        "level": clause.level,
+        "title": clause.title,
+        "area": clause.area,
+        "verdict": "error",
+        "waived": False,
+        "reason": reason,
+        "evidence": [],
+    }
+
+
+def interrupted_run(
+    api: str,
+    ids: set[str] | frozenset[str] | None,
+    catalogue: Mapping[str, Clause],
+    mode: str,
+    base_url: str,
+) -> dict[str, Any]:
+    """The report entry of an API the interrupt reached before it started."""
+    return {
+        "api": api,
+        "target": {"mode": mode, "base_url": base_url},
+        "clauses": [
+            unverified_entry(c, "run interrupted")
+            for c in catalogue.values()
+            if c.api == api and (ids is None or c.id in ids)
+        ],
+        "totals": {},
+        "requests_sent": 0,
+        "elapsed_s": 0.0,
+        "created": [],
+        "cleanup_failures": [],
+        "left_behind": [],
     }

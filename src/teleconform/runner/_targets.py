@@ -1,4 +1,4 @@
-"""Targets: the embedded sandboxes (started here), live URLs."""
+"""Targets: the embedded sandboxes (started here), live URLs (checked and probed)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from teleconform._errors import ConfigError
-from teleconform.runner._core import sandbox_credentials
+from teleconform.runner._http import RateLimiter
+from teleconform.runner._needs import ENV_NEED
 from teleconform.sandbox._profiles import (
     DEFAULT_PROFILE,
     Profile,
@@ -25,6 +28,19 @@ PROFILE_MODULES = {
     "hcw": "teleconform.sandbox.hcw._profiles",
     "leah": "teleconform.sandbox.leah._profiles",
 }
+
+
+def sandbox_credentials(api: str, app: Any) -> dict[str, str]:
+    """Need-name credentials from a sandbox app's ``state.credentials`` (env var names)."""
+    creds: dict[str, str] = {}
+    for var, value in dict(app.state.credentials).items():
+        need = ENV_NEED.get(var)
+        if need and need.startswith(api + "."):
+            creds[need] = str(value)
+    if api == "leah":
+        # The sandbox delivers webhook events itself when a check triggers a guest arrival.
+        creds["leah.webhook_events"] = "delivered by the sandbox"
+    return creds
 
 
 def create_sandbox_app(api: str, **kwargs: Any) -> Any:
@@ -171,3 +187,48 @@ def parse_targets(values: list[str], apis: list[str]) -> dict[str, str]:
         else:
             raise ConfigError("with `run all`, give --target hcw=URL and/or --target leah=URL")
     return targets
+
+
+def probe(base_url: str, timeout: float, limiter: RateLimiter | None) -> str | None:
+    """Why the target cannot be reached at all (DNS, refused, TLS, connect timeout), or None.
+
+    Only the connection counts: a server that accepts it but answers the base URL badly
+    (reset, hang, 5xx) is reachable, and its clauses say what is wrong.
+    """
+    host = httpx.URL(base_url).host
+    if limiter is not None:
+        limiter.wait()  # the probe is a live request like any other: one run-wide rate limit
+    try:
+        with httpx.Client(timeout=timeout) as client:
+            client.get(base_url)
+    except httpx.ConnectTimeout:
+        return (
+            f"no connection within {timeout:g}s: check the host, port, firewall and proxy settings"
+        )
+    except httpx.ConnectError as exc:
+        text = str(exc)
+        lowered = text.lower()
+        if (
+            "name or service" in lowered
+            or "nodename" in lowered
+            or "name resolution" in lowered
+            or "getaddrinfo" in lowered
+            or "errno -" in lowered
+        ):
+            return f"cannot resolve the host name {host} ({text}): check the host name and DNS"
+        if "ssl" in lowered or "tls" in lowered or "certificate" in lowered:
+            return (
+                f"TLS handshake failed ({text}): check https:// versus http:// and the "
+                "certificate (SSL_CERT_FILE for a private CA)"
+            )
+        if "refused" in lowered:
+            return (
+                f"connection refused by {host}: check the host and port, and that the "
+                "server is running"
+            )
+        return f"cannot connect ({text}): check the URL, DNS, proxy and TLS settings"
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.ProxyError) as exc:
+        return f"cannot connect ({type(exc).__name__}: {exc}): check the URL and proxy settings"
+    except httpx.HTTPError:
+        return None
+    return None

@@ -1,4 +1,4 @@
-"""`teleconform run --workers N`: work units in pytest-xdist worker processes.
+"""XdistExecutor (`teleconform run --workers N`): work units in pytest-xdist worker processes.
 
 This process is the xdist controller of an in-process pytest session that loads only
 ``xdist`` and ``teleconform.pytest_plugin`` (no host configuration, no other plugins): the
@@ -6,8 +6,8 @@ plugin makes one item per clause, grouped by work unit, and ``--dist loadgroup``
 unit (a create-then-read chain) on one worker. The controller
 
 - serves the sandboxes to the workers over loopback HTTP and probes live targets first;
-- hands each worker the run's settings in ``workerinput`` (credentials included: never in
-  the environment or on disk);
+- hands each worker the run's settings in ``workerinput`` (``RunSettings.to_wire``,
+  credentials included: never in the environment or on disk);
 - keeps one rate limit across all workers (``SharedRateLimiter`` on a file in a private
   temporary directory);
 - forwards SIGTERM/SIGINT to the workers, whose units stop and clean up, then still writes
@@ -20,39 +20,41 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
-from teleconform.catalogue import Clause
-from teleconform.pytest_plugin import (
+from teleconform.catalogue import Clause, load_catalogue
+from teleconform.runner._cleanup import cleanup_from_ledger
+from teleconform.runner._executor import ApiJob, Executed, TargetUnusable
+from teleconform.runner._loading import work_units
+from teleconform.runner._report_entry import unverified_entry
+from teleconform.runner._settings import Progress, RunSettings
+from teleconform.runner._worker_protocol import (
     PROPERTY,
     REFUSED_PROPERTY,
     RUN_SPEC,
     UNIT_PROPERTY,
     clause_of_nodeid,
+    make_run_spec,
 )
 
 log = logging.getLogger("teleconform")
 
 
-@dataclass(slots=True)
-class ApiTarget:
-    """Where one API's units send their requests, and as whom."""
+class Console(Protocol):
+    """Where the executor tells the user what it does (``always``: even with --quiet)."""
 
-    base_url: str
-    mode: str  # sandbox | live
-    credentials: dict[str, str]
-    writes_allowed: bool
-    ledger: str | None = None
+    def line(self, text: str, *, always: bool = False) -> None: ...
 
 
 @dataclass(slots=True)
@@ -76,8 +78,8 @@ class _Controller:
     def __init__(
         self,
         spec: dict[str, Any],
-        catalogue: dict[str, Clause],
-        progress: Callable[[str, str, str], None],
+        catalogue: Mapping[str, Clause],
+        progress: Progress,
     ) -> None:
         self.spec = spec
         self.catalogue = catalogue
@@ -138,35 +140,92 @@ class _Controller:
 
 
 def _json(value: object) -> dict[str, Any]:
-    import json
-
     data = json.loads(str(value))
     assert isinstance(data, dict)
     return data
 
 
-def count_units(selected: dict[str, set[str] | None]) -> int:
+def count_units(selected: Mapping[str, frozenset[str] | None]) -> int:
     """How many work units the selection makes: more workers than that would idle."""
-    from teleconform.runner._core import work_units
-
     return sum(len(work_units(api, ids)) for api, ids in selected.items())
 
 
+@dataclass(slots=True)
+class XdistExecutor:
+    """Work units in ``workers`` pytest-xdist processes; every target is opened first."""
+
+    workers: int
+    report_dir: Path
+    console: Console
+
+    def run(self, jobs: Sequence[ApiJob], settings: RunSettings) -> Executed:
+        result = Executed()
+        catalogue = settings.catalogue or load_catalogue()
+        opened: dict[str, RunSettings] = {}
+        with contextlib.ExitStack() as targets:  # sandboxes stop when the session is over
+            for job in jobs:
+                try:
+                    opened[job.api] = targets.enter_context(
+                        job.open(replace(settings, api=job.api, clauses=job.clauses))
+                    )
+                except TargetUnusable as exc:
+                    result.refused.append(str(exc))
+            if not opened:
+                return result
+            workers = min(self.workers, count_units({a: s.clauses for a, s in opened.items()}))
+            self.console.line(f"{workers} worker processes (pytest-xdist)")
+            # XdistFailed is a bug: the CLI's last line of defence makes it exit 4 with the log
+            ran = run_with_xdist(
+                opened,
+                workers=workers,
+                catalogue=catalogue,
+                progress=settings.progress or (lambda api, cid, verdict: None),
+                report_dir=self.report_dir,
+            )
+        for api, why in ran.refused:
+            result.refused.append(f"teleconform: {api} target refused or unusable: {why}")
+        if ran.workers_died:
+            self.console.line(
+                f"worker process {', '.join(ran.workers_died)} died; its clauses are errors",
+                always=True,
+            )
+            self._clean_after_dead_workers(opened, ran.runs)
+        for job in jobs:
+            if job.api in ran.runs:
+                result.runs[job.api] = job.report(ran.runs[job.api])
+        if ran.interrupted:
+            result.interrupt(ran.signal or "SIGINT", settings.stop)
+        return result
+
+    def _clean_after_dead_workers(
+        self, opened: Mapping[str, RunSettings], runs: dict[str, dict[str, Any]]
+    ) -> None:
+        """A dead worker could not clean up: undo, from the ledger, what is still there."""
+        for api, target in opened.items():
+            ledger = target.ledger_path
+            if target.mode != "live" or ledger is None or not ledger.is_file():
+                continue
+            tried, failed = cleanup_from_ledger(
+                ledger.resolve(), target.credentials, timeout_s=target.timeout_s
+            )
+            if tried:
+                self.console.line(
+                    f"{api}: cleaned {tried - len(failed)} of {tried} left by a dead worker"
+                )
+            if api in runs:
+                runs[api]["cleanup_failures"].extend(failed)
+
+
 def run_with_xdist(
+    apis: Mapping[str, RunSettings],
     *,
-    selected: dict[str, set[str] | None],
-    targets: dict[str, ApiTarget],
     workers: int,
-    settings: dict[str, Any],
-    catalogue: dict[str, Clause],
-    progress: Callable[[str, str, str], None],
+    catalogue: Mapping[str, Clause],
+    progress: Progress,
     report_dir: Path,
 ) -> XdistResult:
-    """Run the selected clauses of ``targets`` in ``workers`` xdist processes.
-
-    ``settings``: seed, budget, timeout, rate_limit, deadline_at (epoch seconds or None),
-    disruptive_allowed, run_id, state (JSON-able values the suites read from ``ctx.state``).
-    """
+    """Run each API's selected clauses (``apis``: its opened settings) in ``workers`` xdist
+    processes."""
     result = XdistResult()
     with tempfile.TemporaryDirectory(prefix="teleconform-workers-") as control:
         control_dir = Path(control)  # mode 0700: the rate file and worker pids
@@ -174,57 +233,9 @@ def run_with_xdist(
         (control_dir / "collect").mkdir()
         ini = control_dir / "pytest.ini"
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
-        spec = {
-            **settings,
-            "control_dir": str(control_dir),
-            "report_dir": str(report_dir.resolve()),
-            "apis": {
-                api: {
-                    "base_url": t.base_url,
-                    "mode": t.mode,
-                    "credentials": dict(t.credentials),
-                    "writes_allowed": t.writes_allowed,
-                    "ledger": t.ledger,
-                }
-                for api, t in targets.items()
-            },
-        }
+        spec = make_run_spec(apis, str(control_dir), str(report_dir.resolve()))
         controller = _Controller(spec, catalogue, progress)
-        args = [
-            str(control_dir / "collect"),
-            "-c",
-            str(ini),
-            "--rootdir",
-            str(control_dir),
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:terminal",
-            "-p",
-            "no:logging",  # teleconform logs to its own file; pytest's capture is not needed
-            "-p",
-            "xdist.plugin",
-            "-p",
-            "teleconform.pytest_plugin",
-            "-n",
-            str(workers),
-            "--dist",
-            "loadgroup",
-            # a replaced worker would run the rest of a dead one's unit again: writes twice
-            "--max-worker-restart",
-            "0",
-            "--teleconform-api",
-            "all" if len(targets) > 1 else next(iter(targets)),
-            "--teleconform-seed",
-            str(settings["seed"]),
-        ]
-        if any(ids is not None for ids in selected.values()):
-            for api, ids in selected.items():
-                chosen = (
-                    ids if ids is not None else {c.id for c in catalogue.values() if c.api == api}
-                )
-                for cid in sorted(chosen):
-                    args += ["--teleconform-clause", cid]
+        args = _pytest_args(control_dir, ini, apis, workers, catalogue)
         output = io.StringIO()
         with _isolated_environment(), _forward_signals(control_dir) as stopping:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
@@ -238,44 +249,89 @@ def run_with_xdist(
             raise XdistFailed(f"the pytest-xdist session ended with status {int(code)}")
 
     result.refused = sorted(controller.refused.items())
-    for api, ids in selected.items():
-        if api in controller.refused:
-            continue
-        wanted = [c for c in catalogue.values() if c.api == api and (ids is None or c.id in ids)]
-        got = controller.entries.get(api, {})
-        clauses = []
-        for clause in wanted:
-            entry = got.get(clause.id)
-            if entry is None:
-                entry = {
-                    "id": clause.id,
-                    "area": clause.area,
-                    "level": clause.level,
-                    "title": clause.title,
-                    "verdict": "error",
-                    "reason": _missing_reason(clause.id, controller, result),
-                    "evidence": [],
-                    "waived": False,
-                }
-            clauses.append(entry)
-        units = controller.units.get(api, [])
-        target = targets[api]
-        result.runs[api] = {
-            "api": api,
-            "target": {"mode": target.mode, "base_url": target.base_url},
-            "clauses": clauses,
-            "totals": {},
-            "requests_sent": sum(int(u["requests_sent"]) for u in units),
-            "elapsed_s": round(max((float(u["elapsed_s"]) for u in units), default=0.0), 3),
-            "created": [e for u in units for e in u["created"]],
-            "cleanup_failures": [e for u in units for e in u["cleanup_failures"]],
-            # where each work unit ran: one worker per unit, each clause in one unit
-            "units": [
-                {k: u[k] for k in ("unit", "worker", "clauses", "requests_sent")}
-                for u in sorted(units, key=lambda u: str(u["unit"]))
-            ],
-        }
+    for api in apis:
+        if api not in controller.refused:
+            result.runs[api] = _api_entry(apis[api], catalogue, controller, result)
     return result
+
+
+def _pytest_args(
+    control_dir: Path,
+    ini: Path,
+    apis: Mapping[str, RunSettings],
+    workers: int,
+    catalogue: Mapping[str, Clause],
+) -> list[str]:
+    """The in-process session's command line: only xdist and the plugin, the selection."""
+    selected = {api: s.clauses for api, s in apis.items()}
+    args = [
+        str(control_dir / "collect"),
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(control_dir),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:logging",  # teleconform logs to its own file; pytest's capture is not needed
+        "-p",
+        "xdist.plugin",
+        "-p",
+        "teleconform.pytest_plugin",
+        "-n",
+        str(workers),
+        "--dist",
+        "loadgroup",
+        # a replaced worker would run the rest of a dead one's unit again: writes twice
+        "--max-worker-restart",
+        "0",
+        "--teleconform-api",
+        "all" if len(apis) > 1 else next(iter(apis)),
+        "--teleconform-seed",
+        str(next(iter(apis.values())).seed),
+    ]
+    if any(ids is not None for ids in selected.values()):
+        for api, ids in selected.items():
+            chosen = ids if ids is not None else {c.id for c in catalogue.values() if c.api == api}
+            for cid in sorted(chosen):
+                args += ["--teleconform-clause", cid]
+    return args
+
+
+def _api_entry(
+    target: RunSettings,
+    catalogue: Mapping[str, Clause],
+    controller: _Controller,
+    result: XdistResult,
+) -> dict[str, Any]:
+    """An API's report entry from what its workers reported; a clause without a verdict is
+    ``error`` saying why."""
+    api, ids = target.api, target.clauses
+    wanted = [c for c in catalogue.values() if c.api == api and (ids is None or c.id in ids)]
+    got = controller.entries.get(api, {})
+    clauses = [
+        got.get(clause.id)
+        or unverified_entry(clause, _missing_reason(clause.id, controller, result))
+        for clause in wanted
+    ]
+    units = controller.units.get(api, [])
+    return {
+        "api": api,
+        "target": {"mode": target.mode, "base_url": target.base_url},
+        "clauses": clauses,
+        "totals": {},
+        "requests_sent": sum(int(u["requests_sent"]) for u in units),
+        "elapsed_s": round(max((float(u["elapsed_s"]) for u in units), default=0.0), 3),
+        "created": [e for u in units for e in u["created"]],
+        "cleanup_failures": [e for u in units for e in u["cleanup_failures"]],
+        # where each work unit ran: one worker per unit, each clause in one unit
+        "units": [
+            {k: u[k] for k in ("unit", "worker", "clauses", "requests_sent")}
+            for u in sorted(units, key=lambda u: str(u["unit"]))
+        ],
+    }
 
 
 def _missing_reason(cid: str, controller: _Controller, result: XdistResult) -> str:
