@@ -26,13 +26,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from teleconform.catalogue import load_catalogue
 from teleconform.client._fixtures import teleconform_hcw, teleconform_leah  # noqa: F401 (fixtures)
 from teleconform.report._document import now_rfc3339
+from teleconform.report.model import empty_totals
 from teleconform.runner._worker_protocol import (
     PROPERTY,
     RATE_FILE,
@@ -45,6 +46,10 @@ from teleconform.runner._worker_protocol import (
     spec_settings,
 )
 from teleconform.runner.ledger import left_behind
+
+if TYPE_CHECKING:
+    from teleconform.report._document import ReportHeader
+    from teleconform.report.model import Run
 
 __all__ = ["ClauseFailed", "ClauseItem", "clause_of_nodeid", "collected_runs", "unit_map"]
 
@@ -425,10 +430,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG["config"] = session.config
 
 
-def collected_runs(config: pytest.Config) -> list[dict[str, Any]]:
+def collected_runs(config: pytest.Config) -> list[Run]:
     """The report's ``runs`` from every clause item reported in this session (catalogue order)."""
     order = {cid: i for i, cid in enumerate(load_catalogue())}
-    runs = []
+    runs: list[Run] = []
     for api in ("hcw", "leah"):
         run = config.stash[_ENTRIES].get(api)
         if run:
@@ -440,7 +445,7 @@ def collected_runs(config: pytest.Config) -> list[dict[str, Any]]:
                     "api": api,
                     "target": run["target"],
                     "clauses": clauses,
-                    "totals": {},
+                    "totals": empty_totals(),  # build_report counts them
                     "left_behind": left_behind(failures) if live else [],
                 }
             )
@@ -459,37 +464,31 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             sandbox.stop()
         return
     from teleconform.report import write_reports
-    from teleconform.report._document import tool_info, totals_of
+    from teleconform.report._document import ReportHeader, build_report
 
     runs = collected_runs(config)
-    report = {
-        "schema_version": 1,
-        "tool": tool_info(),
-        "seed": config.stash[_STATE]["seed"],
-        "started_at": config.stash[_STATE]["started_at"],
-        "finished_at": now_rfc3339(),
-        "totals": totals_of(runs),
-        "runs": runs,
-    }
+    header = ReportHeader(
+        seed=config.stash[_STATE]["seed"], started_at=config.stash[_STATE]["started_at"]
+    )
     if runs and _replaying(config):
-        _add_replay_notes(config, report, [run["api"] for run in runs])
-    write_reports(report, Path(report_dir))
+        header = _with_replay_notes(config, header, [run["api"] for run in runs])
+    write_reports(build_report(header, runs), Path(report_dir))
     for sandbox in config.stash[_STATE]["sandboxes"].values():
         sandbox.stop()
 
 
-def _add_replay_notes(config: pytest.Config, report: dict[str, Any], apis: list[str]) -> None:
+def _with_replay_notes(
+    config: pytest.Config, header: ReportHeader, apis: list[str]
+) -> ReportHeader:
     """As `run --replay` reports them: the recorded seed and the notes (e.g. other versions)."""
     from teleconform._errors import ConfigError
 
     try:
         replay = _open_replay(config, apis)
     except ConfigError:
-        return  # the items said why
+        return header  # the items said why
     replay.finish()
-    report["seed"] = replay.seed
-    if replay.notes:
-        report["notes"] = list(replay.notes)
+    return replace(header, seed=replay.seed, notes=tuple(replay.notes))
 
 
 def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
@@ -528,7 +527,7 @@ def _ensure_unit(item: ClauseItem) -> dict[str, Any]:
     return units[unit]
 
 
-def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dict[str, Any]:
+def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> Run:
     from teleconform.runner import RunSettings, run_api
     from teleconform.runner._needs import needs_from_env, safe_contacts
     from teleconform.runner._report_entry import run_to_json
@@ -579,7 +578,7 @@ def _run_unit(config: pytest.Config, api: str, ids: list[str], unit: str) -> dic
     return run_to_json(run_api(settings))
 
 
-def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> dict[str, Any]:
+def _replay_unit(config: pytest.Config, api: str, ids: list[str]) -> Run:
     """Replay ``api`` as ``teleconform run --replay`` does: the whole recorded run, in order,
     with the recorded seed, budget and permissions; only the selected clauses are reported."""
     from teleconform._errors import ConfigError

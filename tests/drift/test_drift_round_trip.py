@@ -22,7 +22,8 @@ import yaml
 
 from teleconform.cli.drift import drift_command
 from teleconform.drift import SOFT
-from teleconform.report._document import totals_of
+from teleconform.report._document import ReportHeader, build_report
+from teleconform.report.model import Report
 from teleconform.runner import ApiRun, RunSettings, run_api, sandbox_credentials
 from teleconform.runner._report_entry import run_to_json
 from teleconform.runner._targets import resolve_sandbox_profile
@@ -83,17 +84,11 @@ def _run(s: Served, faults: list[str], clauses: set[str]) -> ApiRun:
     )  # type: ignore[arg-type]
 
 
-def _report(run: ApiRun) -> dict[str, Any]:
-    runs = [run_to_json(run)]
-    return {
-        "schema_version": 1,
-        "tool": {"name": "teleconform"},
-        "seed": 1,
-        "started_at": "2026-12-07T21:00:00Z",
-        "finished_at": "2026-12-07T21:01:00Z",
-        "totals": totals_of(runs),
-        "runs": runs,
-    }
+def _report(run: ApiRun) -> Report:
+    header = ReportHeader(
+        seed=1, started_at="2026-12-07T21:00:00Z", finished_at="2026-12-07T21:01:00Z"
+    )
+    return build_report(header, [run_to_json(run)])
 
 
 def _neighbourhood(name: str, table: dict[str, Fault]) -> set[str]:

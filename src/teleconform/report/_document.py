@@ -166,16 +166,6 @@ def _sum(a: Totals, b: Totals) -> Totals:
     }
 
 
-def totals_of(runs: list[dict[str, Any]]) -> Totals:
-    """Sets each run's ``totals`` and returns the report's, for documents not yet made by
-    `build_report` (callers still holding untyped run dicts)."""
-    totals = empty_totals()
-    for run in runs:
-        run["totals"] = clause_totals(run["clauses"])
-        totals = _sum(totals, run["totals"])
-    return totals
-
-
 def exit_status(
     runs: Sequence[Mapping[str, Any]],
     strict: bool,

@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from teleconform.catalogue import load_catalogue
+from teleconform.report.model import Run
 from teleconform.runner._api_run import run_api
 from teleconform.runner._fold import ApiRun
 from teleconform.runner._http import TransportError
@@ -33,7 +34,7 @@ class TargetUnusable(Exception):
     """An API's target cannot be used at all (e.g. no connection): its one-line message."""
 
 
-def _entry_as_is(entry: dict[str, Any]) -> dict[str, Any]:
+def _entry_as_is(entry: Run) -> Run:
     return entry
 
 
@@ -50,7 +51,7 @@ class ApiJob:
     api: str
     clauses: frozenset[str] | None
     open: Callable[[RunSettings], AbstractContextManager[RunSettings]]
-    report: Callable[[dict[str, Any]], dict[str, Any]] = _entry_as_is
+    report: Callable[[Run], Run] = _entry_as_is
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ class Executed:
     """What an executor gives back: report entries by API, why targets refused (exit 3),
     and the signal that interrupted the run ("" when none did)."""
 
-    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[str, Run] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     interrupted: str = ""
 

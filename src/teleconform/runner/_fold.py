@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from teleconform.catalogue import Clause
+from teleconform.report.model import Advisory as AdvisoryEntry
+from teleconform.report.model import ClauseEntry, Evidence, Verdict
 from teleconform.runner._checks import describe_need
 from teleconform.suite import Advisory, Outcome
 
@@ -30,21 +32,21 @@ class ClauseResult:
     # the error stands for a bug of teleconform (a check broke its declaration): exit 4
     internal: bool = False
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_json(self) -> ClauseEntry:
+        data: ClauseEntry = {
             "id": self.id,
             "level": self.level,
             "title": self.title,
             "area": self.area,
-            "verdict": self.verdict,
+            "verdict": cast(Verdict, self.verdict),
             "waived": self.waived,
             "reason": self.reason,
-            "evidence": self.evidence,
+            "evidence": cast("list[Evidence]", self.evidence),
         }
         if self.measurements:
             data["measurements"] = self.measurements
         if self.advisories:
-            data["advisories"] = [a.to_json() for a in self.advisories]
+            data["advisories"] = [cast(AdvisoryEntry, a.to_json()) for a in self.advisories]
         if self.internal:
             data["internal_error"] = True
         return data
@@ -68,14 +70,6 @@ class ApiRun:
     @property
     def verdicts(self) -> dict[str, str]:
         return {c.id: c.verdict for c in self.clauses}
-
-    def totals(self) -> dict[str, int]:
-        counts = {"pass": 0, "fail": 0, "skip": 0, "error": 0, "waived": 0}
-        for c in self.clauses:
-            counts[c.verdict] += 1
-            if c.waived:
-                counts["waived"] += 1
-        return counts
 
 
 def fold(outcomes: list[Outcome]) -> tuple[str, str]:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import cast
 
 from teleconform.catalogue import Clause
+from teleconform.report._document import clause_totals
+from teleconform.report.model import ClauseEntry, Mode, Run, empty_totals
 from teleconform.runner._fold import ApiRun
 from teleconform.runner.ledger import left_behind
 
 
-def run_to_json(run: ApiRun) -> dict[str, Any]:
+def run_to_json(run: ApiRun) -> Run:
     """The report entry of a finished API run."""
+    entries = [c.to_json() for c in run.clauses]
     return {
         "api": run.api,
-        "target": {"mode": run.mode, "base_url": run.base_url},
-        "clauses": [c.to_json() for c in run.clauses],
-        "totals": run.totals(),
+        "target": {"mode": cast(Mode, run.mode), "base_url": run.base_url},
+        "clauses": entries,
+        "totals": clause_totals(entries),
         "requests_sent": run.requests_sent,
         "elapsed_s": round(run.elapsed_s, 3),
         "created": run.created,
@@ -26,7 +29,7 @@ def run_to_json(run: ApiRun) -> dict[str, Any]:
     }
 
 
-def unverified_entry(clause: Clause, reason: str) -> dict[str, Any]:
+def unverified_entry(clause: Clause, reason: str) -> ClauseEntry:
     """The report entry of a selected clause that got no verdict: ``error`` with ``reason``."""
     return {
         "id": clause.id,
@@ -46,17 +49,17 @@ def interrupted_run(
     catalogue: Mapping[str, Clause],
     mode: str,
     base_url: str,
-) -> dict[str, Any]:
+) -> Run:
     """The report entry of an API the interrupt reached before it started."""
     return {
         "api": api,
-        "target": {"mode": mode, "base_url": base_url},
+        "target": {"mode": cast(Mode, mode), "base_url": base_url},
         "clauses": [
             unverified_entry(c, "run interrupted")
             for c in catalogue.values()
             if c.api == api and (ids is None or c.id in ids)
         ],
-        "totals": {},
+        "totals": empty_totals(),
         "requests_sent": 0,
         "elapsed_s": 0.0,
         "created": [],

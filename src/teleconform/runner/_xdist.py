@@ -29,11 +29,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pytest
 
 from teleconform.catalogue import Clause, load_catalogue
+from teleconform.report.model import Run
 from teleconform.runner._cleanup import cleanup_from_ledger
 from teleconform.runner._executor import ApiJob, Executed, TargetUnusable
 from teleconform.runner._loading import work_units
@@ -61,7 +62,7 @@ class Console(Protocol):
 class XdistResult:
     """The per-API runs (report dicts), targets that refused the run, and interruption."""
 
-    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[str, Run] = field(default_factory=dict)
     refused: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
     workers_died: list[str] = field(default_factory=list)
@@ -198,7 +199,7 @@ class XdistExecutor:
         return result
 
     def _clean_after_dead_workers(
-        self, opened: Mapping[str, RunSettings], runs: dict[str, dict[str, Any]]
+        self, opened: Mapping[str, RunSettings], runs: dict[str, Run]
     ) -> None:
         """A dead worker could not clean up: undo, from the ledger, what is still there."""
         for api, target in opened.items():
@@ -305,7 +306,7 @@ def _api_entry(
     catalogue: Mapping[str, Clause],
     controller: _Controller,
     result: XdistResult,
-) -> dict[str, Any]:
+) -> Run:
     """An API's report entry from what its workers reported; a clause without a verdict is
     ``error`` saying why."""
     api, ids = target.api, target.clauses
@@ -317,7 +318,7 @@ def _api_entry(
         for clause in wanted
     ]
     units = controller.units.get(api, [])
-    return {
+    entry: dict[str, Any] = {  # the workers' parts come back as JSON
         "api": api,
         "target": {"mode": target.mode, "base_url": target.base_url},
         "clauses": clauses,
@@ -331,7 +332,9 @@ def _api_entry(
             {k: u[k] for k in ("unit", "worker", "clauses", "requests_sent")}
             for u in sorted(units, key=lambda u: str(u["unit"]))
         ],
+        "left_behind": [],  # the report step lists what the units' cleanup left
     }
+    return cast(Run, entry)
 
 
 def _missing_reason(cid: str, controller: _Controller, result: XdistResult) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from teleconform.report.model import LeftBehind
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -62,13 +64,13 @@ def pointer_value(document: Any, pointer: str) -> Any:
     return value
 
 
-def left_behind(failures: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def left_behind(failures: Iterable[Mapping[str, Any]]) -> list[LeftBehind]:
     """The report's ``left_behind``: one item per thing with a known id, else per kind and why.
 
     ``failures`` are the entries cleanup could not remove (with ``why`` or ``detail``).
     """
-    items: list[dict[str, Any]] = []
-    unnamed: dict[tuple[str, str], dict[str, Any]] = {}
+    items: list[LeftBehind] = []
+    unnamed: dict[tuple[str, str], LeftBehind] = {}
     for entry in failures:
         kind = str(entry.get("kind", "unknown"))
         why = str(entry.get("why") or f"cleanup failed: {entry.get('detail', 'unknown')}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ class Printer:
 
 
 def print_summary(
-    report: dict[str, Any],
+    report: Mapping[str, Any],
     printer: Printer,
     report_dir: Path,
     require_all: bool = False,
@@ -102,7 +103,7 @@ def print_summary(
         printer.line(line, always=True)
 
 
-def left_behind_lines(report: dict[str, Any]) -> list[str]:
+def left_behind_lines(report: Mapping[str, Any]) -> list[str]:
     """The console's last lines: what each live run left on its target, and why."""
     lines: list[str] = []
     for run in report["runs"]:
@@ -113,7 +114,7 @@ def left_behind_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def unverified_lines(report: dict[str, Any], require_all: bool) -> list[str]:
+def unverified_lines(report: Mapping[str, Any], require_all: bool) -> list[str]:
     """The console's last lines: every skipped MUST clause, grouped by what it needs."""
     from teleconform.report._common import unverified_musts
 

@@ -8,21 +8,16 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from teleconform._errors import EXIT_BUG, EXIT_TARGET
 from teleconform.catalogue import Clause
 from teleconform.cli.run._console import Printer, print_summary
 from teleconform.cli.run._select import Selection
 from teleconform.cli.run._targets import TargetPlan
-from teleconform.report._document import (
-    exit_status,
-    internal_errors,
-    now_rfc3339,
-    tool_info,
-    totals_of,
-)
-from teleconform.report.baseline import apply_baseline
+from teleconform.report._document import ReportHeader, build_report, exit_status, internal_errors
+from teleconform.report.baseline import Waiver, apply_baseline
+from teleconform.report.model import Report, Run
 from teleconform.runner._interrupts import Terminated
 from teleconform.runner._report_entry import interrupted_run
 from teleconform.runner.ledger import left_behind
@@ -34,7 +29,7 @@ class Ran:
     interrupting signal ("" when none), and the run's seed, start time and notes."""
 
     selected: Selection
-    runs: dict[str, dict[str, Any]]
+    runs: dict[str, Run]
     refused: list[str]
     interrupted: str
     seed: int
@@ -57,7 +52,7 @@ def add_unstarted(ran: Ran, catalogue: Mapping[str, Clause], plan: TargetPlan) -
             ran.runs[api] = interrupted_run(api, ids, catalogue, mode, plan.urls.get(api, ""))
 
 
-def build_document(ran: Ran, waivers: list[Any]) -> dict[str, Any]:
+def build_document(ran: Ran, waivers: list[Waiver]) -> Report:
     """report.json's document: each API's entry with the baseline applied, the totals."""
     ordered = [ran.runs[api] for api in ran.selected if api in ran.runs]
     for run in ordered:
@@ -65,18 +60,8 @@ def build_document(ran: Ran, waivers: list[Any]) -> dict[str, Any]:
         # after any cleanup of dead workers' leftovers: what stays is what still failed
         live = run["target"].get("mode") == "live"
         run["left_behind"] = left_behind(run.get("cleanup_failures") or []) if live else []
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "tool": tool_info(),
-        "seed": ran.seed,
-        "started_at": ran.started_at,
-        "finished_at": now_rfc3339(),
-        "totals": totals_of(ordered),
-        "runs": ordered,
-    }
-    if ran.notes:
-        report["notes"] = list(ran.notes)
-    return report
+    header = ReportHeader(seed=ran.seed, started_at=ran.started_at, notes=tuple(ran.notes))
+    return build_report(header, ordered)
 
 
 def report_and_status(

@@ -21,6 +21,7 @@ from teleconform.catalogue import Clause
 from teleconform.cli.run._console import Printer
 from teleconform.cli.run._select import APIS, Selection
 from teleconform.report.baseline import load_baseline
+from teleconform.report.model import Run
 from teleconform.runner._executor import ApiJob, TargetUnusable
 from teleconform.runner._needs import needs_from_env, safe_contacts
 from teleconform.runner._settings import RunSettings
@@ -217,7 +218,7 @@ class _Api:
         self.printer.line(f"{self.api}: {settings.mode} {settings.base_url}")
         return replace(settings, credentials=credentials, state=state, on_exchange=on_exchange)
 
-    def report(self, entry: dict[str, Any]) -> dict[str, Any]:
+    def report(self, entry: Run) -> Run:
         """The API's report entry: the sandbox profile; the replay plan or the recording."""
         if not self.replaying and self.api not in self.plan.urls:
             profile = self.plan.profiles.get(self.api)
