@@ -111,7 +111,8 @@ def direct_graph() -> dict[str, frozenset[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         targets = {t for node in _runtime_imports(tree) for t in _targets(name, node)}
         if path.name != "__init__.py":  # a lazy __init__'s strings load on attribute access
-            targets |= _named_in_strings(tree)
+            # its own packages (e.g. importlib.resources.files) are loaded before it runs
+            targets |= _named_in_strings(tree) - _with_parents(name)
         edges[name] = frozenset(targets)
     return edges
 
@@ -335,3 +336,12 @@ def test_only_the_template_environment_imports_jinja2() -> None:
         if any(t.split(".")[0] in {"jinja2", "markupsafe"} for t in targets)
     }
     assert importers == {"teleconform.report.html._templates"}
+
+
+def test_only_the_property_tests_import_schemathesis() -> None:
+    importers = {
+        name
+        for name, targets in direct_graph().items()
+        if any(t.split(".")[0] == "schemathesis" for t in targets)
+    }
+    assert importers and all(name.startswith("teleconform.properties.") for name in importers)
