@@ -8,21 +8,13 @@ Nothing outside ``cli/`` imports it, except the entry point ``teleconform.__main
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from teleconform._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from teleconform.cli._main import main
 
 __all__ = ["main"]
 
-
-def __getattr__(name: str) -> Any:
-    # Lazy (PEP 562): a command module (`teleconform.cli.proxy`) loads without the dispatcher.
-    if name in __all__:
-        return getattr(importlib.import_module("teleconform.cli._main"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(__all__, "teleconform.cli._main"))

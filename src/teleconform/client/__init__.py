@@ -18,8 +18,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from teleconform._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from teleconform.client._exchange import Exchange
@@ -41,12 +42,6 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-
-
 __all__ = [
     "ClientValidator",
     "Exchange",
@@ -57,3 +52,7 @@ __all__ = [
     "validating",
     "write_client_report",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {name: f"{__name__}.{module}" for name, module in _WHERE.items()}
+)

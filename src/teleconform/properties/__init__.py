@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from teleconform._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from teleconform.properties._api import (
@@ -40,13 +41,6 @@ __all__ = [
     "safe_phone",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    # Lazy (PEP 562): importing a sibling module must not load this package's heavy body.
-    if name in __all__:
-        return getattr(importlib.import_module("teleconform.properties._api"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(
+    __name__, dict.fromkeys(__all__, "teleconform.properties._api")
+)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from teleconform._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from teleconform.redact._redactor import (
@@ -18,13 +19,6 @@ __all__ = [
     "sensitive_fields_from_spec",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    # Lazy (PEP 562): importing a sibling module must not load this package's heavy body.
-    if name in __all__:
-        return getattr(importlib.import_module("teleconform.redact._redactor"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(
+    __name__, dict.fromkeys(__all__, "teleconform.redact._redactor")
+)

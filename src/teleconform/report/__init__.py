@@ -6,20 +6,15 @@ Lazy (PEP 562): importing `teleconform.report.model` or `.merge` does not load t
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from teleconform._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from teleconform.report._render import FILENAMES, render_reports, write_reports
 
 __all__ = ["FILENAMES", "render_reports", "write_reports"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module("teleconform.report._render"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(
+    __name__, dict.fromkeys(__all__, "teleconform.report._render")
+)
