@@ -302,7 +302,9 @@ def test_report_writers_send_no_requests() -> None:
             assert not _loads(name, "teleconform.runner"), name
 
 
-@pytest.mark.parametrize("module", ["teleconform.sandbox.hcw", "teleconform.report.merge"])
+@pytest.mark.parametrize(
+    "module", ["teleconform.sandbox.hcw", "teleconform.sandbox.leah", "teleconform.report.merge"]
+)
 def test_a_real_import_loads_what_the_graph_says(module: str) -> None:
     # the static graph is a model; this checks it against the interpreter
     done = subprocess.run(
@@ -314,6 +316,8 @@ def test_a_real_import_loads_what_the_graph_says(module: str) -> None:
     loaded = set(done.stdout.split())
     assert not {m for m in loaded for h in HEAVY if m == h or m.startswith(h + ".")}
     assert {m for m in loaded if m.startswith("teleconform")} <= reachable(module)
+    # nor an HTTP client: the sandboxes import httpx only where they send (webhook deliveries)
+    assert not {m for m in loaded if m.split(".")[0] in {"httpx", "requests", "urllib3"}}
 
 
 def test_public_api_is_exactly_all() -> None:
