@@ -2,7 +2,8 @@
 
 ``_parser`` builds the argparse tree (one ``add_<command>_parser`` per command), ``_main``
 parses and dispatches, and each command has its module (``clauses``, ``sandbox``,
-``cleanup``, ``proxy``, ``drift``, ``check_traffic``, ``cassettes``; ``run`` in ``_run``).
+``cleanup``, ``proxy``, ``drift``, ``check_traffic``, ``cassettes``, ``report``,
+``webhooks``; ``run`` is the package ``run/``: select, targets, executor, report).
 Nothing outside ``cli/`` imports it, except the entry point ``teleconform.__main__``.
 """
 
