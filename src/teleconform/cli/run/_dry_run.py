@@ -6,15 +6,15 @@ import argparse
 import os
 
 from teleconform._errors import EXIT_OK
-from teleconform._resources import SPEC_FILES, spec_path
-from teleconform._yaml import load_yaml_file
 from teleconform.catalogue import Clause
 from teleconform.cli.run._console import Printer
 from teleconform.runner._needs import safe_contacts
+from teleconform.specs import load_spec_document
 
 
 def operations_by_clause(api: str) -> dict[str, list[str]]:
-    spec = load_yaml_file(spec_path(SPEC_FILES[api]))
+    """The ``METHOD /path`` of each operation, by the clause ids its ``x-clauses`` names."""
+    spec = load_spec_document(api)
     found: dict[str, list[str]] = {}
     for path, item in (spec.get("paths") or {}).items():
         for method, op in item.items():
