@@ -467,3 +467,66 @@ def test_a_stopped_run_starts_no_further_job(suites_root: Path) -> None:
     base = RunSettings("", "", catalogue=CATALOGUE, stop=stop)
     executed = SequentialExecutor().run([_job(suites_root, "hcw")], base)
     assert executed.runs == {} and executed.refused == []
+
+
+# -- an interrupt whose exception Python drops --------------------------------------------------
+PLANTED_DROPPED_SIGNAL = """
+import gc
+import os
+import signal
+
+from teleconform.suite import clause
+
+
+@clause("HCW-AUTH-01")
+def signalled_inside_a_gc_callback(ctx):
+    # SIGTERM arrives while a garbage-collector callback runs (hypothesis installs one): the
+    # handler raises there, and CPython prints that exception and drops it
+    def callback(phase, info):
+        if phase == "start" and callback in gc.callbacks:
+            gc.callbacks.remove(callback)
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10_000):  # the handler runs at the next bytecode boundary
+                pass
+
+    gc.callbacks.append(callback)
+    gc.collect()
+    ctx.passes("HCW-AUTH-01", "this check ran to its end")
+
+
+@clause("HCW-AUTH-03")
+def after_the_signal(ctx):
+    ctx.passes("HCW-AUTH-03", "ran although the run was interrupted")
+"""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_signal_whose_exception_was_dropped_still_interrupts_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seen in CI: SIGTERM during a gc callback was lost and the run exited 0."""
+    import json
+    import signal
+
+    from teleconform.cli._main import main
+    from teleconform.runner import _loading
+
+    root = tmp_path / "suites"
+    (root / "hcw").mkdir(parents=True)
+    (root / "hcw" / "__init__.py").write_text("")
+    (root / "hcw" / "planted.py").write_text(textwrap.dedent(PLANTED_DROPPED_SIGNAL))
+    monkeypatch.setattr(_loading, "suites_dir", lambda: root)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    out = tmp_path / "reports"
+    argv = ["run", "hcw", "--clause", "HCW-AUTH-01", "--clause", "HCW-AUTH-03"]
+    status = main([*argv, "--seed", "1", "--report-dir", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 143, err
+    clauses = {
+        c["id"]: c for c in json.loads((out / "report.json").read_text())["runs"][0]["clauses"]
+    }
+    assert clauses["HCW-AUTH-01"]["verdict"] == "pass"
+    assert clauses["HCW-AUTH-03"]["verdict"] == "error"
+    assert "interrupted" in clauses["HCW-AUTH-03"]["reason"]
+    # the command gives the host program its handlers back
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from teleconform.cli.run._select import Selection, recorded_selection, select
 from teleconform.cli.run._targets import TargetPlan, api_jobs, open_cassettes, plan_targets
 from teleconform.report._document import now_rfc3339, tool_info
 from teleconform.runner._http import RateLimiter
-from teleconform.runner._interrupts import Terminated
+from teleconform.runner._interrupts import SignalLatch, Terminated
 from teleconform.runner._settings import RunSettings
 
 
@@ -77,7 +78,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the selected clauses and write the reports; the exit status."""
     catalogue = load_catalogue()
     prepared = _prepare_with_replay(argparse.Namespace(**vars(args)), catalogue)
-    args, selected, session = prepared.args, prepared.selected, prepared.session
+    args, selected = prepared.args, prepared.selected
     printer = Printer(
         args.quiet,
         args.verbose,
@@ -89,8 +90,16 @@ def run_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         return dry_run(selected, prepared.plan.urls, dict(catalogue), prepared.seed, printer, args)
 
+    with _latched_interrupts() as latch:
+        return _run_and_report(prepared, catalogue, printer, latch)
+
+
+def _run_and_report(
+    prepared: _Prepared, catalogue: Mapping[str, Clause], printer: Printer, latch: SignalLatch
+) -> int:
+    """Steps 3 and 4: the executor, then the reports and the exit status."""
+    args, selected, session = prepared.args, prepared.selected, prepared.session
     report_dir = Path(args.report_dir)
-    _terminate_like_interrupt()
     try:
         log_file = setup_log(report_dir)
     except OSError as exc:
@@ -108,11 +117,13 @@ def run_command(args: argparse.Namespace) -> int:
         rate_limiter=RateLimiter(args.rate_limit),
         run_id=f"tc-{uuid.uuid4().hex[:10]}",
         deadline=time.monotonic() + args.deadline if args.deadline else None,
-        stop=threading.Event(),  # set on SIGTERM/Ctrl-C: workers stop and clean up
+        stop=latch.stop,  # set on SIGTERM/Ctrl-C: workers stop and clean up
         progress=printer.progress,
     )
     jobs = api_jobs(args, selected, prepared.plan, session, printer, report_dir)
     executed = pick_executor(args, session, report_dir, printer).run(jobs, settings)
+    if latch.signal:  # also when the signal's exception was dropped (see SignalLatch)
+        executed.interrupt(latch.signal, latch.stop)
     ran = Ran(
         selected,
         executed.runs,
@@ -129,12 +140,32 @@ def run_command(args: argparse.Namespace) -> int:
     return report_and_status(ran, args, prepared.plan, printer, report_dir, log_file)
 
 
-def _terminate_like_interrupt() -> None:
-    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so cleanup code in `finally` runs."""
+@contextlib.contextmanager
+def _latched_interrupts() -> Iterator[SignalLatch]:
+    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so cleanup code in `finally` runs;
+    both are latched, so an interrupt whose exception Python dropped is not lost. The
+    previous handlers come back afterwards (the command may run inside another program)."""
     import signal
 
-    def handler(signum: int, frame: Any) -> None:
+    latch = SignalLatch()
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        latch.note("SIGTERM")
         raise Terminated
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
+    def on_sigint(signum: int, frame: Any) -> None:
+        latch.note("SIGINT")
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield latch
+        return
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm),
+        signal.SIGINT: signal.signal(signal.SIGINT, on_sigint),
+    }
+    try:
+        yield latch
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
