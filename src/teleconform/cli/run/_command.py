@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import random
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from teleconform.cli.run._select import Selection, recorded_selection, select
 from teleconform.cli.run._targets import TargetPlan, api_jobs, open_cassettes, plan_targets
 from teleconform.report._document import now_rfc3339, tool_info
 from teleconform.runner._http import RateLimiter
-from teleconform.runner._interrupts import SignalLatch, Terminated
+from teleconform.runner._interrupts import SignalLatch, latched_interrupts
 from teleconform.runner._settings import RunSettings
 
 
@@ -90,7 +88,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         return dry_run(selected, prepared.plan.urls, dict(catalogue), prepared.seed, printer, args)
 
-    with _latched_interrupts() as latch:
+    with latched_interrupts() as latch:
         return _run_and_report(prepared, catalogue, printer, latch)
 
 
@@ -138,34 +136,3 @@ def _run_and_report(
         session.finish()
         ran.notes = list(session.notes)
     return report_and_status(ran, args, prepared.plan, printer, report_dir, log_file)
-
-
-@contextlib.contextmanager
-def _latched_interrupts() -> Iterator[SignalLatch]:
-    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so cleanup code in `finally` runs;
-    both are latched, so an interrupt whose exception Python dropped is not lost. The
-    previous handlers come back afterwards (the command may run inside another program)."""
-    import signal
-
-    latch = SignalLatch()
-
-    def on_sigterm(signum: int, frame: Any) -> None:
-        latch.note("SIGTERM")
-        raise Terminated
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        latch.note("SIGINT")
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield latch
-        return
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm),
-        signal.SIGINT: signal.signal(signal.SIGINT, on_sigint),
-    }
-    try:
-        yield latch
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
