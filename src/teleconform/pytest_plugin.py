@@ -32,8 +32,7 @@ import pytest
 
 from teleconform.catalogue import load_catalogue
 from teleconform.client._fixtures import teleconform_hcw, teleconform_leah  # noqa: F401 (fixtures)
-from teleconform.report._document import now_rfc3339
-from teleconform.report.model import empty_totals
+from teleconform.report._document import now_rfc3339, run_entry
 from teleconform.runner._worker_protocol import (
     PROPERTY,
     RATE_FILE,
@@ -441,13 +440,7 @@ def collected_runs(config: pytest.Config) -> list[Run]:
             failures = config.stash.get(_FAILURES, {}).get(api, [])
             live = run["target"].get("mode") == "live"
             runs.append(
-                {
-                    "api": api,
-                    "target": run["target"],
-                    "clauses": clauses,
-                    "totals": empty_totals(),  # build_report counts them
-                    "left_behind": left_behind(failures) if live else [],
-                }
+                run_entry(api, run["target"], clauses, left_behind(failures) if live else None)
             )
     return runs
 

@@ -44,16 +44,8 @@ def _version(dist: str) -> str:
 
 
 def tool_info() -> dict[str, str]:
-    """This teleconform's version and those of the engines that shape its verdicts.
-
-    A plain mapping, as cassette headers record it; a report's is `report_tool()`.
-    """
-    return {
-        "name": "teleconform",
-        "version": __version__,
-        "schemathesis": _version("schemathesis"),
-        "hypothesis": _version("hypothesis"),
-    }
+    """`report_tool()` as a plain mapping, as cassette headers record it."""
+    return {key: str(value) for key, value in report_tool().items()}
 
 
 class _Now(enum.Enum):
@@ -65,13 +57,12 @@ NOW = _Now.NOW
 
 
 def report_tool() -> Tool:
-    """`tool_info()` as a report's ``tool``."""
-    info = tool_info()
+    """This teleconform's version and those of the engines that shape its verdicts."""
     return {
-        "name": info["name"],
-        "version": info["version"],
-        "schemathesis": info["schemathesis"],
-        "hypothesis": info["hypothesis"],
+        "name": "teleconform",
+        "version": __version__,
+        "schemathesis": _version("schemathesis"),
+        "hypothesis": _version("hypothesis"),
     }
 
 

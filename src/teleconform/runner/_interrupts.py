@@ -1,4 +1,5 @@
-"""Interrupts: SIGTERM raised like Ctrl-C, and which signal an interrupt came from."""
+"""Interrupts: SIGTERM raised like Ctrl-C, which signal an interrupt came from, and a latch
+that keeps it when Python drops the exception."""
 
 from __future__ import annotations
 
